@@ -1,0 +1,5 @@
+"""The casehistory command line."""
+
+
+def main() -> None:  # replaced below
+    raise SystemExit(0)

@@ -1,0 +1,100 @@
+"""Clocks: the only source of the store's time (``recorded_at``).
+
+Nothing in casehistory reads the wall clock except :class:`SystemClock`. Tests and
+replays inject :class:`FixedClock` or :class:`SteppingClock` so that every recorded
+time is known in advance.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from casehistory.errors import InvalidInput
+
+__all__ = ["Clock", "FixedClock", "SteppingClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything with a ``now()`` that returns a timezone-aware datetime."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The wall clock, in UTC. The default clock of :meth:`CaseDesk.open`."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+def _require_aware(value: datetime, name: str) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{name} must be a timezone-aware datetime, got {value!r}; "
+            "add tzinfo, e.g. datetime(2026, 3, 2, 9, 0, tzinfo=UTC)"
+        )
+    return value
+
+
+class FixedClock:
+    """A clock that always says the same time until told otherwise.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> clock = FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    >>> clock.advance(timedelta(minutes=5))
+    >>> clock.now().isoformat()
+    '2026-01-05T09:05:00+00:00'
+    """
+
+    def __init__(self, at: datetime) -> None:
+        self._at = _require_aware(at, "FixedClock time")
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at`` (forwards or backwards)."""
+        self._at = _require_aware(at, "FixedClock time")
+
+    def advance(self, by: timedelta) -> None:
+        """Move the clock forwards by ``by``."""
+        self._at = self._at + by
+
+    def __repr__(self) -> str:
+        return f"FixedClock({self._at.isoformat()})"
+
+
+class SteppingClock:
+    """A clock that moves ``step`` forwards every time it is read.
+
+    Each recorded event gets its own distinct, predictable store time.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> clock = SteppingClock(datetime(2026, 1, 5, tzinfo=UTC), step=timedelta(seconds=1))
+    >>> [clock.now().second for _ in range(3)]
+    [0, 1, 2]
+    """
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
+        self._next = _require_aware(start, "SteppingClock start")
+        if step <= timedelta(0):
+            raise InvalidInput(f"SteppingClock step must be positive, got {step!r}")
+        self._step = step
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            at = self._next
+            self._next = at + self._step
+            return at
+
+    def __repr__(self) -> str:
+        return f"SteppingClock(next={self._next.isoformat()}, step={self._step})"

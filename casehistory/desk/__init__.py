@@ -1,0 +1,36 @@
+"""CaseDesk: the application service that records and answers for cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casehistory.clock import Clock
+from casehistory.desk._base import SNAPSHOT_INTERVAL
+from casehistory.desk._case_commands import CaseCommands
+from casehistory.desk._money_commands import MoneyCommands
+from casehistory.domain.policies import Policies
+
+__all__ = ["SNAPSHOT_INTERVAL", "CaseDesk"]
+
+
+class CaseDesk(CaseCommands, MoneyCommands):
+    """An eventsourcing application that keeps customer cases.
+
+    Open one with :meth:`CaseDesk.open`; every command is a keyword-only method
+    named after its event, taking ``by`` (an :class:`~casehistory.Actor`) and
+    ``occurred_at`` (business time). The store time comes from the desk's clock.
+    """
+
+    name = "CaseDesk"
+
+    @classmethod
+    def open(
+        cls,
+        location: str | Path = ":memory:",
+        *,
+        clock: Clock | None = None,
+        policies: Policies | None = None,
+    ) -> CaseDesk:
+        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
+        desk: CaseDesk = super().open(location, clock=clock, policies=policies)
+        return desk

@@ -1,0 +1,140 @@
+"""The application service core: store, clock, policies, load/save and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import Environment, EnvType, get_topic
+
+from casehistory.clock import Clock, SystemClock
+from casehistory.domain.case import Case
+from casehistory.domain.events import CaseEvent, CaseOpened
+from casehistory.domain.policies import Policies
+from casehistory.errors import CaseNotFound, ConcurrentUpdate, InvalidInput
+from casehistory.store import register_value_transcodings, store_env
+from casehistory.views import CaseView, Trail, case_view, trail
+
+SNAPSHOT_INTERVAL = 50
+"""Snapshot every 50 events of a case.
+
+Most cases hold 10-40 events and never pay for a snapshot; a long-lived case is
+loaded from its last snapshot plus at most 49 events, so command latency stays
+flat however long a case grows (see docs/design.md and benchmarks/)."""
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    # A plain loop: eventsourcing's default projector spends most of a replay on a
+    # runtime Protocol isinstance check per event.
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class DeskBase(Application[UUID]):
+    name = "CaseDesk"
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: SNAPSHOT_INTERVAL}
+    snapshotting_projectors: ClassVar[dict[Any, Any]] = {Case: _project}
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        clock: Clock | None = None,
+        policies: Policies | None = None,
+    ) -> None:
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise InvalidInput(f"clock must have a now() method, got {clock!r}")
+        if policies is not None and not isinstance(policies, Policies):
+            raise InvalidInput(f"policies must be a Policies, got {policies!r}")
+        self.clock: Clock = clock or SystemClock()
+        self.policies: Policies = policies or Policies()
+        super().__init__(env)
+
+    @classmethod
+    def open(
+        cls,
+        location: str | Path = ":memory:",
+        *,
+        clock: Clock | None = None,
+        policies: Policies | None = None,
+    ) -> Any:
+        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
+        return cls(store_env(location), clock=clock, policies=policies)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what open() was given: a stray CASEDESK_* variable in os.environ must
+        # never point a desk (or a test) at another store.
+        settings = dict(type(self).env)
+        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        settings.update(env or {})
+        return Environment(name, settings)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_transcodings(transcoder)
+
+    # Commands ----------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _load(self, case_id: UUID) -> Case:
+        if not isinstance(case_id, UUID):
+            raise InvalidInput(f"case_id must be a UUID, got {case_id!r}")
+        try:
+            case: Case = self.repository.get(case_id, projector_func=_project)
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case {case_id} in this store") from None
+        return case
+
+    def _save(self, case: Case) -> None:
+        try:
+            self.save(case)
+        except IntegrityError:
+            raise ConcurrentUpdate(
+                f"case {case.id} changed while this command ran (another writer recorded "
+                f"version {case.version - len(case.pending_events) + 1} first); reload and retry"
+            ) from None
+
+    def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> None:
+        """Load, act, save: the whole of every command."""
+        case = self._load(case_id)
+        act(case, self._now())
+        self._save(case)
+
+    # Queries -----------------------------------------------------------------
+
+    def history(self, case_id: UUID) -> tuple[CaseEvent, ...]:
+        """Every event of a case, oldest first, as stored."""
+        if not isinstance(case_id, UUID):
+            raise InvalidInput(f"case_id must be a UUID, got {case_id!r}")
+        events = tuple(self.events.get(case_id))
+        if not events:
+            raise CaseNotFound(f"no case {case_id} in this store")
+        return events  # type: ignore[return-value]
+
+    def case(self, case_id: UUID) -> CaseView:
+        """The case as a frozen view: status, fault, ledger, holds, escalations, RMAs, events."""
+        return case_view(self.history(case_id))
+
+    def trail(self, case_id: UUID) -> Trail:
+        """The audit trail: one line per event, with versions, both times, actor and money."""
+        return trail(self.history(case_id))
+
+    def case_ids(self) -> Iterator[UUID]:
+        """The id of every case in the store, in the order the cases were opened."""
+        topic = get_topic(CaseOpened)
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in page:
+                yield cast(UUID, notification.originator_id)
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1

@@ -1,0 +1,221 @@
+"""Money and account commands: payments, refunds, holds, credits, cancellations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from casehistory.domain import events as ev
+from casehistory.domain import rights
+from casehistory.domain._support import CommandSupport, require_money
+from casehistory.domain.policies import Policies
+from casehistory.domain.values import Actor, EntitlementKind, Money, require_text
+from casehistory.errors import (
+    InvalidInput,
+    NoRefundRequested,
+    PolicyExceptionRequired,
+    ReleaseExceedsHold,
+)
+
+__all__ = ["MoneyCommands"]
+
+
+class MoneyCommands(CommandSupport):
+    def record_payment(
+        self,
+        *,
+        amount: Money,
+        reference: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.PaymentRecorded, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        require_text(reference, "reference")
+        self._record(
+            ev.PaymentRecorded, by, occurred_at, recorded_at, amount=amount, reference=reference
+        )
+
+    def request_refund(
+        self, *, amount: Money, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        self._guard(ev.RefundRequested, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        require_text(reason, "reason")
+        self._record(ev.RefundRequested, by, occurred_at, recorded_at, amount=amount, reason=reason)
+
+    def issue_refund(
+        self, *, amount: Money, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        """Refund money. Past a recorded OUTSIDE return-window decision, only a
+        SUPERVISOR or above may refund, and the event says it was an exception."""
+        self._guard(ev.RefundIssued, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        require_text(reason, "reason")
+        self.state.ledger.require_refundable(amount, self.id)
+        window = self.state.decisions.get(EntitlementKind.RETURN_WINDOW.name)
+        exception = window is not None and not window.entitled
+        if exception and by.role not in rights.SUPERVISOR_OR_ABOVE:
+            raise PolicyExceptionRequired(
+                f"refund of {amount} on case {self.id} is past the return window ({window}) "
+                f"(rule: refunds past the window need an exception approved by SUPERVISOR "
+                f"or above; {by} is not); ask a supervisor, or deny the refund"
+            )
+        self._record(
+            ev.RefundIssued,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            reason=reason,
+            policy_exception=exception,
+        )
+
+    def deny_refund(
+        self, *, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        """Deny the pending refund request, citing the recorded return-window decision if any."""
+        self._guard(ev.RefundDenied, by, occurred_at, recorded_at)
+        require_text(reason, "reason")
+        if self.state.refund_requested is None:
+            raise NoRefundRequested(
+                f"case {self.id} has no pending refund request to deny (rule: a denial "
+                "answers a request); record the request first"
+            )
+        self._record(
+            ev.RefundDenied,
+            by,
+            occurred_at,
+            recorded_at,
+            reason=reason,
+            decision=self.state.decisions.get(EntitlementKind.RETURN_WINDOW.name),
+        )
+
+    def place_hold(
+        self,
+        *,
+        amount: Money,
+        account: str,
+        reference: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.HoldPlaced, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        for name, text in (("account", account), ("reference", reference), ("reason", reason)):
+            require_text(text, name)
+        if reference in self.state.holds:
+            raise InvalidInput(
+                f"hold {reference!r} already exists on case {self.id}; use a new reference"
+            )
+        self._record(
+            ev.HoldPlaced,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            account=account,
+            reference=reference,
+            reason=reason,
+        )
+
+    def release_hold(
+        self,
+        *,
+        reference: str,
+        amount: Money,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.HoldReleased, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        require_text(reason, "reason")
+        hold = self.state.holds.get(reference)
+        if hold is None:
+            known = ", ".join(sorted(self.state.holds)) or "none"
+            raise ReleaseExceedsHold(
+                f"release of {amount} under {reference!r} on case {self.id}: no such hold "
+                f"(holds: {known}) (rule: releases never exceed holds)"
+            )
+        hold.require_releasable(amount, self.id)
+        self._record(
+            ev.HoldReleased,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            reference=reference,
+            reason=reason,
+        )
+
+    def issue_credit(
+        self,
+        *,
+        amount: Money,
+        reason: str,
+        policies: Policies,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CreditIssued, by, occurred_at, recorded_at)
+        require_money(amount, "amount")
+        require_text(reason, "reason")
+        limit_check = policies.goodwill_limit.decide(amount)
+        rights.require_within_limit(limit_check, by, "credit", amount, self.id)
+        self._record(
+            ev.CreditIssued,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            reason=reason,
+            limit_check=limit_check,
+        )
+
+    def request_cancellation(
+        self,
+        *,
+        subscription: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CancellationRequested, by, occurred_at, recorded_at)
+        require_text(subscription, "subscription")
+        require_text(reason, "reason")
+        self._record(
+            ev.CancellationRequested,
+            by,
+            occurred_at,
+            recorded_at,
+            subscription=subscription,
+            reason=reason,
+        )
+
+    def complete_cancellation(
+        self,
+        *,
+        subscription: str,
+        effective_on: date,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CancellationCompleted, by, occurred_at, recorded_at)
+        require_text(subscription, "subscription")
+        if not isinstance(effective_on, date) or isinstance(effective_on, datetime):
+            raise InvalidInput(f"effective_on must be a date, got {effective_on!r}")
+        self._record(
+            ev.CancellationCompleted,
+            by,
+            occurred_at,
+            recorded_at,
+            subscription=subscription,
+            effective_on=effective_on,
+        )

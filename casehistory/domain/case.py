@@ -1,0 +1,286 @@
+"""The Case aggregate: one method per command, each a guard and then one event.
+
+Commands never write state directly: they check the rules, then trigger one event,
+and :func:`casehistory.domain.state.evolve` (through ``_evolve``) turns the event
+into state. The commands are grouped in mixins by area: lifecycle and contact here,
+service work in ``_service``, money and account in ``_money``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, Snapshot
+
+from casehistory.domain import events as ev
+from casehistory.domain import rights
+from casehistory.domain._money import MoneyCommands
+from casehistory.domain._service import ServiceCommands
+from casehistory.domain._support import CommandSupport, require_times
+from casehistory.domain.state import CaseState, evolve
+from casehistory.domain.values import (
+    Actor,
+    Channel,
+    ComplaintCategory,
+    Customer,
+    Demeanour,
+    Direction,
+    Fault,
+    LinkKind,
+    Product,
+    require_text,
+)
+from casehistory.errors import InvalidInput
+
+__all__ = ["Case", "CaseSnapshot"]
+
+
+class CaseSnapshot(Snapshot):
+    """A snapshot stamped with the case's last store time, never the wall clock."""
+
+    @classmethod
+    def take(cls, aggregate: Any) -> CaseSnapshot:
+        state = dict(vars(aggregate))
+        for private in ("_id", "_version", "_pending_events"):
+            state.pop(private)
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=aggregate.modified_on,
+            topic="casehistory.domain.case:Case",
+            state=state,
+        )
+
+
+def _require_enum(value: object, kind: type[Any], name: str) -> None:
+    if not isinstance(value, kind):
+        choices = ", ".join(m.name for m in kind)
+        raise InvalidInput(f"{name} must be a {kind.__name__} ({choices}), got {value!r}")
+
+
+class _LifecycleCommands(CommandSupport):
+    def assign_agent(
+        self, *, agent: Actor, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        self._guard(ev.AgentAssigned, by, occurred_at, recorded_at)
+        if not isinstance(agent, Actor):
+            raise InvalidInput(f"agent must be an Actor, got {agent!r}")
+        rights.require_assignable(agent, self.id)
+        self._record(ev.AgentAssigned, by, occurred_at, recorded_at, agent=agent)
+
+    def transfer_case(
+        self,
+        *,
+        to_department: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CaseTransferred, by, occurred_at, recorded_at)
+        require_text(to_department, "to_department")
+        require_text(reason, "reason")
+        if to_department == self.state.department:
+            raise InvalidInput(
+                f"case {self.id} is already with {to_department!r}; transfer it elsewhere"
+            )
+        self._record(
+            ev.CaseTransferred,
+            by,
+            occurred_at,
+            recorded_at,
+            from_department=self.state.department,
+            to_department=to_department,
+            reason=reason,
+        )
+
+    def resolve_case(
+        self,
+        *,
+        resolution: str,
+        fault: Fault,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CaseResolved, by, occurred_at, recorded_at)
+        require_text(resolution, "resolution")
+        _require_enum(fault, Fault, "fault")
+        self._record(
+            ev.CaseResolved, by, occurred_at, recorded_at, resolution=resolution, fault=fault
+        )
+
+    def close_case(self, *, by: Actor, occurred_at: datetime, recorded_at: datetime) -> None:
+        self._guard(ev.CaseClosed, by, occurred_at, recorded_at)
+        self._record(ev.CaseClosed, by, occurred_at, recorded_at)
+
+    def reopen_case(
+        self, *, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        self._guard(ev.CaseReopened, by, occurred_at, recorded_at)
+        require_text(reason, "reason")
+        self._record(ev.CaseReopened, by, occurred_at, recorded_at, reason=reason)
+
+    def link_cases(
+        self,
+        *,
+        other_case_id: UUID,
+        relation: LinkKind,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CasesLinked, by, occurred_at, recorded_at)
+        _require_enum(relation, LinkKind, "relation")
+        if not isinstance(other_case_id, UUID) or other_case_id == self.id:
+            raise InvalidInput(
+                f"a case links to another case's UUID, got {other_case_id!r} on case {self.id}"
+            )
+        self._record(
+            ev.CasesLinked,
+            by,
+            occurred_at,
+            recorded_at,
+            other_case_id=other_case_id,
+            relation=relation,
+        )
+
+
+class _ContactCommands(CommandSupport):
+    def log_contact(
+        self,
+        *,
+        channel: Channel,
+        direction: Direction,
+        summary: str,
+        demeanour: Demeanour,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        awaiting_reply: bool = False,
+    ) -> None:
+        _require_enum(direction, Direction, "direction")
+        _require_enum(channel, Channel, "channel")
+        _require_enum(demeanour, Demeanour, "demeanour")
+        if awaiting_reply and direction is Direction.INBOUND:
+            raise InvalidInput("awaiting_reply applies to outbound contacts only")
+        event = ev.ContactLogged
+        key = {
+            Direction.INBOUND: "ContactLogged (inbound)",
+            Direction.OUTBOUND: "ContactLogged (outbound)",
+        }[direction]
+        if awaiting_reply:
+            key = "ContactLogged (outbound, awaiting reply)"
+        self._guard(event, by, occurred_at, recorded_at, key=key, direction=direction)
+        require_text(summary, "summary")
+        self._record(
+            event,
+            by,
+            occurred_at,
+            recorded_at,
+            key=key,
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            demeanour=demeanour,
+            awaiting_reply=bool(awaiting_reply),
+        )
+
+    def add_note(
+        self, *, text: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        self._guard(ev.NoteAdded, by, occurred_at, recorded_at)
+        require_text(text, "text")
+        self._record(ev.NoteAdded, by, occurred_at, recorded_at, text=text)
+
+    def record_complaint(
+        self,
+        *,
+        category: ComplaintCategory,
+        details: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.ComplaintRecorded, by, occurred_at, recorded_at)
+        _require_enum(category, ComplaintCategory, "category")
+        require_text(details, "details")
+        self._record(
+            ev.ComplaintRecorded, by, occurred_at, recorded_at, category=category, details=details
+        )
+
+    def record_commendation(
+        self,
+        *,
+        agent_id: str,
+        source: Actor,
+        text: str,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+    ) -> None:
+        self._guard(ev.CommendationRecorded, by, occurred_at, recorded_at)
+        require_text(agent_id, "agent_id")
+        require_text(text, "text")
+        if not isinstance(source, Actor):
+            raise InvalidInput(f"source must be an Actor, got {source!r}")
+        self._record(
+            ev.CommendationRecorded,
+            by,
+            occurred_at,
+            recorded_at,
+            agent_id=agent_id,
+            source=source,
+            text=text,
+        )
+
+
+class Case(_LifecycleCommands, _ContactCommands, ServiceCommands, MoneyCommands, Aggregate):
+    """One customer's problem, from first contact to close, as a stream of events."""
+
+    Snapshot = CaseSnapshot
+
+    def __init__(self) -> None:
+        # State arrives through _evolve(CaseOpened) right after construction.
+        pass
+
+    def _evolve(self, event: ev.CaseEvent) -> None:
+        self.state: CaseState = evolve(getattr(self, "state", None), event)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        customer: Customer,
+        subject: str,
+        channel: Channel,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        product: Product | None = None,
+        case_id: UUID | None = None,
+    ) -> Case:
+        """Open a new case. Its status is NEW until an agent is assigned."""
+        require_times(occurred_at, recorded_at)
+        if not isinstance(by, Actor):
+            raise InvalidInput(f"by must be an Actor, got {by!r}")
+        rights.require_right("CaseOpened", by, None)
+        if not isinstance(customer, Customer):
+            raise InvalidInput(f"customer must be a Customer, got {customer!r}")
+        if product is not None and not isinstance(product, Product):
+            raise InvalidInput(f"product must be a Product or None, got {product!r}")
+        require_text(subject, "subject")
+        _require_enum(channel, Channel, "channel")
+        return cls._create(
+            ev.CaseOpened,
+            id=case_id or uuid4(),
+            timestamp=recorded_at,
+            by=by,
+            occurred_at=occurred_at,
+            customer=customer,
+            subject=subject,
+            channel=channel,
+            product=product,
+        )

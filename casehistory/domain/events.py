@@ -1,0 +1,344 @@
+"""The event vocabulary: one class per fact, named in the past tense.
+
+Events are frozen dataclasses made by eventsourcing. Every event carries the store
+time ``timestamp`` (``recorded_at``), the business time ``occurred_at`` and the
+``by`` actor. Their topics (``casehistory.domain.events:Name``) are written in the
+store: a test pins them, and renaming or moving a class needs a registered topic.
+Each class has ``class_version`` 1; a later change of fields adds an upcaster.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, ProgrammingError
+
+from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.values import (
+    Actor,
+    Channel,
+    ComplaintCategory,
+    Customer,
+    Demeanour,
+    Direction,
+    Disposition,
+    EscalationTarget,
+    Fault,
+    GoodwillKind,
+    InspectionOutcome,
+    LinkKind,
+    Money,
+    Payer,
+    Product,
+    RepairCoverage,
+    ServiceLevel,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AgentAssigned",
+    "CancellationCompleted",
+    "CancellationRequested",
+    "CaseClosed",
+    "CaseEvent",
+    "CaseOpened",
+    "CaseReopened",
+    "CaseResolved",
+    "CaseTransferred",
+    "CasesLinked",
+    "CommendationRecorded",
+    "ComplaintRecorded",
+    "ContactLogged",
+    "CreditIssued",
+    "DiagnosisRecorded",
+    "EntitlementChecked",
+    "EscalationApproved",
+    "EscalationDenied",
+    "EscalationRequested",
+    "GoodwillGranted",
+    "HoldPlaced",
+    "HoldReleased",
+    "InspectionCompleted",
+    "NoteAdded",
+    "PaymentRecorded",
+    "RefundDenied",
+    "RefundIssued",
+    "RefundRequested",
+    "RemediationPerformed",
+    "RepairCompleted",
+    "ReplacementShipped",
+    "ReturnReceived",
+    "RmaClosed",
+    "RmaIssued",
+    "RmaRejected",
+]
+
+
+class CaseEvent(Aggregate.Event):
+    """Base of every case event: who recorded it and when it happened in the world."""
+
+    by: Actor
+    occurred_at: datetime
+
+    @property
+    def recorded_at(self) -> datetime:
+        """The store's time of recording (eventsourcing's ``timestamp``)."""
+        return self.timestamp
+
+    @property
+    def case_id(self) -> UUID:
+        return self.originator_id
+
+    @property
+    def lifecycle_key(self) -> str:
+        """The row of the lifecycle table this event follows (usually its class name)."""
+        return type(self).__name__
+
+    @staticmethod
+    def create_timestamp() -> datetime:
+        # Store times come from the desk's injected clock, never from here.
+        raise ProgrammingError("case events take their timestamp from the desk's clock")
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._evolve(self)
+
+
+class CaseOpened(CaseEvent, Aggregate.Created):
+    customer: Customer
+    subject: str
+    channel: Channel
+    product: Product | None
+
+
+class AgentAssigned(CaseEvent):
+    agent: Actor
+
+
+class CaseTransferred(CaseEvent):
+    from_department: str
+    to_department: str
+    reason: str
+
+
+class ContactLogged(CaseEvent):
+    channel: Channel
+    direction: Direction
+    summary: str
+    demeanour: Demeanour
+    awaiting_reply: bool
+
+    @property
+    def lifecycle_key(self) -> str:
+        if self.direction is Direction.INBOUND:
+            return "ContactLogged (inbound)"
+        if self.awaiting_reply:
+            return "ContactLogged (outbound, awaiting reply)"
+        return "ContactLogged (outbound)"
+
+
+class NoteAdded(CaseEvent):
+    text: str
+
+
+class ComplaintRecorded(CaseEvent):
+    category: ComplaintCategory
+    details: str
+
+
+class CommendationRecorded(CaseEvent):
+    agent_id: str
+    source: Actor
+    text: str
+
+
+class DiagnosisRecorded(CaseEvent):
+    symptom: str
+    finding: str
+    root_cause: str
+    fault: Fault
+    known_issue: str | None
+
+
+class RemediationPerformed(CaseEvent):
+    action: str
+
+
+class EntitlementChecked(CaseEvent):
+    decision: PolicyDecision
+
+
+class EscalationRequested(CaseEvent):
+    number: int
+    to: EscalationTarget
+    reason: str
+
+
+class EscalationApproved(CaseEvent):
+    number: int
+    reason: str
+
+
+class EscalationDenied(CaseEvent):
+    number: int
+    reason: str
+
+
+class GoodwillGranted(CaseEvent):
+    kind: GoodwillKind
+    value: Money
+    reason: str
+    limit_check: PolicyDecision
+    cutoff_check: PolicyDecision | None
+
+
+class RmaIssued(CaseEvent):
+    rma_number: str
+    items: str
+    reason: str
+    disposition: Disposition
+    return_shipping_paid_by: Payer
+    shipping_decision: PolicyDecision
+
+
+class ReturnReceived(CaseEvent):
+    rma_number: str
+    condition: str
+
+
+class InspectionCompleted(CaseEvent):
+    rma_number: str
+    outcome: InspectionOutcome
+    findings: str
+
+
+class RepairCompleted(CaseEvent):
+    rma_number: str
+    work_done: str
+    covered_by: RepairCoverage
+    cost: Money | None
+
+
+class ReplacementShipped(CaseEvent):
+    rma_number: str
+    service_level: ServiceLevel
+    tracking: str
+    paid_by: Payer
+
+
+class RmaRejected(CaseEvent):
+    rma_number: str
+    reason: str
+
+
+class RmaClosed(CaseEvent):
+    rma_number: str
+    note: str
+
+
+class PaymentRecorded(CaseEvent):
+    amount: Money
+    reference: str
+
+
+class RefundRequested(CaseEvent):
+    amount: Money
+    reason: str
+
+
+class RefundIssued(CaseEvent):
+    amount: Money
+    reason: str
+    policy_exception: bool
+
+
+class RefundDenied(CaseEvent):
+    reason: str
+    decision: PolicyDecision | None
+
+
+class HoldPlaced(CaseEvent):
+    amount: Money
+    account: str
+    reference: str
+    reason: str
+
+
+class HoldReleased(CaseEvent):
+    amount: Money
+    reference: str
+    reason: str
+
+
+class CreditIssued(CaseEvent):
+    amount: Money
+    reason: str
+    limit_check: PolicyDecision
+
+
+class CancellationRequested(CaseEvent):
+    subscription: str
+    reason: str
+
+
+class CancellationCompleted(CaseEvent):
+    subscription: str
+    effective_on: date
+
+
+class CaseResolved(CaseEvent):
+    resolution: str
+    fault: Fault
+
+
+class CaseClosed(CaseEvent):
+    pass
+
+
+class CaseReopened(CaseEvent):
+    reason: str
+
+
+class CasesLinked(CaseEvent):
+    other_case_id: UUID
+    relation: LinkKind
+
+
+EVENT_TYPES: tuple[type[CaseEvent], ...] = (
+    CaseOpened,
+    AgentAssigned,
+    CaseTransferred,
+    CaseResolved,
+    CaseClosed,
+    CaseReopened,
+    CasesLinked,
+    ContactLogged,
+    NoteAdded,
+    ComplaintRecorded,
+    CommendationRecorded,
+    DiagnosisRecorded,
+    RemediationPerformed,
+    EntitlementChecked,
+    EscalationRequested,
+    EscalationApproved,
+    EscalationDenied,
+    GoodwillGranted,
+    RmaIssued,
+    ReturnReceived,
+    InspectionCompleted,
+    RepairCompleted,
+    ReplacementShipped,
+    RmaRejected,
+    RmaClosed,
+    PaymentRecorded,
+    RefundRequested,
+    RefundIssued,
+    RefundDenied,
+    HoldPlaced,
+    HoldReleased,
+    CreditIssued,
+    CancellationRequested,
+    CancellationCompleted,
+)
+"""Every event type, in the order of the vocabulary (lifecycle, contact, ..., account)."""

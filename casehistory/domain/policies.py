@@ -1,0 +1,189 @@
+"""Versioned business policies and the decisions they make.
+
+A policy is configuration with an id and a version. ``decide(...)`` is pure and
+returns a :class:`PolicyDecision`: the policy id and version, the facts compared
+and the outcome. The decision is stored inside the event that needed it and is
+never recomputed on replay, so a policy changed next year cannot change last
+year's history. Changing a policy's parameters means bumping its version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+
+import attrs
+
+from casehistory.domain.values import EntitlementKind, Fault, Money, Payer, Product
+from casehistory.errors import InvalidInput
+
+__all__ = [
+    "GoodwillLimitPolicy",
+    "OvernightCutoffPolicy",
+    "Policies",
+    "PolicyDecision",
+    "ReturnShippingPolicy",
+    "ReturnWindowPolicy",
+    "WarrantyPolicy",
+]
+
+
+@attrs.frozen
+class PolicyDecision:
+    """A policy's answer, as recorded in an event.
+
+    ``compared`` holds the facts the policy looked at, as ISO strings, so an auditor
+    can check the decision by hand. ``entitled`` is True when the outcome allows the
+    ordinary course (inside the window, in warranty, within the limit, same day).
+    """
+
+    policy_id: str
+    version: int
+    kind: EntitlementKind
+    compared: dict[str, str]
+    outcome: str
+    entitled: bool
+
+    def __str__(self) -> str:
+        facts = ", ".join(f"{k} {v}" for k, v in self.compared.items())
+        return f"{self.kind.name} {self.outcome} ({self.policy_id} v{self.version}: {facts})"
+
+
+def _positive_days(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{attribute.name} must be a whole number of days >= 0, got {value!r}")
+
+
+@attrs.frozen
+class ReturnWindowPolicy:
+    """A refund is owed inside ``days`` days from delivery (or purchase)."""
+
+    days: int = attrs.field(default=30, validator=_positive_days)
+    policy_id: str = "return-window"
+    version: int = 1
+
+    def decide(self, product: Product, on: date) -> PolicyDecision:
+        last_day = product.start_of_cover + timedelta(days=self.days)
+        inside = on <= last_day
+        return PolicyDecision(
+            policy_id=self.policy_id,
+            version=self.version,
+            kind=EntitlementKind.RETURN_WINDOW,
+            compared={
+                "counted_from": product.start_of_cover.isoformat(),
+                "last_day": last_day.isoformat(),
+                "checked_on": on.isoformat(),
+                "days_elapsed": str((on - product.start_of_cover).days),
+            },
+            outcome="INSIDE" if inside else "OUTSIDE",
+            entitled=inside,
+        )
+
+
+@attrs.frozen
+class WarrantyPolicy:
+    """Repairs are covered for ``days`` days from delivery (or purchase)."""
+
+    days: int = attrs.field(default=365, validator=_positive_days)
+    policy_id: str = "warranty"
+    version: int = 1
+
+    def decide(self, product: Product, on: date) -> PolicyDecision:
+        expires = product.start_of_cover + timedelta(days=self.days)
+        covered = on <= expires
+        return PolicyDecision(
+            policy_id=self.policy_id,
+            version=self.version,
+            kind=EntitlementKind.WARRANTY,
+            compared={
+                "counted_from": product.start_of_cover.isoformat(),
+                "expires_on": expires.isoformat(),
+                "checked_on": on.isoformat(),
+            },
+            outcome="IN_WARRANTY" if covered else "EXPIRED",
+            entitled=covered,
+        )
+
+
+@attrs.frozen
+class ReturnShippingPolicy:
+    """The customer pays return shipping unless the fault is ours or the vendor's."""
+
+    company_pays_when: frozenset[Fault] = frozenset({Fault.OURS, Fault.VENDOR})
+    policy_id: str = "return-shipping"
+    version: int = 1
+
+    def decide(self, fault: Fault) -> PolicyDecision:
+        company = fault in self.company_pays_when
+        return PolicyDecision(
+            policy_id=self.policy_id,
+            version=self.version,
+            kind=EntitlementKind.RETURN_SHIPPING,
+            compared={"fault": fault.name},
+            outcome=(Payer.COMPANY if company else Payer.CUSTOMER).name + "_PAYS",
+            entitled=company,
+        )
+
+    @staticmethod
+    def payer(decision: PolicyDecision) -> Payer:
+        return Payer.COMPANY if decision.entitled else Payer.CUSTOMER
+
+
+@attrs.frozen
+class OvernightCutoffPolicy:
+    """Overnight upgrades ship the same day until ``cutoff_minutes`` before the last shipment.
+
+    After the cut-off the upgrade is still granted but ships the next day; the
+    decision says which.
+    """
+
+    last_shipment: time = time(17, 0)
+    cutoff_minutes: int = attrs.field(default=30, validator=_positive_days)
+    timezone: tzinfo = UTC
+    policy_id: str = "overnight-cutoff"
+    version: int = 1
+
+    def decide(self, at: datetime) -> PolicyDecision:
+        local = at.astimezone(self.timezone)
+        last = datetime.combine(local.date(), self.last_shipment, tzinfo=self.timezone)
+        cutoff = last - timedelta(minutes=self.cutoff_minutes)
+        same_day = local <= cutoff
+        return PolicyDecision(
+            policy_id=self.policy_id,
+            version=self.version,
+            kind=EntitlementKind.OVERNIGHT_CUTOFF,
+            compared={"granted_at": local.isoformat(), "cutoff": cutoff.isoformat()},
+            outcome="SAME_DAY" if same_day else "NEXT_DAY",
+            entitled=same_day,
+        )
+
+
+@attrs.frozen
+class GoodwillLimitPolicy:
+    """An AGENT may grant goodwill or credit up to ``limit`` in the grant's currency."""
+
+    limit: Decimal = attrs.field(default=Decimal("50.00"), converter=Decimal)
+    policy_id: str = "goodwill-limit"
+    version: int = 1
+
+    def decide(self, value: Money) -> PolicyDecision:
+        within = value.amount <= self.limit
+        return PolicyDecision(
+            policy_id=self.policy_id,
+            version=self.version,
+            kind=EntitlementKind.GOODWILL_LIMIT,
+            compared={"value": str(value), "limit": f"{self.limit:,.2f} {value.currency}"},
+            outcome="WITHIN_LIMIT" if within else "ABOVE_LIMIT",
+            entitled=within,
+        )
+
+
+@attrs.frozen
+class Policies:
+    """The set of policies a desk decides with. Defaults are those of the domain guide."""
+
+    return_window: ReturnWindowPolicy = ReturnWindowPolicy()
+    warranty: WarrantyPolicy = WarrantyPolicy()
+    return_shipping: ReturnShippingPolicy = ReturnShippingPolicy()
+    overnight_cutoff: OvernightCutoffPolicy = OvernightCutoffPolicy()
+    goodwill_limit: GoodwillLimitPolicy = GoodwillLimitPolicy()

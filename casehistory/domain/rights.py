@@ -1,0 +1,151 @@
+"""Who may record what: the rights table and segregation of duties.
+
+Each event type maps to the roles allowed to record it. AUDITOR is in no row (an
+auditor reads everything and writes nothing); CUSTOMER is only in the contact row,
+and only inbound. Deciding an escalation needs a role able to decide for its target,
+and never the person who asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from uuid import UUID
+
+from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.values import Actor, Direction, EscalationTarget, Money, Role
+from casehistory.errors import GoodwillAboveLimit, NotAuthorised, SelfApprovalForbidden
+
+__all__ = [
+    "APPROVERS",
+    "RIGHTS",
+    "STAFF",
+    "SUPERVISOR_OR_ABOVE",
+    "require_approver",
+    "require_assignable",
+    "require_right",
+    "require_within_limit",
+]
+
+STAFF: frozenset[Role] = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER, Role.SYSTEM})
+SUPERVISOR_OR_ABOVE: frozenset[Role] = frozenset({Role.SUPERVISOR, Role.MANAGER})
+_PEOPLE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER})
+_STAFF_AND_VENDOR = STAFF | {Role.VENDOR}
+
+RIGHTS: Mapping[str, frozenset[Role]] = MappingProxyType(
+    {
+        "CaseOpened": STAFF,
+        "AgentAssigned": STAFF,
+        "CaseTransferred": STAFF,
+        "CaseResolved": STAFF,
+        "CaseClosed": STAFF,
+        "CaseReopened": STAFF,
+        "CasesLinked": STAFF,
+        "ContactLogged": _STAFF_AND_VENDOR | {Role.CUSTOMER},
+        "NoteAdded": _STAFF_AND_VENDOR,
+        "ComplaintRecorded": STAFF,
+        "CommendationRecorded": STAFF,
+        "DiagnosisRecorded": _STAFF_AND_VENDOR,
+        "RemediationPerformed": _STAFF_AND_VENDOR,
+        "EntitlementChecked": STAFF,
+        "EscalationRequested": _PEOPLE,
+        "EscalationApproved": SUPERVISOR_OR_ABOVE | {Role.VENDOR},
+        "EscalationDenied": SUPERVISOR_OR_ABOVE | {Role.VENDOR},
+        "GoodwillGranted": _PEOPLE,
+        "RmaIssued": STAFF,
+        "ReturnReceived": _STAFF_AND_VENDOR,
+        "InspectionCompleted": _STAFF_AND_VENDOR,
+        "RepairCompleted": _STAFF_AND_VENDOR,
+        "ReplacementShipped": _STAFF_AND_VENDOR,
+        "RmaRejected": STAFF,
+        "RmaClosed": _STAFF_AND_VENDOR,
+        "PaymentRecorded": STAFF,
+        "RefundRequested": STAFF,
+        "RefundIssued": STAFF,
+        "RefundDenied": STAFF,
+        "HoldPlaced": STAFF,
+        "HoldReleased": STAFF,
+        "CreditIssued": _PEOPLE,
+        "CancellationRequested": STAFF,
+        "CancellationCompleted": STAFF,
+    }
+)
+"""event type name -> roles that may record it."""
+
+APPROVERS: Mapping[EscalationTarget, frozenset[Role]] = MappingProxyType(
+    {
+        EscalationTarget.SUPERVISOR: SUPERVISOR_OR_ABOVE,
+        EscalationTarget.MANAGER: frozenset({Role.MANAGER}),
+        EscalationTarget.LEGAL: frozenset({Role.MANAGER}),
+        EscalationTarget.VENDOR: SUPERVISOR_OR_ABOVE | {Role.VENDOR},
+    }
+)
+"""escalation target -> roles that may approve or deny it."""
+
+
+def _names(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(role.name for role in roles))
+
+
+def require_right(
+    event_name: str, actor: Actor, case_id: UUID | None, direction: Direction | None = None
+) -> None:
+    """Raise :class:`NotAuthorised` unless ``actor``'s role may record ``event_name``."""
+    where = f"on case {case_id}" if case_id else "as a new case"
+    if actor.role is Role.AUDITOR:
+        raise NotAuthorised(
+            f"{actor} may not record {event_name} {where} (rule: auditors read "
+            "everything and write nothing); ask an agent to record it"
+        )
+    if actor.role is Role.CUSTOMER and (
+        event_name != "ContactLogged" or direction is not Direction.INBOUND
+    ):
+        raise NotAuthorised(
+            f"{actor} may not record {event_name} {where} (rule: a customer can only "
+            "be the source of a contact, an inbound one); record it in an agent's name"
+        )
+    allowed = RIGHTS[event_name]
+    if actor.role not in allowed:
+        raise NotAuthorised(
+            f"{actor} may not record {event_name} {where} (rule: rights table: "
+            f"{event_name} needs one of {_names(allowed)})"
+        )
+
+
+def require_assignable(agent: Actor, case_id: UUID) -> None:
+    """Raise :class:`NotAuthorised` unless ``agent`` is a person who can own a case."""
+    if agent.role not in _PEOPLE:
+        raise NotAuthorised(
+            f"{agent} cannot be assigned case {case_id} (rule: only an AGENT, "
+            "SUPERVISOR or MANAGER owns a case)"
+        )
+
+
+def require_approver(
+    actor: Actor, target: EscalationTarget, requested_by: Actor, number: int, case_id: UUID
+) -> None:
+    """Raise unless ``actor`` may decide escalation ``number`` to ``target``."""
+    if actor.id == requested_by.id:
+        raise SelfApprovalForbidden(
+            f"{actor} requested escalation #{number} on case {case_id} and may not "
+            "decide it (rule: no one decides their own escalation); ask a "
+            f"{' or '.join(sorted(r.name for r in APPROVERS[target]))}"
+        )
+    if actor.role not in APPROVERS[target]:
+        raise NotAuthorised(
+            f"{actor} may not decide escalation #{number} to {target.name} on case "
+            f"{case_id} (rule: escalations to {target.name} are decided by "
+            f"{_names(APPROVERS[target])})"
+        )
+
+
+def require_within_limit(
+    decision: PolicyDecision, by: Actor, what: str, value: Money, case_id: UUID
+) -> None:
+    """Raise :class:`GoodwillAboveLimit` when anyone below SUPERVISOR goes above the limit."""
+    if not decision.entitled and by.role not in SUPERVISOR_OR_ABOVE:
+        raise GoodwillAboveLimit(
+            f"{what} of {value} on case {case_id} is above the agent limit of "
+            f"{decision.compared['limit']} (rule: goodwill above the agent limit needs "
+            f"SUPERVISOR or above, and {by} is not); ask a supervisor to grant it"
+        )

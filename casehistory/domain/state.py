@@ -1,0 +1,264 @@
+"""The state of a case, and the one fold that derives it from events.
+
+:func:`evolve` is the single place where an event changes what a case is. The
+aggregate uses it to decide commands; the views use it to answer queries; so the
+two can never disagree. It is pure and never refuses: rules are checked before an
+event exists, and history is folded as it was accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from casehistory.domain import events as ev
+from casehistory.domain.ledger import Hold, Ledger
+from casehistory.domain.lifecycle import Status, next_status
+from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.values import (
+    Actor,
+    Channel,
+    Customer,
+    Disposition,
+    EscalationTarget,
+    Fault,
+    InspectionOutcome,
+    LinkKind,
+    Money,
+    Payer,
+    Product,
+    RepairCoverage,
+)
+
+__all__ = [
+    "CaseLink",
+    "CaseState",
+    "Escalation",
+    "EscalationOutcome",
+    "Rma",
+    "RmaStage",
+    "evolve",
+    "fold",
+]
+
+
+class EscalationOutcome(Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DENIED = "DENIED"
+
+
+class RmaStage(Enum):
+    ISSUED = "ISSUED"
+    RECEIVED = "RECEIVED"
+    REJECTED = "REJECTED"
+    CLOSED = "CLOSED"
+
+
+@attrs.frozen
+class Escalation:
+    number: int
+    to: EscalationTarget
+    reason: str
+    requested_by: Actor
+    outcome: EscalationOutcome = EscalationOutcome.PENDING
+    decided_by: Actor | None = None
+    decision_reason: str | None = None
+
+
+@attrs.frozen
+class Rma:
+    number: str
+    items: str
+    disposition: Disposition
+    return_shipping_paid_by: Payer
+    stage: RmaStage = RmaStage.ISSUED
+    inspection: InspectionOutcome | None = None
+    repaired_under: RepairCoverage | None = None
+    replacement_tracking: str | None = None
+
+
+@attrs.frozen
+class CaseLink:
+    other_case_id: UUID
+    relation: LinkKind
+
+
+def _escalations(value: Iterable[Escalation]) -> tuple[Escalation, ...]:
+    return tuple(value)  # JSON gives lists back; state keeps tuples
+
+
+def _links(value: Iterable[CaseLink]) -> tuple[CaseLink, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class CaseState:
+    """Everything the rules and the views need to know about a case."""
+
+    case_id: UUID
+    status: Status
+    customer: Customer
+    subject: str
+    channel: Channel
+    product: Product | None
+    opened_at: datetime
+    agent: Actor | None = None
+    department: str = "Customer Service"
+    fault: Fault = Fault.UNDETERMINED
+    known_issue: str | None = None
+    resolution: str | None = None
+    ledger: Ledger = attrs.Factory(Ledger)
+    holds: dict[str, Hold] = attrs.Factory(dict)
+    escalations: tuple[Escalation, ...] = attrs.field(default=(), converter=_escalations)
+    rmas: dict[str, Rma] = attrs.Factory(dict)
+    decisions: dict[str, PolicyDecision] = attrs.Factory(dict)
+    refund_requested: Money | None = None
+    cancelled_subscription: str | None = None
+    links: tuple[CaseLink, ...] = attrs.field(default=(), converter=_links)
+
+    @property
+    def pending_escalation(self) -> Escalation | None:
+        last = self.escalations[-1] if self.escalations else None
+        return last if last and last.outcome is EscalationOutcome.PENDING else None
+
+    @property
+    def open_holds(self) -> tuple[Hold, ...]:
+        return tuple(h for h in self.holds.values() if h.outstanding.amount > 0)
+
+    def approved_escalation_to(self, *targets: EscalationTarget) -> Escalation | None:
+        for escalation in reversed(self.escalations):
+            if escalation.outcome is EscalationOutcome.APPROVED and escalation.to in targets:
+                return escalation
+        return None
+
+
+def _replace_escalation(state: CaseState, number: int, **changes: Any) -> CaseState:
+    escalations = tuple(
+        attrs.evolve(e, **changes) if e.number == number else e for e in state.escalations
+    )
+    return attrs.evolve(state, escalations=escalations)
+
+
+def _replace_rma(state: CaseState, number: str, **changes: Any) -> CaseState:
+    rma = attrs.evolve(state.rmas[number], **changes)
+    return attrs.evolve(state, rmas={**state.rmas, number: rma})
+
+
+def _decided(state: CaseState, decision: PolicyDecision) -> dict[str, PolicyDecision]:
+    return {**state.decisions, decision.kind.name: decision}
+
+
+def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> CaseState:
+    decisions = _decided(state, event.limit_check)
+    if event.cutoff_check is not None:
+        decisions[event.cutoff_check.kind.name] = event.cutoff_check
+    return attrs.evolve(
+        state, ledger=state.ledger.add("goodwill", event.value), decisions=decisions
+    )
+
+
+_Change = Callable[[CaseState, Any], CaseState]
+
+_CHANGES: dict[type[ev.CaseEvent], _Change] = {
+    ev.AgentAssigned: lambda s, e: attrs.evolve(s, agent=e.agent),
+    ev.CaseTransferred: lambda s, e: attrs.evolve(s, department=e.to_department),
+    ev.DiagnosisRecorded: lambda s, e: attrs.evolve(
+        s, fault=e.fault, known_issue=e.known_issue or s.known_issue
+    ),
+    ev.EntitlementChecked: lambda s, e: attrs.evolve(s, decisions=_decided(s, e.decision)),
+    ev.EscalationRequested: lambda s, e: attrs.evolve(
+        s, escalations=(*s.escalations, Escalation(e.number, e.to, e.reason, e.by))
+    ),
+    ev.EscalationApproved: lambda s, e: _replace_escalation(
+        s, e.number, outcome=EscalationOutcome.APPROVED, decided_by=e.by, decision_reason=e.reason
+    ),
+    ev.EscalationDenied: lambda s, e: _replace_escalation(
+        s, e.number, outcome=EscalationOutcome.DENIED, decided_by=e.by, decision_reason=e.reason
+    ),
+    ev.GoodwillGranted: lambda s, e: _goodwill(s, e),
+    ev.RmaIssued: lambda s, e: attrs.evolve(
+        s,
+        rmas={
+            **s.rmas,
+            e.rma_number: Rma(e.rma_number, e.items, e.disposition, e.return_shipping_paid_by),
+        },
+        decisions=_decided(s, e.shipping_decision),
+    ),
+    ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
+    ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
+    ev.RepairCompleted: lambda s, e: _replace_rma(s, e.rma_number, repaired_under=e.covered_by),
+    ev.ReplacementShipped: lambda s, e: _replace_rma(
+        s, e.rma_number, replacement_tracking=e.tracking
+    ),
+    ev.RmaRejected: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.REJECTED),
+    ev.RmaClosed: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.CLOSED),
+    ev.PaymentRecorded: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("paid", e.amount)),
+    ev.RefundRequested: lambda s, e: attrs.evolve(s, refund_requested=e.amount),
+    ev.RefundIssued: lambda s, e: attrs.evolve(
+        s, ledger=s.ledger.add("refunded", e.amount), refund_requested=None
+    ),
+    ev.RefundDenied: lambda s, e: attrs.evolve(s, refund_requested=None),
+    ev.HoldPlaced: lambda s, e: attrs.evolve(
+        s,
+        ledger=s.ledger.add("held", e.amount),
+        holds={
+            **s.holds,
+            e.reference: Hold(
+                e.reference, e.account, e.amount, Money.zero(e.amount.currency), e.reason
+            ),
+        },
+    ),
+    ev.HoldReleased: lambda s, e: attrs.evolve(
+        s,
+        ledger=s.ledger.add("released", e.amount),
+        holds={
+            **s.holds,
+            e.reference: attrs.evolve(
+                s.holds[e.reference], released=s.holds[e.reference].released + e.amount
+            ),
+        },
+    ),
+    ev.CreditIssued: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("credited", e.amount)),
+    ev.CancellationCompleted: lambda s, e: attrs.evolve(s, cancelled_subscription=e.subscription),
+    ev.CaseResolved: lambda s, e: attrs.evolve(s, fault=e.fault, resolution=e.resolution),
+    ev.CaseReopened: lambda s, e: attrs.evolve(s, resolution=None),
+    ev.CasesLinked: lambda s, e: attrs.evolve(
+        s, links=(*s.links, CaseLink(e.other_case_id, e.relation))
+    ),
+}
+
+
+def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
+    """Return the state after ``event``: the one definition of what each event means."""
+    if isinstance(event, ev.CaseOpened):
+        return CaseState(
+            case_id=event.originator_id,
+            status=next_status(None, event.lifecycle_key),
+            customer=event.customer,
+            subject=event.subject,
+            channel=event.channel,
+            product=event.product,
+            opened_at=event.occurred_at,
+        )
+    if state is None:
+        raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
+    change = _CHANGES.get(type(event))
+    if change is not None:
+        state = change(state, event)
+    status = next_status(state.status, event.lifecycle_key)
+    return state if status is state.status else attrs.evolve(state, status=status)
+
+
+def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:
+    """Fold ``events`` into a state, starting from ``state`` (or from nothing)."""
+    for event in events:
+        state = evolve(state, event)
+    if state is None:
+        raise ValueError("no events to fold: a case starts with CaseOpened")
+    return state

@@ -1,0 +1,312 @@
+"""Value objects and vocabularies of the case domain.
+
+Every value is a frozen attrs class or a plain :class:`enum.Enum` (never a ``str``
+enum: those come back from the JSON store as bare strings). Money is a ``Decimal``
+with an ISO 4217 currency code; floats are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from casehistory.errors import CurrencyMismatch, InvalidInput
+
+__all__ = [
+    "Actor",
+    "Channel",
+    "ComplaintCategory",
+    "Customer",
+    "Demeanour",
+    "Direction",
+    "Disposition",
+    "EntitlementKind",
+    "EscalationTarget",
+    "Fault",
+    "GoodwillKind",
+    "InspectionOutcome",
+    "LinkKind",
+    "Money",
+    "Payer",
+    "Product",
+    "RepairCoverage",
+    "Role",
+    "ServiceLevel",
+    "require_aware",
+    "require_text",
+]
+
+
+class Role(Enum):
+    """Who an actor is, which decides what they may record."""
+
+    CUSTOMER = "CUSTOMER"
+    AGENT = "AGENT"
+    SUPERVISOR = "SUPERVISOR"
+    MANAGER = "MANAGER"
+    SYSTEM = "SYSTEM"
+    VENDOR = "VENDOR"
+    AUDITOR = "AUDITOR"
+
+
+class Channel(Enum):
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    WALK_IN = "WALK_IN"
+    CHAT = "CHAT"
+    LETTER = "LETTER"
+
+
+class Direction(Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class Demeanour(Enum):
+    CALM = "CALM"
+    POLITE = "POLITE"
+    FRUSTRATED = "FRUSTRATED"
+    ANGRY = "ANGRY"
+    ABUSIVE = "ABUSIVE"
+
+
+class Fault(Enum):
+    """Whose fault the problem was, as far as the case has established."""
+
+    OURS = "OURS"
+    CUSTOMER = "CUSTOMER"
+    VENDOR = "VENDOR"
+    NONE = "NONE"
+    UNDETERMINED = "UNDETERMINED"
+
+
+class ComplaintCategory(Enum):
+    BAIT_AND_SWITCH = "BAIT_AND_SWITCH"
+    LEGAL_THREAT = "LEGAL_THREAT"
+    LEMON_LAW = "LEMON_LAW"
+    BILLING = "BILLING"
+    SERVICE = "SERVICE"
+    PRODUCT_QUALITY = "PRODUCT_QUALITY"
+    OTHER = "OTHER"
+
+
+class EntitlementKind(Enum):
+    """The policies whose decisions are recorded on a case."""
+
+    RETURN_WINDOW = "RETURN_WINDOW"
+    WARRANTY = "WARRANTY"
+    RETURN_SHIPPING = "RETURN_SHIPPING"
+    OVERNIGHT_CUTOFF = "OVERNIGHT_CUTOFF"
+    GOODWILL_LIMIT = "GOODWILL_LIMIT"
+
+
+class EscalationTarget(Enum):
+    SUPERVISOR = "SUPERVISOR"
+    MANAGER = "MANAGER"
+    VENDOR = "VENDOR"
+    LEGAL = "LEGAL"
+
+
+class GoodwillKind(Enum):
+    FREE_SHIPPING_UPGRADE = "FREE_SHIPPING_UPGRADE"
+    FREE_SOFTWARE = "FREE_SOFTWARE"
+    CREDIT = "CREDIT"
+    FEE_WAIVED = "FEE_WAIVED"
+    FREE_REPAIR = "FREE_REPAIR"
+
+
+class Payer(Enum):
+    CUSTOMER = "CUSTOMER"
+    COMPANY = "COMPANY"
+
+
+class Disposition(Enum):
+    REPAIR = "REPAIR"
+    REPLACE = "REPLACE"
+    REFUND = "REFUND"
+    INSPECT = "INSPECT"
+
+
+class InspectionOutcome(Enum):
+    AS_DESCRIBED = "AS_DESCRIBED"
+    DAMAGED = "DAMAGED"
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED"
+    MISSING_ITEMS = "MISSING_ITEMS"
+
+
+class RepairCoverage(Enum):
+    WARRANTY = "WARRANTY"
+    GOODWILL = "GOODWILL"
+    VENDOR = "VENDOR"
+    CUSTOMER = "CUSTOMER"
+
+
+class ServiceLevel(Enum):
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
+    OVERNIGHT = "OVERNIGHT"
+
+
+class LinkKind(Enum):
+    RELATED = "RELATED"
+    DUPLICATE_OF = "DUPLICATE_OF"
+
+
+def require_text(value: object, name: str) -> str:
+    """Return ``value`` if it is a non-blank string, else raise :class:`InvalidInput`."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def require_aware(value: object, name: str) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, else raise :class:`InvalidInput`."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{name} must be a timezone-aware datetime, got {value!r}; "
+            "give it a tzinfo, e.g. datetime(2026, 3, 2, 9, 0, tzinfo=UTC)"
+        )
+    return value
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool | float):
+        raise InvalidInput(
+            f"money amounts must be Decimal, int or a numeric string, never {type(value).__name__} "
+            f"({value!r}); write Decimal({str(value)!r})"
+        )
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(f"{value!r} is not a valid money amount") from None
+    if not amount.is_finite():
+        raise InvalidInput(f"money amounts must be finite, got {value!r}")
+    return amount
+
+
+def _check_currency(_: object, __: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        raise InvalidInput(
+            f"currency must be an ISO 4217 code of three capital letters, got {value!r}"
+        )
+
+
+@attrs.frozen(order=False)
+class Money:
+    """An amount of one currency. Arithmetic across currencies raises :class:`CurrencyMismatch`.
+
+    >>> Money("19.99", "EUR") + Money("0.01", "EUR")
+    Money(amount=Decimal('20.00'), currency='EUR')
+    """
+
+    amount: Decimal = attrs.field(converter=_to_decimal)
+    currency: str = attrs.field(validator=_check_currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal("0.00"), currency)
+
+    def _same(self, other: Money, operation: str) -> None:
+        if not isinstance(other, Money):
+            raise InvalidInput(f"cannot {operation} {self} and {other!r}: not Money")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(
+                f"cannot {operation} {self} and {other}: money in different currencies "
+                "(rule: no arithmetic across currencies); convert one of them first"
+            )
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other, "add")
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other, "subtract")
+        return Money(self.amount - other.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount >= other.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+    def require_positive(self, name: str) -> Money:
+        """Return self if the amount is above zero, else raise :class:`InvalidInput`."""
+        if self.amount <= 0:
+            raise InvalidInput(f"{name} must be more than zero, got {self}")
+        return self
+
+
+def _check_role(_: object, __: attrs.Attribute[Role], value: Role) -> None:
+    if not isinstance(value, Role):
+        raise InvalidInput(f"role must be a Role, got {value!r}")
+
+
+def _check_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    require_text(value, attribute.name)
+
+
+@attrs.frozen
+class Actor:
+    """Who recorded an event: an id (a person or system) and the role they acted in."""
+
+    id: str = attrs.field(validator=_check_text)
+    role: Role = attrs.field(validator=_check_role)
+
+    def __str__(self) -> str:
+        return f"{self.role.name} {self.id}"
+
+
+@attrs.frozen
+class Customer:
+    id: str = attrs.field(validator=_check_text)
+    name: str = attrs.field(validator=_check_text)
+    email: str | None = None
+
+
+def _check_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None and attribute.name == "delivered_on":
+        return
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(f"{attribute.name} must be a date, got {value!r}")
+
+
+@attrs.frozen
+class Product:
+    """What the case is about: the item, its order, and when it was bought and delivered.
+
+    Policies count days from ``delivered_on`` where it is known, else from ``purchased_on``.
+    """
+
+    sku: str = attrs.field(validator=_check_text)
+    name: str = attrs.field(validator=_check_text)
+    purchased_on: date = attrs.field(validator=_check_date)
+    price: Money
+    serial: str | None = None
+    order_id: str | None = None
+    delivered_on: date | None = attrs.field(default=None, validator=_check_date)
+
+    @property
+    def start_of_cover(self) -> date:
+        """The date policies count from: delivery where known, else purchase."""
+        return self.delivered_on or self.purchased_on

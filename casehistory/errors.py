@@ -1,0 +1,127 @@
+"""Every error casehistory raises on purpose.
+
+One root, :class:`CaseHistoryError`; one subclass per rule, so that callers can catch
+exactly the rule they care about and the name of the class says which rule refused
+the command. Messages echo the values involved, name the rule, and say the way out.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CaseAlreadyExists",
+    "CaseHistoryError",
+    "CaseIsClosed",
+    "CaseNotFound",
+    "ConcurrentUpdate",
+    "CurrencyMismatch",
+    "EscalationAlreadyPending",
+    "EscalationNotPending",
+    "GoodwillAboveLimit",
+    "InvalidInput",
+    "NoRefundRequested",
+    "NotAuthorised",
+    "OccurredInFuture",
+    "PolicyExceptionRequired",
+    "ProductRequired",
+    "ReleaseExceedsHold",
+    "RefundExceedsPaid",
+    "RepairNotCovered",
+    "RmaNotFound",
+    "RmaOutOfOrder",
+    "SelfApprovalForbidden",
+    "TransitionNotAllowed",
+]
+
+
+class CaseHistoryError(Exception):
+    """Raised for every refusal and failure that casehistory reports on purpose."""
+
+
+class InvalidInput(CaseHistoryError, ValueError):
+    """Raised when an argument is malformed: a naive datetime, a float amount, an empty text."""
+
+
+class CurrencyMismatch(CaseHistoryError, ValueError):
+    """Raised when money in two different currencies is added, subtracted or compared."""
+
+
+class CaseNotFound(CaseHistoryError, KeyError):
+    """Raised when no case with the given id exists in the store."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CaseAlreadyExists(CaseHistoryError):
+    """Raised when ``open_case`` is given a case id that the store already holds."""
+
+
+class ConcurrentUpdate(CaseHistoryError):
+    """Raised when another writer recorded an event on the case between load and save."""
+
+
+class OccurredInFuture(CaseHistoryError, ValueError):
+    """Raised when an event's business time is later than the store's time of recording."""
+
+
+class TransitionNotAllowed(CaseHistoryError):
+    """Raised when the lifecycle table does not allow an event in the case's current status."""
+
+
+class CaseIsClosed(TransitionNotAllowed):
+    """Raised when anything but a reopen is attempted on a closed case."""
+
+
+class NotAuthorised(CaseHistoryError, PermissionError):
+    """Raised when the actor's role does not carry the right to record this event."""
+
+
+class SelfApprovalForbidden(NotAuthorised):
+    """Raised when an actor tries to decide an escalation they requested themselves."""
+
+
+class GoodwillAboveLimit(NotAuthorised):
+    """Raised when goodwill or a credit above the agent limit is granted below SUPERVISOR."""
+
+
+class PolicyExceptionRequired(NotAuthorised):
+    """Raised when a command needs a policy exception that this actor may not make."""
+
+
+class RefundExceedsPaid(CaseHistoryError):
+    """Raised when a refund would take the refunded total above the paid total of its currency."""
+
+
+class ReleaseExceedsHold(CaseHistoryError):
+    """Raised when a release would exceed what is still held under that hold."""
+
+
+class NoRefundRequested(CaseHistoryError):
+    """Raised when a refund is denied but no refund request is pending."""
+
+
+class EscalationAlreadyPending(CaseHistoryError):
+    """Raised when an escalation is requested while another one awaits its decision."""
+
+
+class EscalationNotPending(CaseHistoryError):
+    """Raised when an escalation is approved or denied but none awaits a decision."""
+
+
+class RmaNotFound(CaseHistoryError, KeyError):
+    """Raised when a command names an RMA number the case never issued."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RmaOutOfOrder(CaseHistoryError):
+    """Raised when an RMA step comes before the step it depends on, or after the RMA ended."""
+
+
+class RepairNotCovered(CaseHistoryError):
+    """Raised when a repair claims a coverage (warranty, vendor) the case does not support."""
+
+
+class ProductRequired(CaseHistoryError):
+    """Raised when a command needs the case's product (its purchase date) but the case has none."""

@@ -1,0 +1,6 @@
+"""Views: pure folds of a case's events into what people ask for."""
+
+from casehistory.views.case import CaseView, case_view
+from casehistory.views.trail import Trail, TrailLine, describe, trail
+
+__all__ = ["CaseView", "Trail", "TrailLine", "case_view", "describe", "trail"]

@@ -1,0 +1,90 @@
+"""The case view: what a case is, as a frozen fold of its events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+
+from casehistory.domain.events import CaseEvent
+from casehistory.domain.ledger import Hold, Ledger
+from casehistory.domain.lifecycle import Status
+from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, fold
+from casehistory.domain.values import Actor, Customer, Fault, Product
+
+__all__ = ["CaseView", "case_view"]
+
+
+@attrs.frozen
+class CaseView:
+    """A case as its events say it is. Equal views mean equal answers.
+
+    ``ledger`` holds running totals per currency; ``open_holds`` the holds with money
+    still held; ``decisions`` the latest recorded decision per policy kind.
+    """
+
+    case_id: UUID
+    version: int
+    status: Status
+    fault: Fault
+    customer: Customer
+    subject: str
+    product: Product | None
+    agent: Actor | None
+    department: str
+    resolution: str | None
+    ledger: Ledger
+    open_holds: tuple[Hold, ...]
+    escalations: tuple[Escalation, ...]
+    rmas: tuple[Rma, ...]
+    decisions: dict[str, PolicyDecision]
+    links: tuple[CaseLink, ...]
+    opened_at: datetime
+    last_recorded_at: datetime
+    events: tuple[CaseEvent, ...] = attrs.field(repr=False)
+
+    @classmethod
+    def of(cls, state: CaseState, events: tuple[CaseEvent, ...]) -> CaseView:
+        return cls(
+            case_id=state.case_id,
+            version=events[-1].originator_version,
+            status=state.status,
+            fault=state.fault,
+            customer=state.customer,
+            subject=state.subject,
+            product=state.product,
+            agent=state.agent,
+            department=state.department,
+            resolution=state.resolution,
+            ledger=state.ledger,
+            open_holds=state.open_holds,
+            escalations=state.escalations,
+            rmas=tuple(state.rmas.values()),
+            decisions=dict(state.decisions),
+            links=state.links,
+            opened_at=state.opened_at,
+            last_recorded_at=events[-1].timestamp,
+            events=events,
+        )
+
+    def summary(self) -> str:
+        """One line: status, fault and the ledger's totals per currency."""
+        totals = "; ".join(
+            f"{b.currency} paid {b.paid:,.2f} refunded {b.refunded:,.2f} "
+            f"credited {b.credited:,.2f} goodwill {b.goodwill:,.2f} "
+            f"held {b.held:,.2f} released {b.released:,.2f}"
+            for b in (self.ledger.balances[c] for c in self.ledger.currencies)
+        )
+        return (
+            f"status {self.status.name}, fault {self.fault.name}, "
+            f"ledger: {totals or 'no money recorded'}"
+        )
+
+
+def case_view(events: Iterable[CaseEvent]) -> CaseView:
+    """Fold a case's events, in version order, into its view."""
+    history = tuple(events)
+    return CaseView.of(fold(history), history)
