@@ -8,12 +8,13 @@ from casehistory.clock import Clock
 from casehistory.desk._base import SNAPSHOT_INTERVAL
 from casehistory.desk._case_commands import CaseCommands
 from casehistory.desk._money_commands import MoneyCommands
+from casehistory.desk._service_commands import ServiceCommands
 from casehistory.domain.policies import Policies
 
 __all__ = ["SNAPSHOT_INTERVAL", "CaseDesk"]
 
 
-class CaseDesk(CaseCommands, MoneyCommands):
+class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands):
     """An eventsourcing application that keeps customer cases.
 
     Open one with :meth:`CaseDesk.open`; every command is a keyword-only method

@@ -3,7 +3,7 @@
 Commands never write state directly: they check the rules, then trigger one event,
 and :func:`casehistory.domain.state.evolve` (through ``_evolve``) turns the event
 into state. The commands are grouped in mixins by area: lifecycle and contact here,
-service work in ``_service``, money and account in ``_money``.
+service work in ``_service``, returns in ``_rma``, money and account in ``_money``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from casehistory.domain import events as ev
 from casehistory.domain import rights
 from casehistory.domain._money import MoneyCommands
+from casehistory.domain._rma import RmaCommands
 from casehistory.domain._service import ServiceCommands
 from casehistory.domain._support import CommandSupport, require_times
 from casehistory.domain.state import CaseState, evolve
@@ -237,7 +238,9 @@ class _ContactCommands(CommandSupport):
         )
 
 
-class Case(_LifecycleCommands, _ContactCommands, ServiceCommands, MoneyCommands, Aggregate):
+class Case(
+    _LifecycleCommands, _ContactCommands, ServiceCommands, RmaCommands, MoneyCommands, Aggregate
+):
     """One customer's problem, from first contact to close, as a stream of events."""
 
     Snapshot = CaseSnapshot

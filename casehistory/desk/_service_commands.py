@@ -1,0 +1,290 @@
+"""Desk commands for service work: diagnosis, policy checks, escalations, goodwill, RMAs.
+
+Each method is load, act, save: the rules live in the domain, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from casehistory.desk._base import DeskBase
+from casehistory.domain.values import (
+    Actor,
+    Disposition,
+    EntitlementKind,
+    EscalationTarget,
+    Fault,
+    GoodwillKind,
+    InspectionOutcome,
+    Money,
+    Payer,
+    RepairCoverage,
+    ServiceLevel,
+)
+
+
+class ServiceCommands(DeskBase):
+    # Diagnosis and policy ----------------------------------------------------
+
+    def record_diagnosis(
+        self,
+        case_id: UUID,
+        *,
+        symptom: str,
+        finding: str,
+        root_cause: str,
+        fault: Fault,
+        by: Actor,
+        occurred_at: datetime,
+        known_issue: str | None = None,
+    ) -> None:
+        """Record a diagnosis; its fault becomes the case's fault until resolution."""
+        self._run(
+            case_id,
+            lambda c, now: c.record_diagnosis(
+                symptom=symptom,
+                finding=finding,
+                root_cause=root_cause,
+                fault=fault,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                known_issue=known_issue,
+            ),
+        )
+
+    def record_remediation(
+        self, case_id: UUID, *, action: str, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Record what was done to fix the problem (e.g. malware removed)."""
+        self._run(
+            case_id,
+            lambda c, now: c.record_remediation(
+                action=action, by=by, occurred_at=occurred_at, recorded_at=now
+            ),
+        )
+
+    def check_entitlement(
+        self, case_id: UUID, *, kind: EntitlementKind, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Decide RETURN_WINDOW or WARRANTY with the desk's policies and record the decision."""
+        self._run(
+            case_id,
+            lambda c, now: c.check_entitlement(
+                kind=kind, policies=self.policies, by=by, occurred_at=occurred_at, recorded_at=now
+            ),
+        )
+
+    # Escalation and goodwill ---------------------------------------------------
+
+    def request_escalation(
+        self, case_id: UUID, *, to: EscalationTarget, reason: str, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Ask for a decision from above; the case is ESCALATED until it is decided."""
+        self._run(
+            case_id,
+            lambda c, now: c.request_escalation(
+                to=to, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+            ),
+        )
+
+    def approve_escalation(
+        self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Approve the pending escalation (never one's own)."""
+        self._run(
+            case_id,
+            lambda c, now: c.approve_escalation(
+                reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+            ),
+        )
+
+    def deny_escalation(
+        self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Deny the pending escalation (never one's own)."""
+        self._run(
+            case_id,
+            lambda c, now: c.deny_escalation(
+                reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+            ),
+        )
+
+    def grant_goodwill(
+        self,
+        case_id: UUID,
+        *,
+        kind: GoodwillKind,
+        value: Money,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Grant goodwill; above the agent limit only a SUPERVISOR or MANAGER may."""
+        self._run(
+            case_id,
+            lambda c, now: c.grant_goodwill(
+                kind=kind,
+                value=value,
+                reason=reason,
+                policies=self.policies,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+            ),
+        )
+
+    # RMA -----------------------------------------------------------------------
+
+    def issue_rma(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        items: str,
+        reason: str,
+        disposition: Disposition,
+        by: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Issue a return authorisation; the return-shipping policy decides who pays."""
+        self._run(
+            case_id,
+            lambda c, now: c.issue_rma(
+                rma_number=rma_number,
+                items=items,
+                reason=reason,
+                disposition=disposition,
+                policies=self.policies,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+            ),
+        )
+
+    def receive_return(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        by: Actor,
+        occurred_at: datetime,
+        condition: str = "as packed",
+    ) -> None:
+        """Record that the returned goods arrived."""
+        self._run(
+            case_id,
+            lambda c, now: c.receive_return(
+                rma_number=rma_number,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                condition=condition,
+            ),
+        )
+
+    def complete_inspection(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        outcome: InspectionOutcome,
+        findings: str,
+        by: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Record the inspection of a received return."""
+        self._run(
+            case_id,
+            lambda c, now: c.complete_inspection(
+                rma_number=rma_number,
+                outcome=outcome,
+                findings=findings,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+            ),
+        )
+
+    def complete_repair(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        work_done: str,
+        covered_by: RepairCoverage,
+        by: Actor,
+        occurred_at: datetime,
+        cost: Money | None = None,
+    ) -> None:
+        """Record a repair of a received return and who covers it."""
+        self._run(
+            case_id,
+            lambda c, now: c.complete_repair(
+                rma_number=rma_number,
+                work_done=work_done,
+                covered_by=covered_by,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                cost=cost,
+            ),
+        )
+
+    def ship_replacement(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        service_level: ServiceLevel,
+        tracking: str,
+        paid_by: Payer,
+        by: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        """Record a replacement shipped under an open RMA."""
+        self._run(
+            case_id,
+            lambda c, now: c.ship_replacement(
+                rma_number=rma_number,
+                service_level=service_level,
+                tracking=tracking,
+                paid_by=paid_by,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+            ),
+        )
+
+    def reject_rma(
+        self, case_id: UUID, *, rma_number: str, reason: str, by: Actor, occurred_at: datetime
+    ) -> None:
+        """Reject an RMA (e.g. the box held rocks)."""
+        self._run(
+            case_id,
+            lambda c, now: c.reject_rma(
+                rma_number=rma_number,
+                reason=reason,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+            ),
+        )
+
+    def close_rma(
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        by: Actor,
+        occurred_at: datetime,
+        note: str = "closed",
+    ) -> None:
+        """Close an RMA whose work is done."""
+        self._run(
+            case_id,
+            lambda c, now: c.close_rma(
+                rma_number=rma_number, by=by, occurred_at=occurred_at, recorded_at=now, note=note
+            ),
+        )
