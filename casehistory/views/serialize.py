@@ -1,0 +1,43 @@
+"""Plain-JSON forms of views, for ``--json`` output and other programs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from casehistory.views.case import CaseView
+from casehistory.views.trail import Trail
+
+__all__ = ["trail_as_dicts", "view_as_dict"]
+
+
+def _plain(_: type | None, __: attrs.Attribute[Any] | None, value: Any) -> Any:
+    # Money amounts stay exact: Decimals become strings, never floats.
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.name
+    return value
+
+
+def view_as_dict(view: CaseView) -> dict[str, Any]:
+    """The view as JSON-ready data; ``ledger`` maps each currency to its totals."""
+    data = attrs.asdict(
+        view,
+        filter=lambda attribute, _: attribute.name != "events",
+        value_serializer=_plain,
+    )
+    data["ledger"] = data["ledger"]["balances"]
+    return data
+
+
+def trail_as_dicts(trail: Trail) -> list[dict[str, Any]]:
+    """The trail as JSON-ready rows, one per event."""
+    return [attrs.asdict(line, value_serializer=_plain) for line in trail]
