@@ -52,7 +52,9 @@ TRANSITIONS: Mapping[str, Mapping[Status | None, Status]] = MappingProxyType(
         "CaseOpened": {None: NEW},
         "AgentAssigned": {NEW: OPEN, **_stay(ACTIVE)},
         "CaseTransferred": _stay(_WORKING),
-        "CaseResolved": {s: RESOLVED for s in ACTIVE - {ESCALATED}},
+        # Resolution waits for decisions and returns: not while ESCALATED, AWAITING_RETURN
+        # or IN_SERVICE (close or reject the RMA first).
+        "CaseResolved": {OPEN: RESOLVED, AWAITING_CUSTOMER: RESOLVED},
         "CaseClosed": {RESOLVED: CLOSED},
         "CaseReopened": {RESOLVED: OPEN, CLOSED: OPEN},
         "CasesLinked": _stay(_NOT_CLOSED),

@@ -52,11 +52,17 @@ _DESCRIBE: dict[type[ev.CaseEvent], Callable[[Any], str]] = {
     ev.EscalationDenied: lambda e: f"escalation #{e.number} denied: {e.reason}",
     ev.GoodwillGranted: lambda e: (
         f"goodwill {e.kind.name}: {e.reason}; {e.limit_check.outcome}"
-        + (f", ships {e.cutoff_check.outcome}" if e.cutoff_check else "")
+        + (
+            f", ships {e.cutoff_check.outcome} (cut-off {e.cutoff_check.compared['cutoff']})"
+            if e.cutoff_check
+            else ""
+        )
     ),
     ev.RmaIssued: lambda e: (
         f"RMA {e.rma_number} issued for {e.disposition.name}: {e.items}; "
-        f"return shipping paid by {e.return_shipping_paid_by.name}"
+        f"return shipping paid by {e.return_shipping_paid_by.name} "
+        f"({e.shipping_decision.policy_id} v{e.shipping_decision.version}: "
+        f"fault {e.shipping_decision.compared['fault']})"
     ),
     ev.ReturnReceived: lambda e: f"RMA {e.rma_number} return received: {e.condition}",
     ev.InspectionCompleted: lambda e: (
@@ -82,7 +88,7 @@ _DESCRIBE: dict[type[ev.CaseEvent], Callable[[Any], str]] = {
     ),
     ev.HoldPlaced: lambda e: f"hold {e.reference} placed on {e.account}: {e.reason}",
     ev.HoldReleased: lambda e: f"hold {e.reference} released: {e.reason}",
-    ev.CreditIssued: lambda e: f"credit issued: {e.reason}",
+    ev.CreditIssued: lambda e: f"credit issued: {e.reason}; {e.limit_check.outcome}",
     ev.CancellationRequested: lambda e: f"cancellation of {e.subscription} requested: {e.reason}",
     ev.CancellationCompleted: lambda e: (
         f"cancellation of {e.subscription} completed, effective {e.effective_on.isoformat()}"

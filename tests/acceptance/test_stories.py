@@ -150,6 +150,7 @@ class TestPastTheWindow:
                 " | AGENT dana.whitfield"
                 " | GoodwillGranted: goodwill FREE_SHIPPING_UPGRADE: overnight instead of standard"
                 " shipping so the client build is up tomorrow; WITHIN_LIMIT, ships SAME_DAY"
+                " (cut-off 2026-06-03T16:30:00+00:00)"
                 " | goodwill 42.00 USD"
             ),
             (
@@ -157,6 +158,7 @@ class TestPastTheWindow:
                 " | AGENT dana.whitfield"
                 " | RmaIssued: RMA 260603-0147 issued for REPLACE: 1 x 750 W modular power supply,"
                 " serial PS750-2604-118273; return shipping paid by CUSTOMER"
+                " (return-shipping v1: fault NONE)"
             ),
             (
                 "v12 | occurred 2026-06-03T16:05:00+00:00 | recorded 2026-11-01T00:00:11+00:00"
@@ -281,6 +283,7 @@ class TestTheBustHardDrive:
                 " | AGENT keisha.moreland"
                 " | RmaIssued: RMA 260618-0093 issued for REPAIR: X540 laptop, serial"
                 " X540-5HG2-77310, with its power adapter; return shipping paid by COMPANY"
+                " (return-shipping v1: fault VENDOR)"
             ),
             (
                 "v10 | occurred 2026-06-18T15:12:00+00:00 | recorded 2026-11-01T00:00:09+00:00"
@@ -573,7 +576,7 @@ class TestTheSixThousandHold:
                 "v16 | occurred 2026-09-08T09:48:00+00:00 | recorded 2026-11-01T00:00:15+00:00"
                 " | SUPERVISOR amara.osei"
                 " | CreditIssued: credit issued: apology for the 6,012.47 our billing error held on"
-                " her checking account | credited 150.00 USD"
+                " her checking account; ABOVE_LIMIT | credited 150.00 USD"
             ),
             (
                 "v17 | occurred 2026-09-08T09:55:00+00:00 | recorded 2026-11-01T00:00:16+00:00"
@@ -714,6 +717,7 @@ class TestRocksInTheBox:
                 " | AGENT tariq.haddad"
                 " | RmaIssued: RMA 260324-0211 issued for INSPECT: custom-built gaming PC, serial"
                 " CB-26-01-0388; return shipping paid by CUSTOMER"
+                " (return-shipping v1: fault CUSTOMER)"
             ),
             (
                 "v15 | occurred 2026-04-02T11:30:00+00:00 | recorded 2026-11-01T00:00:14+00:00"
