@@ -1,5 +1,14 @@
-"""The casehistory command line."""
+"""The ``casehistory`` command line: thin verbs over a CaseDesk.
 
+Each verb parses, calls the desk, prints. Every verb takes ``--db`` (a SQLite path or
+a ``postgresql://`` URL), falling back to the ``CASEHISTORY_DB`` environment variable.
+Exit codes: 0 success; 1 a command refused or a check failed; 2 a usage error.
+"""
 
-def main() -> None:  # replaced below
-    raise SystemExit(0)
+from __future__ import annotations
+
+from casehistory.cli import cases as _cases  # noqa: F401  (registers the verbs)
+from casehistory.cli import stories as _stories  # noqa: F401
+from casehistory.cli._app import main
+
+__all__ = ["main"]

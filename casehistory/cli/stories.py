@@ -1,0 +1,30 @@
+"""``casehistory stories``: record the five stories and print what the store says."""
+
+from __future__ import annotations
+
+import click
+
+from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.store import describe_store
+from casehistory.stories import STORIES
+
+
+@main.command(epilog="Example: casehistory stories --db cases.sqlite")
+@db_option
+def stories(db: str) -> None:
+    """Record the five acceptance stories as new cases and print each summary and trail.
+
+    Running it again on the same store adds five new cases; nothing is overwritten.
+    """
+    out = console()
+    with open_desk(db) as desk:
+        out.print(f"Recording {len(STORIES)} stories into {describe_store(db)}")
+        for story in STORIES:
+            case_id = story.tell(desk)
+            view = desk.case(case_id)
+            out.print()
+            out.print(f"[bold]Story {story.number}: {story.title}[/bold]")
+            out.print(f"case {case_id}")
+            out.print(view.summary())
+            for line in desk.trail(case_id):
+                click.echo(f"  {line}")
