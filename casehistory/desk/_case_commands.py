@@ -142,12 +142,15 @@ class CaseCommands(DeskBase):
         channel: Channel,
         direction: Direction,
         summary: str,
-        demeanour: Demeanour,
         by: Actor,
         occurred_at: datetime,
+        demeanour: Demeanour | None = None,
         awaiting_reply: bool = False,
     ) -> None:
-        """Log a contact. ``awaiting_reply`` (outbound only) puts the case AWAITING_CUSTOMER."""
+        """Log a contact and, where observed, the customer's demeanour.
+
+        ``awaiting_reply`` (outbound only) puts the case AWAITING_CUSTOMER.
+        """
         self._run(
             case_id,
             lambda c, now: c.log_contact(

@@ -156,15 +156,16 @@ class _ContactCommands(CommandSupport):
         channel: Channel,
         direction: Direction,
         summary: str,
-        demeanour: Demeanour,
         by: Actor,
         occurred_at: datetime,
         recorded_at: datetime,
+        demeanour: Demeanour | None = None,
         awaiting_reply: bool = False,
     ) -> None:
         _require_enum(direction, Direction, "direction")
         _require_enum(channel, Channel, "channel")
-        _require_enum(demeanour, Demeanour, "demeanour")
+        if demeanour is not None:
+            _require_enum(demeanour, Demeanour, "demeanour")
         if awaiting_reply and direction is Direction.INBOUND:
             raise InvalidInput("awaiting_reply applies to outbound contacts only")
         event = ev.ContactLogged

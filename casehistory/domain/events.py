@@ -126,7 +126,7 @@ class ContactLogged(CaseEvent):
     channel: Channel
     direction: Direction
     summary: str
-    demeanour: Demeanour
+    demeanour: Demeanour | None
     awaiting_reply: bool
 
     @property

@@ -32,8 +32,9 @@ _DESCRIBE: dict[type[ev.CaseEvent], Callable[[Any], str]] = {
     ev.CaseReopened: lambda e: f"reopened: {e.reason}",
     ev.CasesLinked: lambda e: f"linked {e.relation.name} case {e.other_case_id}",
     ev.ContactLogged: lambda e: (
-        f"{e.direction.name.lower()} {e.channel.name}, "
-        f"{e.demeanour.name.lower()}: {e.summary}"
+        f"{e.direction.name.lower()} {e.channel.name}"
+        + (f", {e.demeanour.name.lower()}" if e.demeanour else "")
+        + f": {e.summary}"
         + (" (awaiting reply)" if e.awaiting_reply else "")
     ),
     ev.NoteAdded: lambda e: f"note: {e.text}",
