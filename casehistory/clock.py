@@ -75,7 +75,10 @@ class FixedClock:
 class SteppingClock:
     """A clock that moves ``step`` forwards every time it is read.
 
-    Each recorded event gets its own distinct, predictable store time.
+    Each recorded event gets its own distinct, predictable store time. A desk reads
+    its clock once per command attempt, before the rules are checked (the rule that
+    nothing is recorded before it happened needs the time), so a refused command
+    uses up one step too, though it records nothing.
 
     >>> from datetime import UTC, datetime, timedelta
     >>> clock = SteppingClock(datetime(2026, 1, 5, tzinfo=UTC), step=timedelta(seconds=1))
