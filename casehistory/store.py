@@ -129,6 +129,9 @@ def register_value_transcodings(transcoder: JSONTranscoder) -> None:
 def store_env(location: str | Path) -> dict[str, str]:
     """The eventsourcing settings for a store location.
 
+    PostgreSQL URLs take ``?schema=NAME`` (the schema must exist) and
+    ``?connect_timeout=SECONDS`` (default 5).
+
     >>> store_env("cases.sqlite")["PERSISTENCE_MODULE"]
     'eventsourcing.sqlite'
     >>> store_env("postgresql://postgres@127.0.0.1:5432/test?schema=desk1")["POSTGRES_SCHEMA"]
@@ -171,6 +174,8 @@ def _postgres_env(url: str) -> dict[str, str]:
     query = parse_qs(parts.query)
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
+    # Fail in seconds, not eventsourcing's 30, when no server answers.
+    env["POSTGRES_CONNECT_TIMEOUT"] = query.get("connect_timeout", ["5"])[0]
     return env
 
 
