@@ -453,8 +453,9 @@ def enum_table() -> str:
 def policy_table() -> str:
     """Each policy of ``Policies``: attribute, class, id, version, parameters and defaults."""
     rows = []
+    defaults = casehistory.Policies()
     for field in attrs.fields(casehistory.Policies):
-        policy = field.default
+        policy: Any = getattr(defaults, field.name)
         params = [
             f"{_code(p.name)} = {_default(p)}"
             for p in attrs.fields(type(policy))

@@ -124,3 +124,36 @@ def test_every_source_path_named_in_the_docs_exists() -> None:
     missing = sorted(f"{page}: {path}" for page, path in named if not (ROOT / path).is_file())
 
     assert not missing, f"the docs name files that do not exist: {'; '.join(missing)}"
+
+
+def _anchors(markdown: str) -> set[str]:
+    """The anchors GitHub makes for the headings of a page (duplicates get -1, -2, ...)."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    in_code = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        heading = None if in_code else re.match(r"#{1,6} +(.*)", line)
+        if heading is None:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", heading[1].strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def test_every_link_between_pages_resolves() -> None:
+    broken = []
+    for page in sorted(DOCS.glob("*.md")):
+        for target, anchor in re.findall(
+            r"\]\(((?:[\w-]+\.md)?)(?:#([\w-]+))?\)", page.read_text(encoding="utf-8")
+        ):
+            linked = DOCS / target if target else page
+            if not linked.is_file():
+                broken.append(f"docs/{page.name} -> {target} (no such page)")
+            elif anchor and anchor not in _anchors(linked.read_text(encoding="utf-8")):
+                broken.append(f"docs/{page.name} -> {target}#{anchor} (no such heading)")
+
+    assert not broken, "broken links: " + "; ".join(broken)
