@@ -1,0 +1,282 @@
+"""A refused command records nothing: one representative refusal for each error class.
+
+Each scenario arranges a case on a SQLite file and returns the refused command. The
+test counts the case's events and the rows of ``stored_events`` (through a read-only
+connection) before and after the refusal.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import ModuleType
+from uuid import UUID, uuid4
+
+import pytest
+
+import casehistory.errors
+from casehistory import (
+    CaseDesk,
+    EntitlementKind,
+    EscalationTarget,
+    GoodwillKind,
+    InspectionOutcome,
+    RepairCoverage,
+)
+
+
+def _load_builders() -> ModuleType:
+    name = "casehistory_unit_builders"
+    if name not in sys.modules:
+        path = Path(__file__).with_name("_builders.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        sys.modules[name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_b = _load_builders()
+AGENT, SUPERVISOR, AUDITOR, T, CLOCK_START = (
+    _b.AGENT,
+    _b.SUPERVISOR,
+    _b.AUDITOR,
+    _b.T,
+    _b.CLOCK_START,
+)
+file_desk, open_case, open_assigned_case, product = (
+    _b.file_desk,
+    _b.open_case,
+    _b.open_assigned_case,
+    _b.product,
+)
+eur, usd, pay, refund, place_hold, release, check = (
+    _b.eur,
+    _b.usd,
+    _b.pay,
+    _b.refund,
+    _b.place_hold,
+    _b.release,
+    _b.check,
+)
+issue_rma, receive, resolve, close, escalate, approve = (
+    _b.issue_rma,
+    _b.receive,
+    _b.resolve,
+    _b.close,
+    _b.escalate,
+    _b.approve,
+)
+stored_event_rows = _b.stored_event_rows
+
+Act = Callable[[], None]
+Scenario = Callable[[CaseDesk, Path], tuple[UUID, Act]]
+
+
+def _note(desk: CaseDesk, case_id: UUID, **changes: object) -> Act:
+    fields: dict[str, object] = {"text": "called back", "by": AGENT, "occurred_at": T}
+    fields.update(changes)
+    return lambda: desk.add_note(case_id, **fields)  # type: ignore[arg-type]
+
+
+def _invalid_input(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, _note(desk, case_id, text="  ")
+
+
+def _currency_mismatch(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    place_hold(desk, case_id, usd("6000.00"))
+    return case_id, lambda: release(desk, case_id, eur("10.00"))
+
+
+def _case_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, _note(desk, uuid4())
+
+
+def _case_already_exists(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: open_case(desk, case_id=case_id) and None
+
+
+def _concurrent_update(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    other_desk = file_desk(store)
+    first, second = desk._load(case_id), other_desk._load(case_id)
+    first.add_note(text="first", by=AGENT, occurred_at=T, recorded_at=CLOCK_START)
+    second.add_note(text="second", by=AGENT, occurred_at=T, recorded_at=CLOCK_START)
+    desk._save(first)
+    return case_id, lambda: other_desk._save(second)
+
+
+def _occurred_in_future(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, _note(desk, case_id, occurred_at=datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def _transition_not_allowed(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: close(desk, case_id)  # an OPEN case is not RESOLVED
+
+
+def _case_is_closed(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    resolve(desk, case_id)
+    close(desk, case_id)
+    return case_id, _note(desk, case_id)
+
+
+def _not_authorised(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, _note(desk, case_id, by=AUDITOR)
+
+
+def _self_approval_forbidden(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    escalate(desk, case_id, by=SUPERVISOR)
+    return case_id, lambda: approve(desk, case_id, by=SUPERVISOR)
+
+
+def _goodwill_above_limit(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: desk.grant_goodwill(
+        case_id,
+        kind=GoodwillKind.CREDIT,
+        value=eur("50.01"),
+        reason="sorry",
+        by=AGENT,
+        occurred_at=T,
+    )
+
+
+def _policy_exception_required(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk, with_product=product(date(2026, 8, 21)))
+    pay(desk, case_id, eur("129.00"))
+    check(desk, case_id, EntitlementKind.RETURN_WINDOW)
+    return case_id, lambda: refund(desk, case_id, eur("129.00"))
+
+
+def _refund_exceeds_paid(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    pay(desk, case_id, eur("100.00"))
+    return case_id, lambda: refund(desk, case_id, eur("100.01"))
+
+
+def _release_exceeds_hold(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    place_hold(desk, case_id, usd("6000.00"))
+    return case_id, lambda: release(desk, case_id, usd("6000.01"))
+
+
+def _no_refund_requested(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: desk.deny_refund(case_id, reason="no", by=AGENT, occurred_at=T)
+
+
+def _escalation_already_pending(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    escalate(desk, case_id)
+    return case_id, lambda: escalate(desk, case_id, EscalationTarget.MANAGER)
+
+
+def _escalation_not_pending(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    escalate(desk, case_id)
+    approve(desk, case_id)
+    return case_id, lambda: approve(desk, case_id)
+
+
+def _rma_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: receive(desk, case_id, "RMA-404")
+
+
+def _rma_out_of_order(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    issue_rma(desk, case_id, "RMA-1")
+    return case_id, lambda: desk.complete_inspection(
+        case_id,
+        rma_number="RMA-1",
+        outcome=InspectionOutcome.AS_DESCRIBED,
+        findings="never arrived",
+        by=AGENT,
+        occurred_at=T,
+    )
+
+
+def _repair_not_covered(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    issue_rma(desk, case_id, "RMA-1")
+    receive(desk, case_id, "RMA-1")
+    return case_id, lambda: desk.complete_repair(
+        case_id,
+        rma_number="RMA-1",
+        work_done="new drive",
+        covered_by=RepairCoverage.VENDOR,
+        by=AGENT,
+        occurred_at=T,
+    )
+
+
+def _product_required(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk, no_product=True)
+    return case_id, lambda: check(desk, case_id, EntitlementKind.WARRANTY)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "InvalidInput": _invalid_input,
+    "CurrencyMismatch": _currency_mismatch,
+    "CaseNotFound": _case_not_found,
+    "CaseAlreadyExists": _case_already_exists,
+    "ConcurrentUpdate": _concurrent_update,
+    "OccurredInFuture": _occurred_in_future,
+    "TransitionNotAllowed": _transition_not_allowed,
+    "CaseIsClosed": _case_is_closed,
+    "NotAuthorised": _not_authorised,
+    "SelfApprovalForbidden": _self_approval_forbidden,
+    "GoodwillAboveLimit": _goodwill_above_limit,
+    "PolicyExceptionRequired": _policy_exception_required,
+    "RefundExceedsPaid": _refund_exceeds_paid,
+    "ReleaseExceedsHold": _release_exceeds_hold,
+    "NoRefundRequested": _no_refund_requested,
+    "EscalationAlreadyPending": _escalation_already_pending,
+    "EscalationNotPending": _escalation_not_pending,
+    "RmaNotFound": _rma_not_found,
+    "RmaOutOfOrder": _rma_out_of_order,
+    "RepairNotCovered": _repair_not_covered,
+    "ProductRequired": _product_required,
+}
+"""error class name -> a scenario that ends in exactly that refusal."""
+
+
+class TestRefusedCommandsRecordNothing:
+    @pytest.mark.parametrize("error_name", sorted(SCENARIOS))
+    def test_a_refused_command_leaves_the_case_and_the_store_unchanged(
+        self, error_name: str, tmp_path: Path
+    ) -> None:
+        store = tmp_path / "cases.sqlite"
+        desk = file_desk(store)
+        case_id, refused_command = SCENARIOS[error_name](desk, store)
+        events_before, rows_before = len(desk.history(case_id)), stored_event_rows(store)
+        view_before = desk.case(case_id)
+        error = getattr(casehistory.errors, error_name)
+
+        with pytest.raises(error) as refused:
+            refused_command()
+
+        assert type(refused.value) is error
+        assert len(desk.history(case_id)) == events_before
+        assert stored_event_rows(store) == rows_before
+        assert desk.case(case_id) == view_before
+
+    def test_every_error_class_has_a_representative_refusal(self) -> None:
+        rule_errors = set(casehistory.errors.__all__) - {"CaseHistoryError"}
+
+        missing = rule_errors - set(SCENARIOS)
+
+        assert not missing, f"add a refusal scenario for {sorted(missing)}"
