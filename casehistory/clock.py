@@ -65,7 +65,9 @@ class FixedClock:
         self._at = _require_aware(at, "FixedClock time")
 
     def advance(self, by: timedelta) -> None:
-        """Move the clock forwards by ``by``."""
+        """Move the clock forwards by ``by`` (a negative step is refused)."""
+        if by < timedelta(0):
+            raise InvalidInput(f"advance moves forwards; got {by!r} (use set() to go back)")
         self._at = self._at + by
 
     def __repr__(self) -> str:

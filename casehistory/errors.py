@@ -12,11 +12,13 @@ __all__ = [
     "CaseHistoryError",
     "CaseIsClosed",
     "CaseNotFound",
+    "CancellationNotRequested",
     "ConcurrentUpdate",
     "CurrencyMismatch",
     "EscalationAlreadyPending",
     "EscalationNotPending",
     "GoodwillAboveLimit",
+    "HoldNotFound",
     "InvalidInput",
     "NoRefundRequested",
     "NotAuthorised",
@@ -29,6 +31,8 @@ __all__ = [
     "RmaNotFound",
     "RmaOutOfOrder",
     "SelfApprovalForbidden",
+    "StoreUnavailable",
+    "StoreTimeWentBackwards",
     "TransitionNotAllowed",
 ]
 
@@ -56,12 +60,20 @@ class CaseAlreadyExists(CaseHistoryError):
     """Raised when ``open_case`` is given a case id that the store already holds."""
 
 
+class StoreUnavailable(CaseHistoryError):
+    """Raised when the store cannot be opened: no server answers, or its schema is missing."""
+
+
 class ConcurrentUpdate(CaseHistoryError):
     """Raised when another writer recorded an event on the case between load and save."""
 
 
 class OccurredInFuture(CaseHistoryError, ValueError):
     """Raised when an event's business time is later than the store's time of recording."""
+
+
+class StoreTimeWentBackwards(CaseHistoryError):
+    """Raised when the desk's clock gives an earlier store time than the case's last event."""
 
 
 class TransitionNotAllowed(CaseHistoryError):
@@ -96,6 +108,13 @@ class ReleaseExceedsHold(CaseHistoryError):
     """Raised when a release would exceed what is still held under that hold."""
 
 
+class HoldNotFound(CaseHistoryError, KeyError):
+    """Raised when a release names a hold reference the case never placed."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class NoRefundRequested(CaseHistoryError):
     """Raised when a refund is denied but no refund request is pending."""
 
@@ -121,6 +140,10 @@ class RmaOutOfOrder(CaseHistoryError):
 
 class RepairNotCovered(CaseHistoryError):
     """Raised when a repair claims a coverage (warranty, vendor) the case does not support."""
+
+
+class CancellationNotRequested(CaseHistoryError):
+    """Raised when a cancellation is completed that was never requested on the case."""
 
 
 class ProductRequired(CaseHistoryError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -9,15 +10,26 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    PersistenceError,
+)
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from casehistory.clock import Clock, SystemClock
 from casehistory.domain.case import Case
 from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.policies import Policies
-from casehistory.errors import CaseNotFound, ConcurrentUpdate, InvalidInput
-from casehistory.store import register_value_transcodings, store_env
+from casehistory.errors import (
+    CaseAlreadyExists,
+    CaseNotFound,
+    ConcurrentUpdate,
+    InvalidInput,
+    StoreUnavailable,
+)
+from casehistory.store import describe_store, register_value_transcodings, store_env
 from casehistory.views import CaseView, Trail, case_view, trail
 
 SNAPSHOT_INTERVAL = 50
@@ -65,7 +77,13 @@ class DeskBase(Application[UUID]):
         policies: Policies | None = None,
     ) -> Any:
         """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
-        return cls(store_env(location), clock=clock, policies=policies)
+        env = store_env(location)
+        try:
+            return cls(env, clock=clock, policies=policies)
+        except (OperationalError, PersistenceError, sqlite3.Error) as error:
+            raise StoreUnavailable(
+                f"cannot open the store {describe_store(location)}: {error}".strip()
+            ) from None
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what open() was given: a stray CASEDESK_* variable in os.environ must
@@ -94,12 +112,18 @@ class DeskBase(Application[UUID]):
         return case
 
     def _save(self, case: Case) -> None:
+        first = case.version - len(case.pending_events) + 1  # save() empties pending_events
         try:
             self.save(case)
         except IntegrityError:
+            if first == Case.INITIAL_VERSION:
+                raise CaseAlreadyExists(
+                    f"case {case.id} already exists (another writer opened it first); "
+                    "open it without case_id"
+                ) from None
             raise ConcurrentUpdate(
                 f"case {case.id} changed while this command ran (another writer recorded "
-                f"version {case.version - len(case.pending_events) + 1} first); reload and retry"
+                f"version {first} first); reload the case and retry the command"
             ) from None
 
     def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> None:

@@ -121,17 +121,18 @@ class CaseCommands(DeskBase):
         occurred_at: datetime,
     ) -> None:
         """Link this case to another existing case (RELATED or DUPLICATE_OF)."""
-        self.history(other_case_id)  # CaseNotFound unless the other case exists
-        self._run(
-            case_id,
-            lambda c, now: c.link_cases(
+
+        def link(case: Case, now: datetime) -> None:
+            case.link_cases(
                 other_case_id=other_case_id,
                 relation=relation,
                 by=by,
                 occurred_at=occurred_at,
                 recorded_at=now,
-            ),
-        )
+            )
+            self.history(other_case_id)  # CaseNotFound, after the rights, before the save
+
+        self._run(case_id, link)
 
     # Contact -----------------------------------------------------------------
 

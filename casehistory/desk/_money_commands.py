@@ -35,11 +35,16 @@ class MoneyCommands(DeskBase):
     def issue_refund(
         self, case_id: UUID, *, amount: Money, reason: str, by: Actor, occurred_at: datetime
     ) -> None:
-        """Refund money: never more than was paid; past the window only a supervisor may."""
+        """Refund money: never more than was paid; past the window an exception is needed."""
         self._run(
             case_id,
             lambda c, now: c.issue_refund(
-                amount=amount, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+                amount=amount,
+                reason=reason,
+                policies=self.policies,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
             ),
         )
 

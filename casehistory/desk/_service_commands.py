@@ -228,6 +228,7 @@ class ServiceCommands(DeskBase):
                 by=by,
                 occurred_at=occurred_at,
                 recorded_at=now,
+                policies=self.policies,
                 cost=cost,
             ),
         )

@@ -10,10 +10,10 @@ from casehistory.domain._support import CommandSupport, require_money
 from casehistory.domain.policies import Policies
 from casehistory.domain.values import Actor, EntitlementKind, Money, require_text
 from casehistory.errors import (
+    CancellationNotRequested,
+    HoldNotFound,
     InvalidInput,
     NoRefundRequested,
-    PolicyExceptionRequired,
-    ReleaseExceedsHold,
 )
 
 __all__ = ["MoneyCommands"]
@@ -45,21 +45,31 @@ class MoneyCommands(CommandSupport):
         self._record(ev.RefundRequested, by, occurred_at, recorded_at, amount=amount, reason=reason)
 
     def issue_refund(
-        self, *, amount: Money, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+        self,
+        *,
+        amount: Money,
+        reason: str,
+        policies: Policies,
+        by: Actor,
+        occurred_at: datetime,
+        recorded_at: datetime,
     ) -> None:
-        """Refund money. Past a recorded OUTSIDE return-window decision, only a
-        SUPERVISOR or above may refund, and the event says it was an exception."""
+        """Refund money, never more than was paid. Past the return window (as recorded,
+        or decided now from the product) it is an exception to policy: a SUPERVISOR or
+        above refunds, or an approved escalation stands for the exception."""
         self._guard(ev.RefundIssued, by, occurred_at, recorded_at)
         require_money(amount, "amount")
         require_text(reason, "reason")
         self.state.ledger.require_refundable(amount, self.id)
-        window = self.state.decisions.get(EntitlementKind.RETURN_WINDOW.name)
-        exception = window is not None and not window.entitled
-        if exception and by.role not in rights.SUPERVISOR_OR_ABOVE:
-            raise PolicyExceptionRequired(
-                f"refund of {amount} on case {self.id} is past the return window ({window}) "
-                f"(rule: refunds past the window need an exception approved by SUPERVISOR "
-                f"or above; {by} is not); ask a supervisor, or deny the refund"
+        window = self._decision(EntitlementKind.RETURN_WINDOW, policies, occurred_at)
+        if window is not None:
+            rights.require_exception(
+                window,
+                by,
+                self._approved_exception(),
+                breach=f"refund of {amount} is past the return window",
+                rule="refunds past the window need an exception approved by SUPERVISOR or above",
+                case_id=self.id,
             )
         self._record(
             ev.RefundIssued,
@@ -68,7 +78,8 @@ class MoneyCommands(CommandSupport):
             recorded_at,
             amount=amount,
             reason=reason,
-            policy_exception=exception,
+            policy_exception=window is not None and not window.entitled,
+            window_check=window,
         )
 
     def deny_refund(
@@ -137,9 +148,9 @@ class MoneyCommands(CommandSupport):
         hold = self.state.holds.get(reference)
         if hold is None:
             known = ", ".join(sorted(self.state.holds)) or "none"
-            raise ReleaseExceedsHold(
-                f"release of {amount} under {reference!r} on case {self.id}: no such hold "
-                f"(holds: {known}) (rule: releases never exceed holds)"
+            raise HoldNotFound(
+                f"case {self.id} has no hold {reference!r} (holds: {known}) (rule: a release "
+                "names a placed hold); check the reference"
             )
         hold.require_releasable(amount, self.id)
         self._record(
@@ -209,6 +220,12 @@ class MoneyCommands(CommandSupport):
     ) -> None:
         self._guard(ev.CancellationCompleted, by, occurred_at, recorded_at)
         require_text(subscription, "subscription")
+        if subscription not in self.state.cancellations_requested:
+            asked = ", ".join(sorted(self.state.cancellations_requested)) or "none"
+            raise CancellationNotRequested(
+                f"case {self.id} has no request to cancel {subscription!r} (requested: "
+                f"{asked}) (rule: a cancellation completes a request); record the request first"
+            )
         if not isinstance(effective_on, date) or isinstance(effective_on, datetime):
             raise InvalidInput(f"effective_on must be a date, got {effective_on!r}")
         self._record(

@@ -7,7 +7,8 @@ from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain._support import CommandSupport
-from casehistory.domain.policies import Policies
+from casehistory.domain.policies import Policies, PolicyDecision
+from casehistory.domain.rights import EXCEPTION_APPROVERS as EXCEPTION_TARGETS
 from casehistory.domain.state import Rma, RmaStage
 from casehistory.domain.values import (
     Actor,
@@ -77,7 +78,10 @@ class RmaCommands(CommandSupport):
         rma = self.state.rmas.get(number)
         if rma is None:
             issued = ", ".join(sorted(self.state.rmas)) or "none"
-            raise RmaNotFound(f"case {self.id} has no RMA {number!r} (RMAs issued: {issued})")
+            raise RmaNotFound(
+                f"case {self.id} has no RMA {number!r} (RMAs issued: {issued}) (rule: RMA "
+                "steps follow an issued RMA); check the number, or issue the RMA first"
+            )
         if rma.stage not in stages:
             needed = " or ".join(s.name for s in stages)
             raise RmaOutOfOrder(
@@ -141,6 +145,7 @@ class RmaCommands(CommandSupport):
         by: Actor,
         occurred_at: datetime,
         recorded_at: datetime,
+        policies: Policies,
         cost: Money | None = None,
     ) -> None:
         self._guard(ev.RepairCompleted, by, occurred_at, recorded_at)
@@ -149,7 +154,12 @@ class RmaCommands(CommandSupport):
         _require(covered_by, RepairCoverage, "covered_by")
         if cost is not None:
             _require(cost, Money, "cost")
-        self._require_coverage(covered_by)
+        warranty_check = None
+        if covered_by is RepairCoverage.WARRANTY:
+            warranty_check = self._decision(EntitlementKind.WARRANTY, policies, occurred_at)
+            self._require_warranty(warranty_check)
+        if covered_by is RepairCoverage.VENDOR:
+            self._require_vendor_cover()
         self._record(
             ev.RepairCompleted,
             by,
@@ -159,27 +169,29 @@ class RmaCommands(CommandSupport):
             work_done=work_done,
             covered_by=covered_by,
             cost=cost,
+            warranty_check=warranty_check,
         )
 
-    def _require_coverage(self, covered_by: RepairCoverage) -> None:
-        """Warranty needs an in-warranty decision or an approved escalation; vendor cover
-        needs an approved escalation to the vendor or a known-issue programme."""
+    def _require_warranty(self, decision: PolicyDecision | None) -> None:
+        """Warranty cover needs an in-warranty decision, or an approved escalation."""
+        if decision is None:
+            raise RepairNotCovered(
+                f"case {self.id} has no product, so no warranty to cover the repair (rule: "
+                "warranty cover needs the product's warranty); record the cover as "
+                "GOODWILL, VENDOR or CUSTOMER"
+            )
+        covering = (*EXCEPTION_TARGETS, EscalationTarget.VENDOR)
+        if not decision.entitled and not self.state.approved_escalation_to(*covering):
+            raise RepairNotCovered(
+                f"case {self.id}: warranty was checked {decision.outcome} ({decision.facts}) "
+                "(rule: out-of-warranty repair needs an "
+                "approved escalation or a vendor known-issue programme); escalate first"
+            )
+
+    def _require_vendor_cover(self) -> None:
+        """Vendor cover needs a known-issue programme or an approved escalation to VENDOR."""
         state = self.state
-        if covered_by is RepairCoverage.WARRANTY:
-            decision = state.decisions.get(EntitlementKind.WARRANTY.name)
-            if (
-                decision is not None
-                and not decision.entitled
-                and not state.approved_escalation_to(*EscalationTarget)
-            ):
-                raise RepairNotCovered(
-                    f"case {self.id}: warranty was checked {decision.outcome} ({decision}) "
-                    "and no escalation was approved (rule: out-of-warranty repair needs an "
-                    "approved escalation or a vendor known-issue programme); escalate first"
-                )
-        if covered_by is RepairCoverage.VENDOR and not (
-            state.known_issue or state.approved_escalation_to(EscalationTarget.VENDOR)
-        ):
+        if not (state.known_issue or state.approved_escalation_to(EscalationTarget.VENDOR)):
             raise RepairNotCovered(
                 f"case {self.id}: no known issue is recorded and no escalation to VENDOR was "
                 "approved (rule: vendor cover needs either); escalate to VENDOR first"

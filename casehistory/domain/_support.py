@@ -9,9 +9,16 @@ from uuid import UUID
 from casehistory.domain import rights
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import TRANSITIONS, Status
+from casehistory.domain.policies import Policies, PolicyDecision
 from casehistory.domain.state import CaseState
-from casehistory.domain.values import Actor, Direction, Money, require_aware
-from casehistory.errors import CaseIsClosed, InvalidInput, OccurredInFuture, TransitionNotAllowed
+from casehistory.domain.values import Actor, Direction, EntitlementKind, Money, require_aware
+from casehistory.errors import (
+    CaseIsClosed,
+    InvalidInput,
+    OccurredInFuture,
+    StoreTimeWentBackwards,
+    TransitionNotAllowed,
+)
 
 
 def _require_actor(by: object) -> Actor:
@@ -64,6 +71,8 @@ class CommandSupport:
         @property
         def id(self) -> UUID: ...
 
+        modified_on: datetime
+
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
     def _guard(
@@ -73,15 +82,38 @@ class CommandSupport:
         occurred_at: datetime,
         recorded_at: datetime,
         *,
-        key: str | None = None,
         direction: Direction | None = None,
     ) -> None:
         """Validate the times and actor, check the rights, and refuse on a closed case."""
         require_times(occurred_at, recorded_at)
         rights.require_right(event.__name__, _require_actor(by), self.id, direction)
-        key = key or event.__name__
-        if self.state.status is Status.CLOSED:
-            require_transition(self.id, self.state.status, key)
+        if recorded_at < self.modified_on:
+            raise StoreTimeWentBackwards(
+                f"the desk's clock says {recorded_at.isoformat()}, earlier than the last event "
+                f"of case {self.id} ({self.modified_on.isoformat()}) (rule: store time never "
+                "goes backwards on a case); fix the desk's clock"
+            )
+        if self.state.status is Status.CLOSED and event.__name__ != "CaseReopened":
+            raise CaseIsClosed(
+                f"case {self.id} is CLOSED and cannot take {event.__name__} (rule: a closed "
+                "case accepts nothing but a reopen); reopen it first"
+            )
+
+    def _decision(
+        self, kind: EntitlementKind, policies: Policies, on: datetime
+    ) -> PolicyDecision | None:
+        """The recorded decision of ``kind``; else, when the case has a product, the
+        policy's decision now (the command records it); else None."""
+        recorded = self.state.decisions.get(kind.name)
+        if recorded is not None or self.state.product is None:
+            return recorded
+        policy = (
+            policies.return_window if kind is EntitlementKind.RETURN_WINDOW else policies.warranty
+        )
+        return policy.decide(self.state.product, on.date())
+
+    def _approved_exception(self) -> bool:
+        return self.state.approved_escalation_to(*rights.EXCEPTION_APPROVERS) is not None
 
     def _record(
         self,

@@ -162,27 +162,27 @@ class _ContactCommands(CommandSupport):
         demeanour: Demeanour | None = None,
         awaiting_reply: bool = False,
     ) -> None:
+        event = ev.ContactLogged
+        self._guard(
+            event,
+            by,
+            occurred_at,
+            recorded_at,
+            direction=direction if isinstance(direction, Direction) else None,
+        )
         _require_enum(direction, Direction, "direction")
         _require_enum(channel, Channel, "channel")
         if demeanour is not None:
             _require_enum(demeanour, Demeanour, "demeanour")
         if awaiting_reply and direction is Direction.INBOUND:
             raise InvalidInput("awaiting_reply applies to outbound contacts only")
-        event = ev.ContactLogged
-        key = {
-            Direction.INBOUND: "ContactLogged (inbound)",
-            Direction.OUTBOUND: "ContactLogged (outbound)",
-        }[direction]
-        if awaiting_reply:
-            key = "ContactLogged (outbound, awaiting reply)"
-        self._guard(event, by, occurred_at, recorded_at, key=key, direction=direction)
         require_text(summary, "summary")
         self._record(
             event,
             by,
             occurred_at,
             recorded_at,
-            key=key,
+            key=ev.contact_lifecycle_key(direction, bool(awaiting_reply)),
             channel=channel,
             direction=direction,
             summary=summary,
@@ -228,6 +228,7 @@ class _ContactCommands(CommandSupport):
         require_text(text, "text")
         if not isinstance(source, Actor):
             raise InvalidInput(f"source must be an Actor, got {source!r}")
+        rights.require_commendation_source(source, self.id)
         self._record(
             ev.CommendationRecorded,
             by,

@@ -73,6 +73,7 @@ __all__ = [
     "RmaClosed",
     "RmaIssued",
     "RmaRejected",
+    "contact_lifecycle_key",
 ]
 
 
@@ -131,11 +132,16 @@ class ContactLogged(CaseEvent):
 
     @property
     def lifecycle_key(self) -> str:
-        if self.direction is Direction.INBOUND:
-            return "ContactLogged (inbound)"
-        if self.awaiting_reply:
-            return "ContactLogged (outbound, awaiting reply)"
-        return "ContactLogged (outbound)"
+        return contact_lifecycle_key(self.direction, self.awaiting_reply)
+
+
+def contact_lifecycle_key(direction: Direction, awaiting_reply: bool) -> str:
+    """The lifecycle row of a contact: inbound, outbound, or outbound awaiting a reply."""
+    if direction is Direction.INBOUND:
+        return "ContactLogged (inbound)"
+    if awaiting_reply:
+        return "ContactLogged (outbound, awaiting reply)"
+    return "ContactLogged (outbound)"
 
 
 class NoteAdded(CaseEvent):
@@ -218,6 +224,7 @@ class RepairCompleted(CaseEvent):
     work_done: str
     covered_by: RepairCoverage
     cost: Money | None
+    warranty_check: PolicyDecision | None
 
 
 class ReplacementShipped(CaseEvent):
@@ -251,6 +258,7 @@ class RefundIssued(CaseEvent):
     amount: Money
     reason: str
     policy_exception: bool
+    window_check: PolicyDecision | None
 
 
 class RefundDenied(CaseEvent):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import attrs
 
-from casehistory.domain.values import EntitlementKind, Fault, Money, Payer, Product
+from casehistory.domain.values import EntitlementKind, Fault, Money, Payer, Product, to_amount
 from casehistory.errors import InvalidInput
 
 __all__ = [
@@ -44,14 +44,26 @@ class PolicyDecision:
     outcome: str
     entitled: bool
 
-    def __str__(self) -> str:
+    @property
+    def facts(self) -> str:
+        """The policy and what it compared, e.g. ``return-window v1: last_day 2026-02-19, ...``."""
         facts = ", ".join(f"{k} {v}" for k, v in self.compared.items())
-        return f"{self.kind.name} {self.outcome} ({self.policy_id} v{self.version}: {facts})"
+        return f"{self.policy_id} v{self.version}: {facts}"
+
+    def __str__(self) -> str:
+        return f"{self.kind.name} {self.outcome} ({self.facts})"
 
 
 def _positive_days(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"{attribute.name} must be a whole number of days >= 0, got {value!r}")
+
+
+def _positive_minutes(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(
+            f"{attribute.name} must be a whole number of minutes >= 0, got {value!r}"
+        )
 
 
 @attrs.frozen
@@ -138,7 +150,7 @@ class OvernightCutoffPolicy:
     """
 
     last_shipment: time = time(17, 0)
-    cutoff_minutes: int = attrs.field(default=30, validator=_positive_days)
+    cutoff_minutes: int = attrs.field(default=30, validator=_positive_minutes)
     timezone: tzinfo = UTC
     policy_id: str = "overnight-cutoff"
     version: int = 1
@@ -162,7 +174,7 @@ class OvernightCutoffPolicy:
 class GoodwillLimitPolicy:
     """An AGENT may grant goodwill or credit up to ``limit`` in the grant's currency."""
 
-    limit: Decimal = attrs.field(default=Decimal("50.00"), converter=Decimal)
+    limit: Decimal = attrs.field(default=Decimal("50.00"), converter=to_amount)
     policy_id: str = "goodwill-limit"
     version: int = 1
 

@@ -14,14 +14,23 @@ from uuid import UUID
 
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.values import Actor, Direction, EscalationTarget, Money, Role
-from casehistory.errors import GoodwillAboveLimit, NotAuthorised, SelfApprovalForbidden
+from casehistory.errors import (
+    GoodwillAboveLimit,
+    NotAuthorised,
+    PolicyExceptionRequired,
+    SelfApprovalForbidden,
+)
 
 __all__ = [
     "APPROVERS",
     "RIGHTS",
     "STAFF",
     "SUPERVISOR_OR_ABOVE",
+    "COMMENDATION_SOURCES",
+    "EXCEPTION_APPROVERS",
     "require_approver",
+    "require_commendation_source",
+    "require_exception",
     "require_assignable",
     "require_right",
     "require_within_limit",
@@ -81,6 +90,15 @@ APPROVERS: Mapping[EscalationTarget, frozenset[Role]] = MappingProxyType(
     }
 )
 """escalation target -> roles that may approve or deny it."""
+
+
+COMMENDATION_SOURCES: frozenset[Role] = frozenset({Role.CUSTOMER, Role.SUPERVISOR, Role.MANAGER})
+"""Whose praise a commendation may record: the customer's or a supervisor's."""
+
+EXCEPTION_APPROVERS: frozenset[EscalationTarget] = frozenset(
+    {EscalationTarget.SUPERVISOR, EscalationTarget.MANAGER}
+)
+"""Approved escalations to these targets stand as an exception to policy on the case."""
 
 
 def _names(roles: frozenset[Role]) -> str:
@@ -149,3 +167,31 @@ def require_within_limit(
             f"{decision.compared['limit']} (rule: goodwill above the agent limit needs "
             f"SUPERVISOR or above, and {by} is not); ask a supervisor to grant it"
         )
+
+
+def require_commendation_source(source: Actor, case_id: UUID) -> None:
+    """Raise :class:`NotAuthorised` unless the praise comes from a customer or a supervisor."""
+    if source.role not in COMMENDATION_SOURCES:
+        raise NotAuthorised(
+            f"a commendation from {source} cannot be recorded on case {case_id} (rule: "
+            f"commendations come from {_names(COMMENDATION_SOURCES)})"
+        )
+
+
+def require_exception(
+    decision: PolicyDecision,
+    by: Actor,
+    approved_exception: bool,
+    breach: str,
+    rule: str,
+    case_id: UUID,
+) -> None:
+    """Raise :class:`PolicyExceptionRequired` when ``breach`` goes against ``decision`` and
+    neither the actor is SUPERVISOR or above nor an approved escalation stands for it."""
+    if decision.entitled or approved_exception or by.role in SUPERVISOR_OR_ABOVE:
+        return
+    raise PolicyExceptionRequired(
+        f"{breach} on case {case_id}: {decision.outcome} ({decision.facts}) (rule: {rule}; "
+        f"{by} is not, and no escalation to SUPERVISOR or MANAGER was approved); "
+        "escalate, or ask a supervisor"
+    )

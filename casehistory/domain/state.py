@@ -93,6 +93,10 @@ def _escalations(value: Iterable[Escalation]) -> tuple[Escalation, ...]:
     return tuple(value)  # JSON gives lists back; state keeps tuples
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(value)))  # a set, stored as a sorted JSON list
+
+
 def _links(value: Iterable[CaseLink]) -> tuple[CaseLink, ...]:
     return tuple(value)
 
@@ -119,6 +123,7 @@ class CaseState:
     rmas: dict[str, Rma] = attrs.Factory(dict)
     decisions: dict[str, PolicyDecision] = attrs.Factory(dict)
     refund_requested: Money | None = None
+    cancellations_requested: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     cancelled_subscription: str | None = None
     links: tuple[CaseLink, ...] = attrs.field(default=(), converter=_links)
 
@@ -225,7 +230,16 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
         },
     ),
     ev.CreditIssued: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("credited", e.amount)),
-    ev.CancellationCompleted: lambda s, e: attrs.evolve(s, cancelled_subscription=e.subscription),
+    ev.CancellationRequested: lambda s, e: attrs.evolve(
+        s, cancellations_requested=(*s.cancellations_requested, e.subscription)
+    ),
+    ev.CancellationCompleted: lambda s, e: attrs.evolve(
+        s,
+        cancelled_subscription=e.subscription,
+        cancellations_requested=tuple(
+            name for name in s.cancellations_requested if name != e.subscription
+        ),
+    ),
     ev.CaseResolved: lambda s, e: attrs.evolve(s, fault=e.fault, resolution=e.resolution),
     ev.CaseReopened: lambda s, e: attrs.evolve(s, resolution=None),
     ev.CasesLinked: lambda s, e: attrs.evolve(

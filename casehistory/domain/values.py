@@ -39,6 +39,7 @@ __all__ = [
     "ServiceLevel",
     "require_aware",
     "require_text",
+    "to_amount",
 ]
 
 
@@ -177,7 +178,8 @@ def require_aware(value: object, name: str) -> datetime:
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def _to_decimal(value: Any) -> Decimal:
+def to_amount(value: Any) -> Decimal:
+    """A finite Decimal from a Decimal, an int or a numeric string; floats are refused."""
     if isinstance(value, bool | float):
         raise InvalidInput(
             f"money amounts must be Decimal, int or a numeric string, never {type(value).__name__} "
@@ -207,7 +209,7 @@ class Money:
     Money(amount=Decimal('20.00'), currency='EUR')
     """
 
-    amount: Decimal = attrs.field(converter=_to_decimal)
+    amount: Decimal = attrs.field(converter=to_amount)
     currency: str = attrs.field(validator=_check_currency)
 
     @classmethod
@@ -284,6 +286,11 @@ class Customer:
     email: str | None = None
 
 
+def _check_money(_: object, attribute: attrs.Attribute[Money], value: Money) -> None:
+    if not isinstance(value, Money):
+        raise InvalidInput(f"{attribute.name} must be Money, got {value!r}")
+
+
 def _check_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None and attribute.name == "delivered_on":
         return
@@ -301,7 +308,7 @@ class Product:
     sku: str = attrs.field(validator=_check_text)
     name: str = attrs.field(validator=_check_text)
     purchased_on: date = attrs.field(validator=_check_date)
-    price: Money
+    price: Money = attrs.field(validator=_check_money)
     serial: str | None = None
     order_id: str | None = None
     delivered_on: date | None = attrs.field(default=None, validator=_check_date)

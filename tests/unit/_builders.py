@@ -113,9 +113,12 @@ def memory_desk(policies: Policies | None = None) -> CaseDesk:
     return CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START), policies=policies)
 
 
-def file_desk(path: Path, policies: Policies | None = None) -> CaseDesk:
-    """A desk on the SQLite file ``path``."""
-    return CaseDesk.open(path, clock=SteppingClock(CLOCK_START), policies=policies)
+def file_desk(
+    path: Path, policies: Policies | None = None, *, start: datetime = CLOCK_START
+) -> CaseDesk:
+    """A desk on the SQLite file ``path``; a desk reopened later needs a later ``start``
+    (store time never goes backwards on a case)."""
+    return CaseDesk.open(path, clock=SteppingClock(start), policies=policies)
 
 
 def stored_event_rows(path: Path) -> int:
@@ -277,6 +280,9 @@ def drive_to(desk: CaseDesk, target: Status) -> UUID:
     case_id = open_case(desk)
     pay(desk, case_id, eur("100.00"))
     place_hold(desk, case_id, eur("60.00"))
+    desk.request_cancellation(
+        case_id, subscription="SUB-1", reason="too expensive", by=AGENT, occurred_at=T
+    )
     if target is Status.NEW:
         return _arrived(desk, case_id, target)
     desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=T)

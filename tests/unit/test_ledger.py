@@ -14,6 +14,7 @@ import pytest
 from casehistory import (
     CaseDesk,
     CurrencyMismatch,
+    HoldNotFound,
     InvalidInput,
     Money,
     NoRefundRequested,
@@ -147,9 +148,9 @@ class TestReleaseHold:
         before = event_count(desk, case_id)
 
         with pytest.raises(
-            ReleaseExceedsHold,
-            match=r"under 'HOLD-9' .*: no such hold \(holds: HOLD-1\) \(rule: releases never "
-            r"exceed holds\)",
+            HoldNotFound,
+            match=r"has no hold 'HOLD-9' \(holds: HOLD-1\) \(rule: a release names a placed "
+            r"hold\); check the reference",
         ):
             release(desk, case_id, usd("10.00"), "HOLD-9")
 

@@ -73,11 +73,6 @@ class TestMakeMoney:
 
         assert (zero.amount, zero.currency) == (Decimal("0.00"), "USD")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: Product(price=129.0) accepts a float (or any object) as the price; "
-        "Product.price has no validator, so a float reaches the events",
-    )
     def test_a_product_price_must_be_money(self) -> None:
         price = 129.0
 

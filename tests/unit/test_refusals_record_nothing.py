@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from uuid import UUID, uuid4
@@ -108,10 +108,37 @@ def _concurrent_update(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     case_id = open_assigned_case(desk)
     other_desk = file_desk(store)
     first, second = desk._load(case_id), other_desk._load(case_id)
-    first.add_note(text="first", by=AGENT, occurred_at=T, recorded_at=CLOCK_START)
-    second.add_note(text="second", by=AGENT, occurred_at=T, recorded_at=CLOCK_START)
+    later = CLOCK_START + timedelta(hours=1)
+    first.add_note(text="first", by=AGENT, occurred_at=T, recorded_at=later)
+    second.add_note(text="second", by=AGENT, occurred_at=T, recorded_at=later)
     desk._save(first)
     return case_id, lambda: other_desk._save(second)
+
+
+def _store_time_went_backwards(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    behind = file_desk(store, start=CLOCK_START - timedelta(days=1))  # a clock set a day back
+    return case_id, _note(behind, case_id)
+
+
+def _store_unavailable(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    not_a_database = store.with_name("notes.txt")
+    not_a_database.write_text("this file is not a SQLite database, " * 10)
+    return case_id, lambda: CaseDesk.open(not_a_database) and None
+
+
+def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    place_hold(desk, case_id, usd("6000.00"))
+    return case_id, lambda: release(desk, case_id, usd("10.00"), "HOLD-9")
+
+
+def _cancellation_not_requested(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    return case_id, lambda: desk.complete_cancellation(
+        case_id, subscription="SUB-1", effective_on=T.date(), by=AGENT, occurred_at=T
+    )
 
 
 def _occurred_in_future(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
@@ -234,6 +261,10 @@ SCENARIOS: dict[str, Scenario] = {
     "CaseNotFound": _case_not_found,
     "CaseAlreadyExists": _case_already_exists,
     "ConcurrentUpdate": _concurrent_update,
+    "StoreTimeWentBackwards": _store_time_went_backwards,
+    "StoreUnavailable": _store_unavailable,
+    "HoldNotFound": _hold_not_found,
+    "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,
     "TransitionNotAllowed": _transition_not_allowed,
     "CaseIsClosed": _case_is_closed,

@@ -439,11 +439,6 @@ class TestRefundPastTheReturnWindow:
             "OUTSIDE",
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: the return window is only enforced after a recorded RETURN_WINDOW "
-        "check; an agent refunds a 400-day-old purchase when nobody checked the window",
-    )
     def test_an_agent_cannot_refund_past_the_window_by_skipping_the_check(self) -> None:
         desk = memory_desk()
         case_id = open_assigned_case(desk, with_product=_b.product(date(2025, 8, 27)))

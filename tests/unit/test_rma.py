@@ -131,11 +131,6 @@ class TestRmaOrder:
 
         assert event_count(desk, case_id) == before
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: RmaNotFound's message names no rule and no way out (STYLE 4), unlike "
-        "every other rule error",
-    )
     def test_the_rma_not_found_message_names_the_rule_and_the_way_out(self) -> None:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
@@ -258,11 +253,6 @@ class TestCompleteRepairUnderWarranty:
 
         assert desk.case(case_id).rmas[0].repaired_under is RepairCoverage.WARRANTY
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: warranty cover is only checked against a recorded WARRANTY decision; "
-        "with no check on the case, a repair 487 days after purchase is accepted as WARRANTY",
-    )
     def test_out_of_warranty_repair_cannot_skip_the_warranty_check(self) -> None:
         desk = memory_desk()
         case_id = _received_case(desk, OUT_OF_WARRANTY)
