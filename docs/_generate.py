@@ -128,7 +128,11 @@ _FIELD_NOTES: dict[str, str] = {
     "note": "a closing note (default `closed`)",
     "amount": "how much",
     "reference": "the payment's reference (order, receipt, transaction)",
-    "policy_exception": "True when refunded past a recorded OUTSIDE return-window decision",
+    "policy_exception": "True when refunded past the return window (`window_check` is OUTSIDE)",
+    "window_check": "the return-window decision the refund relied on: the latest recorded "
+    "one, else decided when refunded; `None` when the case has no product",
+    "warranty_check": "the warranty decision a WARRANTY repair relied on: the latest recorded "
+    "one, else decided when repaired; `None` for other covers",
     "account": "the customer's account the money is held on",
     "subscription": "the subscription concerned",
     "effective_on": "the date the cancellation took effect",
