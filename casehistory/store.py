@@ -175,7 +175,12 @@ def _postgres_env(url: str) -> dict[str, str]:
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
     # Fail in seconds, not eventsourcing's 30, when no server answers.
-    env["POSTGRES_CONNECT_TIMEOUT"] = query.get("connect_timeout", ["5"])[0]
+    timeout = query.get("connect_timeout", ["5"])[0]
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise InvalidInput(
+            f"connect_timeout must be a whole number of seconds >= 1, got {timeout!r}"
+        )
+    env["POSTGRES_CONNECT_TIMEOUT"] = timeout
     return env
 
 

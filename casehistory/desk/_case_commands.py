@@ -39,13 +39,6 @@ class CaseCommands(DeskBase):
         case_id: UUID | None = None,
     ) -> UUID:
         """Open a case (status NEW) and return its id. ``case_id`` imports an existing id."""
-        if case_id is not None:
-            try:
-                self.history(case_id)
-            except CaseNotFound:
-                pass
-            else:
-                raise CaseAlreadyExists(f"case {case_id} already exists; open it without case_id")
         case = Case.open(
             customer=customer,
             subject=subject,
@@ -56,6 +49,13 @@ class CaseCommands(DeskBase):
             product=product,
             case_id=case_id,
         )
+        if case_id is not None:  # after the rules, so an auditor hears NotAuthorised
+            try:
+                self.history(case_id)
+            except CaseNotFound:
+                pass
+            else:
+                raise CaseAlreadyExists(f"case {case_id} already exists; open it without case_id")
         self._save(case)
         return case.id
 

@@ -197,7 +197,11 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ),
     ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
     ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
-    ev.RepairCompleted: lambda s, e: _replace_rma(s, e.rma_number, repaired_under=e.covered_by),
+    ev.RepairCompleted: lambda s, e: _replace_rma(
+        attrs.evolve(s, decisions=_decided(s, e.warranty_check)) if e.warranty_check else s,
+        e.rma_number,
+        repaired_under=e.covered_by,
+    ),
     ev.ReplacementShipped: lambda s, e: _replace_rma(
         s, e.rma_number, replacement_tracking=e.tracking
     ),
@@ -206,7 +210,10 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.PaymentRecorded: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("paid", e.amount)),
     ev.RefundRequested: lambda s, e: attrs.evolve(s, refund_requested=e.amount),
     ev.RefundIssued: lambda s, e: attrs.evolve(
-        s, ledger=s.ledger.add("refunded", e.amount), refund_requested=None
+        s,
+        ledger=s.ledger.add("refunded", e.amount),
+        refund_requested=None,
+        decisions=_decided(s, e.window_check) if e.window_check else s.decisions,
     ),
     ev.RefundDenied: lambda s, e: attrs.evolve(s, refund_requested=None),
     ev.HoldPlaced: lambda s, e: attrs.evolve(
@@ -229,7 +236,9 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
             ),
         },
     ),
-    ev.CreditIssued: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("credited", e.amount)),
+    ev.CreditIssued: lambda s, e: attrs.evolve(
+        s, ledger=s.ledger.add("credited", e.amount), decisions=_decided(s, e.limit_check)
+    ),
     ev.CancellationRequested: lambda s, e: attrs.evolve(
         s, cancellations_requested=(*s.cancellations_requested, e.subscription)
     ),

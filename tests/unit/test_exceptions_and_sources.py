@@ -187,3 +187,41 @@ class TestStoreTimeOrder:
 
         with pytest.raises(InvalidInput, match="advance moves forwards"):
             clock.advance(timedelta(seconds=-1))
+
+
+class TestDecisionsTakenOnTheSpot:
+    def test_a_refund_s_window_decision_becomes_the_case_s_recorded_decision(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        pay(desk, case_id, eur("100.00"))
+
+        refund(desk, case_id, eur("40.00"), by=AGENT)
+
+        assert (
+            desk.case(case_id).decisions["RETURN_WINDOW"] == last_event(desk, case_id).window_check
+        )
+
+    def test_a_credit_s_limit_check_is_recorded_on_the_case(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+
+        desk.issue_credit(case_id, amount=eur("20.00"), reason="sorry", by=AGENT, occurred_at=T)
+
+        assert desk.case(case_id).decisions["GOODWILL_LIMIT"].outcome == "WITHIN_LIMIT"
+
+
+class TestOpeningWithAnExistingId:
+    def test_an_auditor_hears_the_rights_rule_before_the_id_is_looked_up(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+
+        with pytest.raises(NotAuthorised, match="auditors read everything"):
+            _b.open_case(desk, case_id=case_id, by=_b.AUDITOR)
+
+
+@pytest.mark.parametrize("timeout", ["abc", "2.5", "0", "-1"])
+def test_a_postgres_connect_timeout_must_be_whole_seconds(timeout: str) -> None:
+    from casehistory.store import store_env
+
+    with pytest.raises(InvalidInput, match="connect_timeout must be a whole number"):
+        store_env(f"postgresql://postgres@127.0.0.1/test?connect_timeout={timeout}")
