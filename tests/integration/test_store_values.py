@@ -1,0 +1,175 @@
+"""Values of every type come back from the store as they went in: Money with its exact
+Decimal, dates, enum members (never bare strings), policy decisions, products, actors."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from casehistory import (
+    Actor,
+    CaseDesk,
+    CaseEvent,
+    Channel,
+    Customer,
+    EntitlementKind,
+    EscalationTarget,
+    GoodwillKind,
+    Money,
+    PolicyDecision,
+    Product,
+    Role,
+    SteppingClock,
+)
+from casehistory.domain import events as ev
+
+RealisticCase = Callable[[CaseDesk], Any]
+
+
+def _types(value: Any, path: str = "event") -> list[tuple[str, type]]:
+    """Every (path, type) in a value, all the way down."""
+    found = [(path, type(value))]
+    if isinstance(value, Decimal):
+        found.append((path + ".exponent", type(value.as_tuple().exponent)))
+        found.append((path + f".digits={value.as_tuple()}", tuple))
+    if isinstance(value, datetime):
+        found.append((path + f".utcoffset={value.utcoffset()}", timedelta))
+    fields: list[str] = []
+    if attrs.has(type(value)):
+        fields = [f.name for f in attrs.fields(type(value))]
+    elif dataclasses.is_dataclass(value):
+        fields = [f.name for f in dataclasses.fields(value)]
+    for name in fields:
+        found += _types(getattr(value, name), f"{path}.{name}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _types(item, f"{path}[{key!r}]")
+    return found
+
+
+class RecordingDesk(CaseDesk):
+    """A desk that keeps the events it wrote, as they were before the store saw them."""
+
+    name = "CaseDesk"  # else eventsourcing names it after the class (PostgreSQL table names)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.written: list[CaseEvent] = []
+        super().__init__(*args, **kwargs)
+
+    def _notify(self, recordings: Any) -> None:
+        self.written.extend(r.domain_event for r in recordings)
+
+
+def test_every_event_reads_back_equal_and_of_the_same_types(
+    store: str,
+    clock: SteppingClock,
+    open_desk: Callable[[], CaseDesk],
+    realistic_case: RealisticCase,
+) -> None:
+    writer = RecordingDesk.open(store, clock=clock)
+    try:
+        realistic_case(writer)
+    finally:
+        writer.close()
+
+    reader = open_desk()
+    read = [e for case_id in reader.case_ids() for e in reader.history(case_id)]
+
+    assert read == writer.written
+    for back, sent in zip(read, writer.written, strict=True):
+        assert _types(back) == _types(sent)
+    assert {type(e) for e in read} >= set(ev.EVENT_TYPES) - {ev.RefundDenied, ev.RmaRejected}
+
+
+def test_each_value_type_comes_back_as_itself(
+    store: str, clock: SteppingClock, open_desk: Callable[[], CaseDesk]
+) -> None:
+    desk = open_desk()
+    supervisor = Actor("s.kim", Role.SUPERVISOR)
+    when = datetime(2026, 9, 14, 9, 0, tzinfo=timezone(timedelta(hours=-5)))
+    product = Product(
+        sku="PSU-650",
+        name="PSU 650W",
+        purchased_on=date(2026, 1, 20),
+        price=Money("129.00", "USD"),
+        serial=None,
+        order_id="O1",
+        delivered_on=date(2026, 1, 24),
+    )
+    case_id = desk.open_case(
+        customer=Customer("c1", "Dana", None),
+        subject="values",
+        channel=Channel.LETTER,
+        by=supervisor,
+        occurred_at=when,
+        product=product,
+    )
+    desk.assign_agent(case_id, agent=supervisor, by=supervisor, occurred_at=when)
+    desk.check_entitlement(
+        case_id, kind=EntitlementKind.RETURN_WINDOW, by=supervisor, occurred_at=when
+    )
+    desk.record_payment(
+        case_id,
+        amount=Money(Decimal("1E+3"), "JPY"),
+        reference="p",
+        by=supervisor,
+        occurred_at=when,
+    )
+    desk.grant_goodwill(
+        case_id,
+        kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
+        value=Money("0.10", "EUR"),
+        reason="r",
+        by=supervisor,
+        occurred_at=when,
+    )
+    desk.request_escalation(
+        case_id, to=EscalationTarget.LEGAL, reason="r", by=supervisor, occurred_at=when
+    )
+    desk.request_cancellation(
+        case_id, subscription="s", reason="r", by=supervisor, occurred_at=when
+    )
+    desk.complete_cancellation(
+        case_id, subscription="s", effective_on=date(2026, 12, 31), by=supervisor, occurred_at=when
+    )
+
+    opened, assigned, checked, paid, goodwill, escalated, _, cancelled = open_desk().history(
+        case_id
+    )
+
+    assert type(opened.product) is Product
+    assert opened.product == product
+    assert type(opened.product.delivered_on) is date
+    assert opened.product.delivered_on == date(2026, 1, 24)
+    assert type(opened.product.purchased_on) is date
+    assert opened.product.serial is None
+    assert opened.customer.email is None
+    assert opened.channel is Channel.LETTER
+    assert opened.by.role is Role.SUPERVISOR
+    assert type(opened.by) is Actor
+    assert assigned.agent == supervisor
+    assert opened.occurred_at == when
+    assert opened.occurred_at.utcoffset() == timedelta(hours=-5)
+    assert opened.recorded_at == datetime(2026, 11, 1, tzinfo=UTC)
+    decision = checked.decision
+    assert type(decision) is PolicyDecision
+    assert decision.kind is EntitlementKind.RETURN_WINDOW
+    assert decision.compared["counted_from"] == "2026-01-24"
+    assert decision.outcome == "OUTSIDE"
+    assert decision.entitled is False
+    assert decision.version == 1
+    assert type(paid.amount.amount) is Decimal
+    assert str(paid.amount.amount) == "1E+3"
+    assert paid.amount == Money("1000", "JPY")
+    assert goodwill.kind is GoodwillKind.FREE_SHIPPING_UPGRADE
+    assert str(goodwill.value.amount) == "0.10"
+    assert type(goodwill.cutoff_check) is PolicyDecision
+    assert goodwill.limit_check.kind is EntitlementKind.GOODWILL_LIMIT
+    assert escalated.to is EscalationTarget.LEGAL
+    assert type(cancelled.effective_on) is date
+    assert cancelled.effective_on == date(2026, 12, 31)

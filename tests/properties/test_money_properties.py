@@ -1,0 +1,87 @@
+"""Ledger arithmetic is exact: a refund of exactly what was paid is always possible, and
+never more than that."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from histories import new_desk
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casehistory import (
+    Actor,
+    CaseDesk,
+    Channel,
+    Customer,
+    Money,
+    RefundExceedsPaid,
+    Role,
+)
+
+SUPERVISOR = Actor("s.kim", Role.SUPERVISOR)
+WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _paid(desk: CaseDesk, *payments: Money) -> UUID:
+    case_id = desk.open_case(
+        customer=Customer("c1", "Dana"),
+        subject="money",
+        channel=Channel.PHONE,
+        by=SUPERVISOR,
+        occurred_at=WHEN,
+    )
+    desk.assign_agent(case_id, agent=SUPERVISOR, by=SUPERVISOR, occurred_at=WHEN)
+    for amount in payments:
+        desk.record_payment(case_id, amount=amount, reference="p", by=SUPERVISOR, occurred_at=WHEN)
+    return case_id
+
+
+# Amounts of everyday size: up to 12 digits before the point, up to 6 after.
+everyday = st.decimals(
+    min_value=Decimal("0.000001"), max_value=Decimal("999999999999"), places=6
+).filter(lambda d: d > 0)
+
+
+@given(st.lists(everyday, min_size=1, max_size=6))
+def test_refunding_exactly_what_was_paid_leaves_nothing_refundable(amounts: list[Decimal]) -> None:
+    desk = new_desk()
+    case_id = _paid(desk, *(Money(a, "EUR") for a in amounts))
+
+    desk.issue_refund(
+        case_id, amount=Money(sum(amounts), "EUR"), reason="all", by=SUPERVISOR, occurred_at=WHEN
+    )
+
+    balance = desk.case(case_id).ledger.balance("EUR")
+    assert balance.paid == balance.refunded == sum(amounts)
+    assert balance.refundable.amount == 0
+    with pytest.raises(RefundExceedsPaid):
+        desk.issue_refund(
+            case_id,
+            amount=Money("0.000001", "EUR"),
+            reason="one more",
+            by=SUPERVISOR,
+            occurred_at=WHEN,
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Ledger.add sums Decimals in the default 28-digit context, so a 30-digit "
+    "payment is rounded up and a refund 0.30 above it is accepted",
+)
+def test_a_refund_above_a_thirty_digit_payment_is_refused() -> None:
+    desk = new_desk()
+    case_id = _paid(desk, Money("12345678901234567890123456789.60", "USD"))
+
+    with pytest.raises(RefundExceedsPaid):
+        desk.issue_refund(
+            case_id,
+            amount=Money("12345678901234567890123456789.90", "USD"),
+            reason="more than paid",
+            by=SUPERVISOR,
+            occurred_at=WHEN,
+        )

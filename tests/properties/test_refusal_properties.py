@@ -1,0 +1,54 @@
+"""Refused commands leave no trace: the error names the rule, and nothing is recorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from histories import Command, History, Refusal, new_desk, refusals
+from hypothesis import given
+
+from casehistory import Actor, CaseHistoryError, Channel, Customer, Role
+
+
+@given(refusals())
+def test_a_refused_command_records_nothing(case: tuple[History, Refusal, Command]) -> None:
+    history, refusal, follow_up = case
+    desk = new_desk()
+    case_id = history.apply(desk)
+    events, view, trail = desk.history(case_id), desk.case(case_id), desk.trail(case_id)
+
+    # The command breaks a rule - refused, with the error that names it.
+    with pytest.raises(CaseHistoryError) as refused:
+        refusal.command(desk, case_id)
+
+    assert isinstance(refused.value, refusal.expected), (refusal.rule, refused.value)
+    assert desk.history(case_id) == events
+    assert desk.case(case_id) == view
+    assert desk.trail(case_id) == trail
+    # The case still takes its next valid command, as the very next version.
+    follow_up(desk, case_id)
+    assert desk.case(case_id).version == view.version + 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a text with a lone surrogate passes require_text, then fails at save with "
+    "UnicodeEncodeError (not a CaseHistoryError)",
+)
+def test_a_text_the_store_cannot_encode_is_refused_as_invalid_input() -> None:
+    desk = new_desk()
+    agent = Actor("a.lee", Role.AGENT)
+    when = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    case_id = desk.open_case(
+        customer=Customer("c1", "Dana"),
+        subject="s",
+        channel=Channel.PHONE,
+        by=agent,
+        occurred_at=when,
+    )
+
+    with pytest.raises(CaseHistoryError):
+        desk.add_note(case_id, text="half an emoji \ud83d", by=agent, occurred_at=when)
+
+    assert len(desk.history(case_id)) == 1
