@@ -159,9 +159,15 @@ class LinkKind(Enum):
 
 
 def require_text(value: object, name: str) -> str:
-    """Return ``value`` if it is a non-blank string, else raise :class:`InvalidInput`."""
+    """Return ``value`` if it is a non-blank string the store can encode (UTF-8)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{name} must be a non-empty string, got {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{name} is not valid Unicode text (it holds a lone surrogate): {value!r}"
+        ) from None
     return value
 
 
@@ -176,6 +182,8 @@ def require_aware(value: object, name: str) -> datetime:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_MINOR_UNITS = Decimal(10_000)  # four decimal places: cents, mils, and the 3-digit currencies
+_LARGEST = Decimal(10) ** 15
 
 
 def to_amount(value: Any) -> Decimal:
@@ -191,6 +199,11 @@ def to_amount(value: Any) -> Decimal:
         raise InvalidInput(f"{value!r} is not a valid money amount") from None
     if not amount.is_finite():
         raise InvalidInput(f"money amounts must be finite, got {value!r}")
+    if abs(amount) >= _LARGEST or (amount * _MINOR_UNITS) % 1 != 0:
+        raise InvalidInput(
+            f"money amounts have at most 4 decimal places and stay below 10**15, got {value!r} "
+            "(so that every ledger total is exact in Decimal's 28 digits)"
+        )
     return amount
 
 

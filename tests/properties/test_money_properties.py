@@ -17,6 +17,7 @@ from casehistory import (
     CaseDesk,
     Channel,
     Customer,
+    InvalidInput,
     Money,
     RefundExceedsPaid,
     Role,
@@ -40,9 +41,9 @@ def _paid(desk: CaseDesk, *payments: Money) -> UUID:
     return case_id
 
 
-# Amounts of everyday size: up to 12 digits before the point, up to 6 after.
+# Amounts of everyday size: up to 12 digits before the point, up to 4 after.
 everyday = st.decimals(
-    min_value=Decimal("0.000001"), max_value=Decimal("999999999999"), places=6
+    min_value=Decimal("0.0001"), max_value=Decimal("999999999999"), places=4
 ).filter(lambda d: d > 0)
 
 
@@ -61,27 +62,16 @@ def test_refunding_exactly_what_was_paid_leaves_nothing_refundable(amounts: list
     with pytest.raises(RefundExceedsPaid):
         desk.issue_refund(
             case_id,
-            amount=Money("0.000001", "EUR"),
+            amount=Money("0.0001", "EUR"),
             reason="one more",
             by=SUPERVISOR,
             occurred_at=WHEN,
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Ledger.add sums Decimals in the default 28-digit context, so a 30-digit "
-    "payment is rounded up and a refund 0.30 above it is accepted",
+@pytest.mark.parametrize(
+    "amount", ["12345678901234567890123456789.60", "1000000000000000", "0.00001", "-1E+15"]
 )
-def test_a_refund_above_a_thirty_digit_payment_is_refused() -> None:
-    desk = new_desk()
-    case_id = _paid(desk, Money("12345678901234567890123456789.60", "USD"))
-
-    with pytest.raises(RefundExceedsPaid):
-        desk.issue_refund(
-            case_id,
-            amount=Money("12345678901234567890123456789.90", "USD"),
-            reason="more than paid",
-            by=SUPERVISOR,
-            occurred_at=WHEN,
-        )
+def test_amounts_that_ledger_totals_could_not_keep_exact_are_refused(amount: str) -> None:
+    with pytest.raises(InvalidInput, match="at most 4 decimal places and stay below 10\\*\\*15"):
+        Money(amount, "USD")

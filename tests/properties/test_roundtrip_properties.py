@@ -82,7 +82,11 @@ def test_events_read_back_are_the_events_written(history: History) -> None:
 
 # Wide values: any positive Decimal, any ISO-shaped currency code, any time zone.
 amounts = st.decimals(
-    min_value=Decimal("1E-6"), max_value=Decimal("1E+15"), allow_nan=False, allow_infinity=False
+    min_value=Decimal("1E-4"),
+    max_value=Decimal("999999999999999.9999"),
+    places=4,
+    allow_nan=False,
+    allow_infinity=False,
 )
 wide_money = st.builds(Money, amounts, st.from_regex(r"[A-Z]{3}", fullmatch=True))
 moments = st.datetimes(
