@@ -92,7 +92,7 @@ class _AttrsTranscoding(Transcoding):
             return self.type(**data)
         # Values were validated when they were recorded; like eventsourcing's events,
         # they are not validated again on every load (the hot path of every command).
-        obj = object.__new__(self.type)
+        obj: Any = object.__new__(self.type)
         for name, value in data.items():
             object.__setattr__(obj, name, value)
         return obj
