@@ -29,8 +29,6 @@ from casehistory.errors import (
     RmaOutOfOrder,
 )
 
-_CHECKABLE = (EntitlementKind.RETURN_WINDOW, EntitlementKind.WARRANTY)
-
 
 def _require(value: object, kind: type[Any], name: str) -> None:
     if not isinstance(value, kind):

@@ -8,7 +8,7 @@ from typing import Any
 from casehistory.domain import events as ev
 from casehistory.domain import rights
 from casehistory.domain._support import CommandSupport, require_money
-from casehistory.domain.policies import Policies
+from casehistory.domain.policies import Policies, require_entitlement_kind
 from casehistory.domain.values import (
     Actor,
     EntitlementKind,
@@ -24,8 +24,6 @@ from casehistory.errors import (
     InvalidInput,
     ProductRequired,
 )
-
-_CHECKABLE = (EntitlementKind.RETURN_WINDOW, EntitlementKind.WARRANTY)
 
 
 def _require(value: object, kind: type[Any], name: str) -> None:
@@ -81,21 +79,14 @@ class ServiceCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.EntitlementChecked, by, occurred_at, recorded_at)
-        if kind not in _CHECKABLE:
-            raise InvalidInput(
-                f"check_entitlement checks RETURN_WINDOW or WARRANTY, got {kind!r}; "
-                "the other policies are decided by the commands that need them"
-            )
+        require_entitlement_kind(kind)
         product = self.state.product
         if product is None:
             raise ProductRequired(
                 f"case {self.id} has no product, so {kind.name} has no purchase date to "
                 "count from (rule: entitlement needs the product); open the case with a product"
             )
-        policy = (
-            policies.return_window if kind is EntitlementKind.RETURN_WINDOW else policies.warranty
-        )
-        decision = policy.decide(product, occurred_at.date())
+        decision = policies.entitlement(kind, product, occurred_at.date())
         self._record(ev.EntitlementChecked, by, occurred_at, recorded_at, decision=decision)
 
     # Escalation -------------------------------------------------------------

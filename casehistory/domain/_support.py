@@ -8,7 +8,7 @@ from uuid import UUID
 
 from casehistory.domain import rights
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.lifecycle import TRANSITIONS, Status
+from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
 from casehistory.domain.state import CaseState
 from casehistory.domain.values import Actor, Direction, EntitlementKind, Money, require_aware
@@ -46,16 +46,11 @@ def require_money(value: object, name: str) -> Money:
 
 
 def require_transition(case_id: UUID, status: Status, key: str) -> None:
-    """Raise unless the lifecycle table allows ``key`` in ``status``."""
+    """Raise :class:`TransitionNotAllowed` unless the lifecycle table allows ``key``."""
     row = TRANSITIONS[key]
     if status in row:
         return
     allowed = ", ".join(sorted(s.name for s in row if s is not None)) or "no status"
-    if status is Status.CLOSED:
-        raise CaseIsClosed(
-            f"case {case_id} is CLOSED and cannot take {key} (rule: a closed case "
-            "accepts nothing but a reopen); reopen it first"
-        )
     raise TransitionNotAllowed(
         f"{key} is not allowed on case {case_id} in status {status.name} (rule: "
         f"lifecycle table: {key} is allowed in {allowed})"
@@ -93,7 +88,7 @@ class CommandSupport:
                 f"of case {self.id} ({self.modified_on.isoformat()}) (rule: store time never "
                 "goes backwards on a case); fix the desk's clock"
             )
-        if self.state.status is Status.CLOSED and event.__name__ != "CaseReopened":
+        if self.state.status is Status.CLOSED and event.__name__ not in CLOSED_ACCEPTS:
             raise CaseIsClosed(
                 f"case {self.id} is CLOSED and cannot take {event.__name__} (rule: a closed "
                 "case accepts nothing but a reopen); reopen it first"
@@ -102,15 +97,18 @@ class CommandSupport:
     def _decision(
         self, kind: EntitlementKind, policies: Policies, on: datetime
     ) -> PolicyDecision | None:
-        """The recorded decision of ``kind``; else, when the case has a product, the
-        policy's decision now (the command records it); else None."""
+        """The decision of ``kind`` for a command on day ``on``.
+
+        A decision recorded for that same day is relied on, never recomputed (it may be
+        under an older policy version); on any other day the policy decides afresh, since
+        a window open in January is shut in June. Without a product there is nothing to
+        decide from: None."""
         recorded = self.state.decisions.get(kind.name)
-        if recorded is not None or self.state.product is None:
+        if recorded is not None and recorded.compared.get("checked_on") == on.date().isoformat():
             return recorded
-        policy = (
-            policies.return_window if kind is EntitlementKind.RETURN_WINDOW else policies.warranty
-        )
-        return policy.decide(self.state.product, on.date())
+        if self.state.product is None:
+            return None
+        return policies.entitlement(kind, self.state.product, on.date())
 
     def _approved_exception(self) -> bool:
         return self.state.approved_escalation_to(*rights.EXCEPTION_APPROVERS) is not None

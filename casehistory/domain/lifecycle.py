@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from types import MappingProxyType
 
-__all__ = ["ACTIVE", "TRANSITIONS", "Status", "allowed_from", "next_status"]
+__all__ = ["ACTIVE", "CLOSED_ACCEPTS", "TRANSITIONS", "Status", "allowed_from", "next_status"]
 
 
 class Status(Enum):
@@ -99,6 +99,12 @@ TRANSITIONS: Mapping[str, Mapping[Status | None, Status]] = MappingProxyType(
     }
 )
 """lifecycle key -> {status the event is allowed in: status it leads to}."""
+
+
+CLOSED_ACCEPTS: frozenset[str] = frozenset(
+    key.split(" (")[0] for key, row in TRANSITIONS.items() if CLOSED in row
+)
+"""Event types the table accepts on a CLOSED case (checked first, as CaseIsClosed)."""
 
 
 def allowed_from(key: str) -> frozenset[Status | None]:

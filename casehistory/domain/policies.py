@@ -25,6 +25,7 @@ __all__ = [
     "ReturnShippingPolicy",
     "ReturnWindowPolicy",
     "WarrantyPolicy",
+    "require_entitlement_kind",
 ]
 
 
@@ -199,3 +200,20 @@ class Policies:
     return_shipping: ReturnShippingPolicy = ReturnShippingPolicy()
     overnight_cutoff: OvernightCutoffPolicy = OvernightCutoffPolicy()
     goodwill_limit: GoodwillLimitPolicy = GoodwillLimitPolicy()
+
+    def entitlement(self, kind: EntitlementKind, product: Product, on: date) -> PolicyDecision:
+        """Decide RETURN_WINDOW or WARRANTY for ``product`` on day ``on``."""
+        require_entitlement_kind(kind)
+        if kind is EntitlementKind.RETURN_WINDOW:
+            return self.return_window.decide(product, on)
+        return self.warranty.decide(product, on)
+
+
+def require_entitlement_kind(kind: object) -> EntitlementKind:
+    """Return ``kind`` if it is RETURN_WINDOW or WARRANTY, else raise :class:`InvalidInput`."""
+    if kind not in (EntitlementKind.RETURN_WINDOW, EntitlementKind.WARRANTY):
+        raise InvalidInput(
+            f"entitlements are RETURN_WINDOW or WARRANTY, got {kind!r}; the other policies "
+            "are decided by the commands that need them"
+        )
+    return kind

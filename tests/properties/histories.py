@@ -220,8 +220,9 @@ class Model:
     department: str = FIRST_DEPARTMENT
     fault: Fault = Fault.UNDETERMINED
     known_issue: bool = False
-    window_entitled: bool | None = None
-    warranty_entitled: bool | None = None
+    # The latest decision of each kind: (the business date it is for, entitled).
+    window_entitled: tuple[date, bool] | None = None
+    warranty_entitled: tuple[date, bool] | None = None
     refund_requested: bool = False
     cancellations: set[str] = field(default_factory=set)  # requested, not yet completed
     ledger: dict[str, dict[str, Decimal]] = field(default_factory=dict)
@@ -422,27 +423,31 @@ def _remediation(draw: st.DrawFn, m: Model) -> Built:
     return "record_remediation", kwargs, "RemediationPerformed"
 
 
+_DAYS = {EntitlementKind.RETURN_WINDOW: RETURN_WINDOW_DAYS, EntitlementKind.WARRANTY: WARRANTY_DAYS}
+
+
 def _entitled(m: Model, kind: EntitlementKind, on: datetime) -> bool | None:
-    """The recorded decision of ``kind``; else the default policy's decision on the
-    business date of ``on`` (in its own zone), counted from delivery where known; else
-    None (no product)."""
+    """The decision of ``kind`` recorded for the business date of ``on``; else the default
+    policy's decision on that date (in its own zone), counted from delivery where known;
+    else None (no product)."""
     recorded = m.window_entitled if kind is EntitlementKind.RETURN_WINDOW else m.warranty_entitled
-    if recorded is not None or m.product is None:
-        return recorded
-    elapsed = (on.date() - m.product.start_of_cover).days
-    days = RETURN_WINDOW_DAYS if kind is EntitlementKind.RETURN_WINDOW else WARRANTY_DAYS
-    return elapsed <= days
+    if recorded is not None and recorded[0] == on.date():
+        return recorded[1]
+    if m.product is None:
+        return None
+    return (on.date() - m.product.start_of_cover).days <= _DAYS[kind]
 
 
 def _entitlement(draw: st.DrawFn, m: Model) -> Built:
     kind = draw(st.sampled_from([EntitlementKind.RETURN_WINDOW, EntitlementKind.WARRANTY]))
     by = _by(draw, "EntitlementChecked")
+    on: datetime = draw.occurred_at  # type: ignore[attr-defined]
+    assert m.product is not None  # the command is drawn only for cases with a product
+    decided = (on.date(), (on.date() - m.product.start_of_cover).days <= _DAYS[kind])
     if kind is EntitlementKind.RETURN_WINDOW:
-        m.window_entitled = None
-        m.window_entitled = _entitled(m, kind, draw.occurred_at)  # type: ignore[attr-defined]
+        m.window_entitled = decided
     else:
-        m.warranty_entitled = None
-        m.warranty_entitled = _entitled(m, kind, draw.occurred_at)  # type: ignore[attr-defined]
+        m.warranty_entitled = decided
     return "check_entitlement", {"kind": kind, "by": by}, "EntitlementChecked"
 
 
@@ -536,7 +541,8 @@ def _repair(draw: st.DrawFn, m: Model) -> Built:
     on: datetime = draw.occurred_at  # type: ignore[attr-defined]
     covered_by = draw(st.sampled_from(_coverages(m, on)))
     if covered_by is RepairCoverage.WARRANTY:  # the repair records the decision it used
-        m.warranty_entitled = _entitled(m, EntitlementKind.WARRANTY, on)
+        entitled = _entitled(m, EntitlementKind.WARRANTY, on)
+        m.warranty_entitled = None if entitled is None else (on.date(), entitled)
     kwargs = {
         "rma_number": draw(st.sampled_from(m.rmas_at(RmaStage.RECEIVED))),
         "work_done": draw(texts),
@@ -594,7 +600,8 @@ def _refund(draw: st.DrawFn, m: Model) -> Built:
     # or above refunds, unless an approved escalation stands for the exception.
     window = _entitled(m, EntitlementKind.RETURN_WINDOW, draw.occurred_at)  # type: ignore[attr-defined]
     exception = window is False and not m.approved(*_EXCEPTIONS)
-    m.window_entitled = window  # the refund records the decision it used
+    if window is not None:  # the refund records the decision it used
+        m.window_entitled = (draw.occurred_at.date(), window)  # type: ignore[attr-defined]
     only = SUPERVISOR_OR_ABOVE if exception else None
     kwargs = {"amount": amount, "reason": draw(texts), "by": _by(draw, "RefundIssued", only=only)}
     return "issue_refund", kwargs, "RefundIssued"

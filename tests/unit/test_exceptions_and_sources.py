@@ -225,3 +225,31 @@ def test_a_postgres_connect_timeout_must_be_whole_seconds(timeout: str) -> None:
 
     with pytest.raises(InvalidInput, match="connect_timeout must be a whole number"):
         store_env(f"postgresql://postgres@127.0.0.1/test?connect_timeout={timeout}")
+
+
+class TestDecisionsAreDated:
+    def test_an_inside_window_from_an_earlier_day_does_not_authorise_a_later_refund(
+        self,
+    ) -> None:
+        desk = memory_desk()
+        bought = T.date() - timedelta(days=10)
+        case_id = open_assigned_case(desk, with_product=_b.product(bought))
+        pay(desk, case_id, eur("100.00"))
+        refund(desk, case_id, eur("10.00"), by=AGENT)  # inside the window, on day T
+        later = T + timedelta(days=25)  # 35 days after purchase
+
+        with pytest.raises(PolicyExceptionRequired, match="past the return window"):
+            desk.issue_refund(
+                case_id, amount=eur("50.00"), reason="more", by=AGENT, occurred_at=later
+            )
+
+    def test_a_decision_recorded_for_the_same_day_is_relied_on(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        pay(desk, case_id, eur("100.00"))
+        _b.check(desk, case_id, _b.EntitlementKind.RETURN_WINDOW)
+        checked = desk.case(case_id).decisions["RETURN_WINDOW"]
+
+        refund(desk, case_id, eur("40.00"), by=AGENT)
+
+        assert last_event(desk, case_id).window_check == checked

@@ -247,7 +247,7 @@ class TestWrongTypes:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
 
-        with pytest.raises(InvalidInput, match=r"checks RETURN_WINDOW or WARRANTY"):
+        with pytest.raises(InvalidInput, match=r"entitlements are RETURN_WINDOW or WARRANTY"):
             check(desk, case_id, EntitlementKind.GOODWILL_LIMIT)
 
         assert desk.case(case_id).decisions == {}
