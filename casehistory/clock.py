@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from casehistory.domain.values import require_aware
 from casehistory.errors import InvalidInput
 
 __all__ = ["Clock", "FixedClock", "SteppingClock", "SystemClock"]
@@ -35,15 +36,6 @@ class SystemClock:
         return "SystemClock()"
 
 
-def _require_aware(value: datetime, name: str) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(
-            f"{name} must be a timezone-aware datetime, got {value!r}; "
-            "add tzinfo, e.g. datetime(2026, 3, 2, 9, 0, tzinfo=UTC)"
-        )
-    return value
-
-
 class FixedClock:
     """A clock that always says the same time until told otherwise.
 
@@ -55,14 +47,14 @@ class FixedClock:
     """
 
     def __init__(self, at: datetime) -> None:
-        self._at = _require_aware(at, "FixedClock time")
+        self._at = require_aware(at, "FixedClock time")
 
     def now(self) -> datetime:
         return self._at
 
     def set(self, at: datetime) -> None:
         """Move the clock to ``at`` (forwards or backwards)."""
-        self._at = _require_aware(at, "FixedClock time")
+        self._at = require_aware(at, "FixedClock time")
 
     def advance(self, by: timedelta) -> None:
         """Move the clock forwards by ``by`` (a negative step is refused)."""
@@ -89,7 +81,7 @@ class SteppingClock:
     """
 
     def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
-        self._next = _require_aware(start, "SteppingClock start")
+        self._next = require_aware(start, "SteppingClock start")
         if step <= timedelta(0):
             raise InvalidInput(f"SteppingClock step must be positive, got {step!r}")
         self._step = step

@@ -61,7 +61,7 @@ class CaseAlreadyExists(CaseHistoryError):
 
 
 class StoreUnavailable(CaseHistoryError):
-    """Raised when the store cannot be opened: no server answers, or its schema is missing."""
+    """Raised when the store cannot be opened or used: no server, no schema, a locked file."""
 
 
 class ConcurrentUpdate(CaseHistoryError):

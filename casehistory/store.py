@@ -8,6 +8,7 @@ encoded field by field, enums by member name, dates as ISO strings.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from datetime import date
 from enum import Enum
@@ -82,7 +83,8 @@ class _AttrsTranscoding(Transcoding):
         self._field_set = frozenset(self._fields)
         # Tuples come back from JSON as lists: classes with tuple fields go through
         # __init__, whose converters restore them.
-        self._through_init = any(f.type and "tuple" in str(f.type) for f in attrs.fields(cls))
+        hints = typing.get_type_hints(cls)
+        self._through_init = any(typing.get_origin(hints[name]) is tuple for name in self._fields)
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self._fields}

@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.domain.ledger import LEDGER_COLUMNS
 from casehistory.views import trail_as_dicts, view_as_dict
 
 
@@ -43,24 +44,11 @@ def show(case_id: UUID, as_json: bool, db: str) -> None:
     if view.resolution:
         out.print(f"  resolution {view.resolution}")
     if view.ledger.currencies:
-        table = Table(
-            "currency",
-            "paid",
-            "refunded",
-            "credited",
-            "goodwill",
-            "held",
-            "released",
-            box=box.SIMPLE,
-        )
+        table = Table("currency", *LEDGER_COLUMNS, box=box.SIMPLE)
         for currency in view.ledger.currencies:
-            b = view.ledger.balance(currency)
+            balance = view.ledger.balance(currency)
             table.add_row(
-                currency,
-                *(
-                    f"{amount:,.2f}"
-                    for amount in (b.paid, b.refunded, b.credited, b.goodwill, b.held, b.released)
-                ),
+                currency, *(f"{getattr(balance, column):,.2f}" for column in LEDGER_COLUMNS)
             )
         out.print(table)
     for hold in view.open_holds:

@@ -7,6 +7,7 @@ import click
 from casehistory.cli._app import console, db_option, main, open_desk
 from casehistory.store import describe_store
 from casehistory.stories import STORIES
+from casehistory.views import case_view, trail
 
 
 @main.command(epilog="Example: casehistory stories --db cases.sqlite")
@@ -21,10 +22,11 @@ def stories(db: str) -> None:
         out.print(f"Recording {len(STORIES)} stories into {describe_store(db)}")
         for story in STORIES:
             case_id = story.tell(desk)
-            view = desk.case(case_id)
+            events = desk.history(case_id)
+            view = case_view(events)
             out.print()
             out.print(f"[bold]Story {story.number}: {story.title}[/bold]")
             out.print(f"case {case_id}")
             out.print(view.summary())
-            for line in desk.trail(case_id):
+            for line in trail(events):
                 click.echo(f"  {line}")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from casehistory.clock import Clock
 from casehistory.desk._base import SNAPSHOT_INTERVAL
 from casehistory.desk._case_commands import CaseCommands
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
-from casehistory.domain.policies import Policies
 
 __all__ = ["SNAPSHOT_INTERVAL", "CaseDesk"]
 
@@ -21,17 +17,3 @@ class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands):
     named after its event, taking ``by`` (an :class:`~casehistory.Actor`) and
     ``occurred_at`` (business time). The store time comes from the desk's clock.
     """
-
-    name = "CaseDesk"
-
-    @classmethod
-    def open(
-        cls,
-        location: str | Path = ":memory:",
-        *,
-        clock: Clock | None = None,
-        policies: Policies | None = None,
-    ) -> CaseDesk:
-        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
-        desk: CaseDesk = super().open(location, clock=clock, policies=policies)
-        return desk

@@ -6,14 +6,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Self, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
-    OperationalError,
     PersistenceError,
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
@@ -22,6 +21,7 @@ from casehistory.clock import Clock, SystemClock
 from casehistory.domain.case import Case
 from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.policies import Policies
+from casehistory.domain.values import require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
     CaseNotFound,
@@ -31,6 +31,9 @@ from casehistory.errors import (
 )
 from casehistory.store import describe_store, register_value_transcodings, store_env
 from casehistory.views import CaseView, Trail, case_view, trail
+
+_STORE_FAILURES = (PersistenceError, sqlite3.Error)
+"""What a store raises when it cannot be used (IntegrityError, a version clash, is one)."""
 
 SNAPSHOT_INTERVAL = 50
 """Snapshot every 50 events of a case.
@@ -75,12 +78,12 @@ class DeskBase(Application[UUID]):
         *,
         clock: Clock | None = None,
         policies: Policies | None = None,
-    ) -> Any:
+    ) -> Self:
         """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
         env = store_env(location)
         try:
             return cls(env, clock=clock, policies=policies)
-        except (OperationalError, PersistenceError, sqlite3.Error) as error:
+        except _STORE_FAILURES as error:
             raise StoreUnavailable(
                 f"cannot open the store {describe_store(location)}: {error}".strip()
             ) from None
@@ -103,23 +106,26 @@ class DeskBase(Application[UUID]):
         return self.clock.now()
 
     def _load(self, case_id: UUID) -> Case:
-        if not isinstance(case_id, UUID):
-            raise InvalidInput(f"case_id must be a UUID, got {case_id!r}")
+        require_instance(case_id, UUID, "case_id")
         try:
             case: Case = self.repository.get(case_id, projector_func=_project)
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case {case_id} in this store") from None
+        except _STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
         return case
 
     def _save(self, case: Case) -> None:
         first = case.version - len(case.pending_events) + 1  # save() empties pending_events
         try:
             self.save(case)
-        except IntegrityError:
+        except _STORE_FAILURES as error:
+            if not isinstance(error, IntegrityError):
+                raise StoreUnavailable(f"cannot record on case {case.id}: {error}") from None
             if first == Case.INITIAL_VERSION:
                 raise CaseAlreadyExists(
-                    f"case {case.id} already exists (another writer opened it first); "
-                    "open it without case_id"
+                    f"case {case.id} already exists; open the new case without case_id, "
+                    "or with an id of its own"
                 ) from None
             raise ConcurrentUpdate(
                 f"case {case.id} changed while this command ran (another writer recorded "
@@ -136,12 +142,20 @@ class DeskBase(Application[UUID]):
 
     def history(self, case_id: UUID) -> tuple[CaseEvent, ...]:
         """Every event of a case, oldest first, as stored."""
-        if not isinstance(case_id, UUID):
-            raise InvalidInput(f"case_id must be a UUID, got {case_id!r}")
-        events = tuple(self.events.get(case_id))
+        require_instance(case_id, UUID, "case_id")
+        try:
+            events = tuple(self.events.get(case_id))
+        except _STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
         if not events:
             raise CaseNotFound(f"no case {case_id} in this store")
         return events  # type: ignore[return-value]
+
+    def _require_exists(self, case_id: UUID) -> None:
+        """Raise :class:`CaseNotFound` unless the case exists (reads one event, not all)."""
+        require_instance(case_id, UUID, "case_id")
+        if not list(self.events.get(case_id, limit=1)):
+            raise CaseNotFound(f"no case {case_id} in this store")
 
     def case(self, case_id: UUID) -> CaseView:
         """The case as a frozen view: status, fault, ledger, holds, escalations, RMAs, events."""

@@ -21,7 +21,6 @@ from casehistory.domain.values import (
     LinkKind,
     Product,
 )
-from casehistory.errors import CaseAlreadyExists, CaseNotFound
 
 
 class CaseCommands(DeskBase):
@@ -49,14 +48,7 @@ class CaseCommands(DeskBase):
             product=product,
             case_id=case_id,
         )
-        if case_id is not None:  # after the rules, so an auditor hears NotAuthorised
-            try:
-                self.history(case_id)
-            except CaseNotFound:
-                pass
-            else:
-                raise CaseAlreadyExists(f"case {case_id} already exists; open it without case_id")
-        self._save(case)
+        self._save(case)  # the store refuses a taken id: CaseAlreadyExists
         return case.id
 
     def assign_agent(
@@ -130,7 +122,7 @@ class CaseCommands(DeskBase):
                 occurred_at=occurred_at,
                 recorded_at=now,
             )
-            self.history(other_case_id)  # CaseNotFound, after the rights, before the save
+            self._require_exists(other_case_id)  # after the rights, before the save
 
         self._run(case_id, link)
 

@@ -145,7 +145,7 @@ class MoneyCommands(CommandSupport):
         self._guard(ev.HoldReleased, by, occurred_at, recorded_at)
         require_money(amount, "amount")
         require_text(reason, "reason")
-        hold = self.state.holds.get(reference)
+        hold = self.state.holds.get(require_text(reference, "reference"))
         if hold is None:
             known = ", ".join(sorted(self.state.holds)) or "none"
             raise HoldNotFound(

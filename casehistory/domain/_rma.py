@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain._support import CommandSupport
@@ -20,6 +19,7 @@ from casehistory.domain.values import (
     Payer,
     RepairCoverage,
     ServiceLevel,
+    require_instance,
     require_text,
 )
 from casehistory.errors import (
@@ -28,11 +28,6 @@ from casehistory.errors import (
     RmaNotFound,
     RmaOutOfOrder,
 )
-
-
-def _require(value: object, kind: type[Any], name: str) -> None:
-    if not isinstance(value, kind):
-        raise InvalidInput(f"{name} must be a {kind.__name__}, got {value!r}")
 
 
 class RmaCommands(CommandSupport):
@@ -54,7 +49,7 @@ class RmaCommands(CommandSupport):
         require_text(rma_number, "rma_number")
         require_text(items, "items")
         require_text(reason, "reason")
-        _require(disposition, Disposition, "disposition")
+        require_instance(disposition, Disposition, "disposition")
         if rma_number in self.state.rmas:
             raise InvalidInput(f"RMA {rma_number} was already issued on case {self.id}")
         decision = policies.return_shipping.decide(self.state.fault)
@@ -73,7 +68,7 @@ class RmaCommands(CommandSupport):
 
     def _rma(self, number: str, step: str, *stages: RmaStage) -> Rma:
         """The RMA, if it exists and is at one of ``stages``; else the RMA-order error."""
-        rma = self.state.rmas.get(number)
+        rma = self.state.rmas.get(require_text(number, "rma_number"))
         if rma is None:
             issued = ", ".join(sorted(self.state.rmas)) or "none"
             raise RmaNotFound(
@@ -122,7 +117,7 @@ class RmaCommands(CommandSupport):
     ) -> None:
         self._guard(ev.InspectionCompleted, by, occurred_at, recorded_at)
         self._rma(rma_number, "inspect", RmaStage.RECEIVED)
-        _require(outcome, InspectionOutcome, "outcome")
+        require_instance(outcome, InspectionOutcome, "outcome")
         require_text(findings, "findings")
         self._record(
             ev.InspectionCompleted,
@@ -149,9 +144,9 @@ class RmaCommands(CommandSupport):
         self._guard(ev.RepairCompleted, by, occurred_at, recorded_at)
         self._rma(rma_number, "repair", RmaStage.RECEIVED)
         require_text(work_done, "work_done")
-        _require(covered_by, RepairCoverage, "covered_by")
+        require_instance(covered_by, RepairCoverage, "covered_by")
         if cost is not None:
-            _require(cost, Money, "cost")
+            require_instance(cost, Money, "cost")
         warranty_check = None
         if covered_by is RepairCoverage.WARRANTY:
             warranty_check = self._decision(EntitlementKind.WARRANTY, policies, occurred_at)
@@ -208,8 +203,8 @@ class RmaCommands(CommandSupport):
     ) -> None:
         self._guard(ev.ReplacementShipped, by, occurred_at, recorded_at)
         self._rma(rma_number, "ship a replacement for", RmaStage.ISSUED, RmaStage.RECEIVED)
-        _require(service_level, ServiceLevel, "service_level")
-        _require(paid_by, Payer, "paid_by")
+        require_instance(service_level, ServiceLevel, "service_level")
+        require_instance(paid_by, Payer, "paid_by")
         require_text(tracking, "tracking")
         self._record(
             ev.ReplacementShipped,

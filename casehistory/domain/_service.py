@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain import rights
@@ -16,19 +15,14 @@ from casehistory.domain.values import (
     Fault,
     GoodwillKind,
     Money,
+    require_instance,
     require_text,
 )
 from casehistory.errors import (
     EscalationAlreadyPending,
     EscalationNotPending,
-    InvalidInput,
     ProductRequired,
 )
-
-
-def _require(value: object, kind: type[Any], name: str) -> None:
-    if not isinstance(value, kind):
-        raise InvalidInput(f"{name} must be a {kind.__name__}, got {value!r}")
 
 
 class ServiceCommands(CommandSupport):
@@ -47,7 +41,7 @@ class ServiceCommands(CommandSupport):
         self._guard(ev.DiagnosisRecorded, by, occurred_at, recorded_at)
         for name, text in (("symptom", symptom), ("finding", finding), ("root_cause", root_cause)):
             require_text(text, name)
-        _require(fault, Fault, "fault")
+        require_instance(fault, Fault, "fault")
         if known_issue is not None:
             require_text(known_issue, "known_issue")
         self._record(
@@ -101,7 +95,7 @@ class ServiceCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.EscalationRequested, by, occurred_at, recorded_at)
-        _require(to, EscalationTarget, "to")
+        require_instance(to, EscalationTarget, "to")
         require_text(reason, "reason")
         pending = self.state.pending_escalation
         if pending is not None:
@@ -168,7 +162,7 @@ class ServiceCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.GoodwillGranted, by, occurred_at, recorded_at)
-        _require(kind, GoodwillKind, "kind")
+        require_instance(kind, GoodwillKind, "kind")
         require_money(value, "value")
         require_text(reason, "reason")
         limit_check = policies.goodwill_limit.decide(value)

@@ -11,20 +11,20 @@ from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
 from casehistory.domain.state import CaseState
-from casehistory.domain.values import Actor, Direction, EntitlementKind, Money, require_aware
+from casehistory.domain.values import (
+    Actor,
+    Direction,
+    EntitlementKind,
+    Money,
+    require_aware,
+    require_instance,
+)
 from casehistory.errors import (
     CaseIsClosed,
-    InvalidInput,
     OccurredInFuture,
     StoreTimeWentBackwards,
     TransitionNotAllowed,
 )
-
-
-def _require_actor(by: object) -> Actor:
-    if not isinstance(by, Actor):
-        raise InvalidInput(f"by must be an Actor, got {by!r}")
-    return by
 
 
 def require_times(occurred_at: object, recorded_at: object) -> None:
@@ -40,9 +40,7 @@ def require_times(occurred_at: object, recorded_at: object) -> None:
 
 
 def require_money(value: object, name: str) -> Money:
-    if not isinstance(value, Money):
-        raise InvalidInput(f"{name} must be Money, got {value!r}")
-    return value.require_positive(name)
+    return require_instance(value, Money, name).require_positive(name)
 
 
 def require_transition(case_id: UUID, status: Status, key: str) -> None:
@@ -81,7 +79,7 @@ class CommandSupport:
     ) -> None:
         """Validate the times and actor, check the rights, and refuse on a closed case."""
         require_times(occurred_at, recorded_at)
-        rights.require_right(event.__name__, _require_actor(by), self.id, direction)
+        rights.require_right(event.__name__, require_instance(by, Actor, "by"), self.id, direction)
         if recorded_at < self.modified_on:
             raise StoreTimeWentBackwards(
                 f"the desk's clock says {recorded_at.isoformat()}, earlier than the last event "

@@ -31,6 +31,7 @@ from casehistory.domain.values import (
     Fault,
     LinkKind,
     Product,
+    require_instance,
     require_text,
 )
 from casehistory.errors import InvalidInput
@@ -55,19 +56,12 @@ class CaseSnapshot(Snapshot):
         )
 
 
-def _require_enum(value: object, kind: type[Any], name: str) -> None:
-    if not isinstance(value, kind):
-        choices = ", ".join(m.name for m in kind)
-        raise InvalidInput(f"{name} must be a {kind.__name__} ({choices}), got {value!r}")
-
-
 class _LifecycleCommands(CommandSupport):
     def assign_agent(
         self, *, agent: Actor, by: Actor, occurred_at: datetime, recorded_at: datetime
     ) -> None:
         self._guard(ev.AgentAssigned, by, occurred_at, recorded_at)
-        if not isinstance(agent, Actor):
-            raise InvalidInput(f"agent must be an Actor, got {agent!r}")
+        require_instance(agent, Actor, "agent")
         rights.require_assignable(agent, self.id)
         self._record(ev.AgentAssigned, by, occurred_at, recorded_at, agent=agent)
 
@@ -108,7 +102,7 @@ class _LifecycleCommands(CommandSupport):
     ) -> None:
         self._guard(ev.CaseResolved, by, occurred_at, recorded_at)
         require_text(resolution, "resolution")
-        _require_enum(fault, Fault, "fault")
+        require_instance(fault, Fault, "fault")
         self._record(
             ev.CaseResolved, by, occurred_at, recorded_at, resolution=resolution, fault=fault
         )
@@ -134,7 +128,7 @@ class _LifecycleCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.CasesLinked, by, occurred_at, recorded_at)
-        _require_enum(relation, LinkKind, "relation")
+        require_instance(relation, LinkKind, "relation")
         if not isinstance(other_case_id, UUID) or other_case_id == self.id:
             raise InvalidInput(
                 f"a case links to another case's UUID, got {other_case_id!r} on case {self.id}"
@@ -170,10 +164,10 @@ class _ContactCommands(CommandSupport):
             recorded_at,
             direction=direction if isinstance(direction, Direction) else None,
         )
-        _require_enum(direction, Direction, "direction")
-        _require_enum(channel, Channel, "channel")
+        require_instance(direction, Direction, "direction")
+        require_instance(channel, Channel, "channel")
         if demeanour is not None:
-            _require_enum(demeanour, Demeanour, "demeanour")
+            require_instance(demeanour, Demeanour, "demeanour")
         if awaiting_reply and direction is Direction.INBOUND:
             raise InvalidInput("awaiting_reply applies to outbound contacts only")
         require_text(summary, "summary")
@@ -207,7 +201,7 @@ class _ContactCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.ComplaintRecorded, by, occurred_at, recorded_at)
-        _require_enum(category, ComplaintCategory, "category")
+        require_instance(category, ComplaintCategory, "category")
         require_text(details, "details")
         self._record(
             ev.ComplaintRecorded, by, occurred_at, recorded_at, category=category, details=details
@@ -226,8 +220,7 @@ class _ContactCommands(CommandSupport):
         self._guard(ev.CommendationRecorded, by, occurred_at, recorded_at)
         require_text(agent_id, "agent_id")
         require_text(text, "text")
-        if not isinstance(source, Actor):
-            raise InvalidInput(f"source must be an Actor, got {source!r}")
+        require_instance(source, Actor, "source")
         rights.require_commendation_source(source, self.id)
         self._record(
             ev.CommendationRecorded,
@@ -269,15 +262,14 @@ class Case(
     ) -> Case:
         """Open a new case. Its status is NEW until an agent is assigned."""
         require_times(occurred_at, recorded_at)
-        if not isinstance(by, Actor):
-            raise InvalidInput(f"by must be an Actor, got {by!r}")
-        rights.require_right("CaseOpened", by, None)
-        if not isinstance(customer, Customer):
-            raise InvalidInput(f"customer must be a Customer, got {customer!r}")
-        if product is not None and not isinstance(product, Product):
-            raise InvalidInput(f"product must be a Product or None, got {product!r}")
+        rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
+        require_instance(customer, Customer, "customer")
+        if product is not None:
+            require_instance(product, Product, "product")
+        if case_id is not None:
+            require_instance(case_id, UUID, "case_id")
         require_text(subject, "subject")
-        _require_enum(channel, Channel, "channel")
+        require_instance(channel, Channel, "channel")
         return cls._create(
             ev.CaseOpened,
             id=case_id or uuid4(),

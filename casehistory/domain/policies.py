@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from casehistory.domain.values import EntitlementKind, Fault, Money, Payer, Product, to_amount
+from casehistory.domain.values import (
+    EntitlementKind,
+    Fault,
+    Money,
+    Payer,
+    Product,
+    instance_validator,
+    to_amount,
+)
 from casehistory.errors import InvalidInput
 
 __all__ = [
@@ -55,23 +64,21 @@ class PolicyDecision:
         return f"{self.kind.name} {self.outcome} ({self.facts})"
 
 
-def _positive_days(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(f"{attribute.name} must be a whole number of days >= 0, got {value!r}")
+def _whole(unit: str) -> Any:
+    def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(
+                f"{attribute.name} must be a whole number of {unit} >= 0, got {value!r}"
+            )
 
-
-def _positive_minutes(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(
-            f"{attribute.name} must be a whole number of minutes >= 0, got {value!r}"
-        )
+    return check
 
 
 @attrs.frozen
 class ReturnWindowPolicy:
     """A refund is owed inside ``days`` days from delivery (or purchase)."""
 
-    days: int = attrs.field(default=30, validator=_positive_days)
+    days: int = attrs.field(default=30, validator=_whole("days"))
     policy_id: str = "return-window"
     version: int = 1
 
@@ -97,7 +104,7 @@ class ReturnWindowPolicy:
 class WarrantyPolicy:
     """Repairs are covered for ``days`` days from delivery (or purchase)."""
 
-    days: int = attrs.field(default=365, validator=_positive_days)
+    days: int = attrs.field(default=365, validator=_whole("days"))
     policy_id: str = "warranty"
     version: int = 1
 
@@ -150,9 +157,9 @@ class OvernightCutoffPolicy:
     decision says which.
     """
 
-    last_shipment: time = time(17, 0)
-    cutoff_minutes: int = attrs.field(default=30, validator=_positive_minutes)
-    timezone: tzinfo = UTC
+    last_shipment: time = attrs.field(default=time(17, 0), validator=instance_validator(time))
+    cutoff_minutes: int = attrs.field(default=30, validator=_whole("minutes"))
+    timezone: tzinfo = attrs.field(default=UTC, validator=instance_validator(tzinfo))
     policy_id: str = "overnight-cutoff"
     version: int = 1
 

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -37,7 +37,9 @@ __all__ = [
     "RepairCoverage",
     "Role",
     "ServiceLevel",
+    "instance_validator",
     "require_aware",
+    "require_instance",
     "require_text",
     "to_amount",
 ]
@@ -158,6 +160,19 @@ class LinkKind(Enum):
     DUPLICATE_OF = "DUPLICATE_OF"
 
 
+_T = TypeVar("_T")
+
+
+def require_instance(value: object, kind: type[_T], name: str) -> _T:
+    """Return ``value`` if it is a ``kind``, else raise :class:`InvalidInput` (naming the
+    members when ``kind`` is an enum)."""
+    if not isinstance(value, kind):
+        choices = f" ({', '.join(m.name for m in kind)})" if issubclass(kind, Enum) else ""
+        article = "an" if kind.__name__[0] in "AEIO" else "a"  # a UUID, an Actor
+        raise InvalidInput(f"{name} must be {article} {kind.__name__}{choices}, got {value!r}")
+    return value
+
+
 def require_text(value: object, name: str) -> str:
     """Return ``value`` if it is a non-blank string the store can encode (UTF-8)."""
     if not isinstance(value, str) or not value.strip():
@@ -272,13 +287,27 @@ class Money:
         return self
 
 
-def _check_role(_: object, __: attrs.Attribute[Role], value: Role) -> None:
-    if not isinstance(value, Role):
-        raise InvalidInput(f"role must be a Role, got {value!r}")
-
-
 def _check_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     require_text(value, attribute.name)
+
+
+def _check_optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        require_text(value, attribute.name)
+
+
+def instance_validator(kind: type[Any]) -> Any:
+    """An attrs validator that raises :class:`InvalidInput` unless the value is a ``kind``."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        require_instance(value, kind, attribute.name)
+
+    return check
+
+
+def _check_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(f"{attribute.name} must be a date, got {value!r}")
 
 
 @attrs.frozen
@@ -286,7 +315,7 @@ class Actor:
     """Who recorded an event: an id (a person or system) and the role they acted in."""
 
     id: str = attrs.field(validator=_check_text)
-    role: Role = attrs.field(validator=_check_role)
+    role: Role = attrs.field(validator=instance_validator(Role))
 
     def __str__(self) -> str:
         return f"{self.role.name} {self.id}"
@@ -296,19 +325,7 @@ class Actor:
 class Customer:
     id: str = attrs.field(validator=_check_text)
     name: str = attrs.field(validator=_check_text)
-    email: str | None = None
-
-
-def _check_money(_: object, attribute: attrs.Attribute[Money], value: Money) -> None:
-    if not isinstance(value, Money):
-        raise InvalidInput(f"{attribute.name} must be Money, got {value!r}")
-
-
-def _check_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None and attribute.name == "delivered_on":
-        return
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInput(f"{attribute.name} must be a date, got {value!r}")
+    email: str | None = attrs.field(default=None, validator=_check_optional_text)
 
 
 @attrs.frozen
@@ -321,10 +338,12 @@ class Product:
     sku: str = attrs.field(validator=_check_text)
     name: str = attrs.field(validator=_check_text)
     purchased_on: date = attrs.field(validator=_check_date)
-    price: Money = attrs.field(validator=_check_money)
-    serial: str | None = None
-    order_id: str | None = None
-    delivered_on: date | None = attrs.field(default=None, validator=_check_date)
+    price: Money = attrs.field(validator=instance_validator(Money))
+    serial: str | None = attrs.field(default=None, validator=_check_optional_text)
+    order_id: str | None = attrs.field(default=None, validator=_check_optional_text)
+    delivered_on: date | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_check_date)
+    )
 
     @property
     def start_of_cover(self) -> date:

@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.ledger import Hold, Ledger
+from casehistory.domain.ledger import LEDGER_COLUMNS, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, fold
@@ -73,10 +73,11 @@ class CaseView:
     def summary(self) -> str:
         """One line: status, fault and the ledger's totals per currency."""
         totals = "; ".join(
-            f"{b.currency} paid {b.paid:,.2f} refunded {b.refunded:,.2f} "
-            f"credited {b.credited:,.2f} goodwill {b.goodwill:,.2f} "
-            f"held {b.held:,.2f} released {b.released:,.2f}"
-            for b in (self.ledger.balances[c] for c in self.ledger.currencies)
+            " ".join(
+                [currency]
+                + [f"{column} {getattr(balance, column):,.2f}" for column in LEDGER_COLUMNS]
+            )
+            for currency, balance in sorted(self.ledger.balances.items())
         )
         return (
             f"status {self.status.name}, fault {self.fault.name}, "

@@ -12,11 +12,14 @@ import pytest
 
 from casehistory import (
     Actor,
+    Customer,
     EscalationTarget,
     FixedClock,
     InvalidInput,
     NotAuthorised,
+    OvernightCutoffPolicy,
     PolicyExceptionRequired,
+    Product,
     RepairCoverage,
     RepairNotCovered,
     Role,
@@ -253,3 +256,33 @@ class TestDecisionsAreDated:
         refund(desk, case_id, eur("40.00"), by=AGENT)
 
         assert last_event(desk, case_id).window_check == checked
+
+
+class TestEveryBadArgumentIsInvalidInput:
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: Customer("c1", "Dana", email={"not": "text"}),
+            lambda: Customer("c1", "Dana", email="half an emoji \ud83d"),
+            lambda: Product("S", "N", date(2026, 1, 1), eur("1.00"), serial=42),
+            lambda: OvernightCutoffPolicy(last_shipment="17:00"),
+            lambda: OvernightCutoffPolicy(timezone="Europe/Berlin"),
+        ],
+        ids=["email-set", "email-surrogate", "serial-int", "cutoff-text", "timezone-text"],
+    )
+    def test_malformed_values_are_refused_when_built(self, build: object) -> None:
+        with pytest.raises(InvalidInput):
+            build()  # type: ignore[operator]
+
+    def test_an_rma_number_that_is_not_text_is_refused(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+
+        with pytest.raises(InvalidInput, match="rma_number must be a non-empty string"):
+            receive(desk, case_id, ["RMA-1"])  # type: ignore[arg-type]
+
+    def test_a_case_id_that_is_not_a_uuid_is_refused_when_opening(self) -> None:
+        desk = memory_desk()
+
+        with pytest.raises(InvalidInput, match="case_id must be a UUID"):
+            _b.open_case(desk, case_id="abc")  # type: ignore[arg-type]

@@ -210,7 +210,7 @@ class TestWrongTypes:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
 
-        with pytest.raises(InvalidInput, match=r"to must be a EscalationTarget"):
+        with pytest.raises(InvalidInput, match=r"to must be an EscalationTarget"):
             desk.request_escalation(case_id, to="VENDOR", reason="x", by=AGENT, occurred_at=T)  # type: ignore[arg-type]
 
         assert desk.case(case_id).escalations == ()
