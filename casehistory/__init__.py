@@ -1,44 +1,118 @@
-"""casehistory: the full, provable history of customer-service cases."""
+"""casehistory: the full, provable history of customer-service cases.
 
-from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
-from casehistory.desk import CaseDesk
-from casehistory.domain.events import EVENT_TYPES, CaseEvent
-from casehistory.domain.ledger import Balance, Hold, Ledger
-from casehistory.domain.lifecycle import TRANSITIONS, Status
-from casehistory.domain.policies import (
-    GoodwillLimitPolicy,
-    OvernightCutoffPolicy,
-    Policies,
-    PolicyDecision,
-    ReturnShippingPolicy,
-    ReturnWindowPolicy,
-    WarrantyPolicy,
-)
-from casehistory.domain.state import Escalation, EscalationOutcome, Rma, RmaStage
-from casehistory.domain.values import (
-    Actor,
-    Channel,
-    ComplaintCategory,
-    Customer,
-    Demeanour,
-    Direction,
-    Disposition,
-    EntitlementKind,
-    EscalationTarget,
-    Fault,
-    GoodwillKind,
-    InspectionOutcome,
-    LinkKind,
-    Money,
-    Payer,
-    Product,
-    RepairCoverage,
-    Role,
-    ServiceLevel,
-)
+Public names are imported on first use (PEP 562), so that ``import casehistory`` (and the
+pytest plugin that every test run of a project with the ``testing`` extra loads) stays
+cheap until a desk is actually needed. The errors are plain and imported at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from casehistory.errors import *  # noqa: F403
 from casehistory.errors import __all__ as _errors
-from casehistory.views import CaseView, Trail, TrailLine
+
+if TYPE_CHECKING:
+    from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
+    from casehistory.desk import CaseDesk
+    from casehistory.domain.events import EVENT_TYPES, CaseEvent
+    from casehistory.domain.ledger import Balance, Hold, Ledger
+    from casehistory.domain.lifecycle import TRANSITIONS, Status
+    from casehistory.domain.policies import (
+        GoodwillLimitPolicy,
+        OvernightCutoffPolicy,
+        Policies,
+        PolicyDecision,
+        ReturnShippingPolicy,
+        ReturnWindowPolicy,
+        WarrantyPolicy,
+    )
+    from casehistory.domain.state import Escalation, EscalationOutcome, Rma, RmaStage
+    from casehistory.domain.values import (
+        Actor,
+        Channel,
+        ComplaintCategory,
+        Customer,
+        Demeanour,
+        Direction,
+        Disposition,
+        EntitlementKind,
+        EscalationTarget,
+        Fault,
+        GoodwillKind,
+        InspectionOutcome,
+        LinkKind,
+        Money,
+        Payer,
+        Product,
+        RepairCoverage,
+        Role,
+        ServiceLevel,
+    )
+    from casehistory.views import CaseView, Trail, TrailLine
+
+_LAZY: dict[str, str] = {
+    "Clock": "casehistory.clock",
+    "FixedClock": "casehistory.clock",
+    "SteppingClock": "casehistory.clock",
+    "SystemClock": "casehistory.clock",
+    "CaseDesk": "casehistory.desk",
+    "EVENT_TYPES": "casehistory.domain.events",
+    "CaseEvent": "casehistory.domain.events",
+    "Balance": "casehistory.domain.ledger",
+    "Hold": "casehistory.domain.ledger",
+    "Ledger": "casehistory.domain.ledger",
+    "TRANSITIONS": "casehistory.domain.lifecycle",
+    "Status": "casehistory.domain.lifecycle",
+    "GoodwillLimitPolicy": "casehistory.domain.policies",
+    "OvernightCutoffPolicy": "casehistory.domain.policies",
+    "Policies": "casehistory.domain.policies",
+    "PolicyDecision": "casehistory.domain.policies",
+    "ReturnShippingPolicy": "casehistory.domain.policies",
+    "ReturnWindowPolicy": "casehistory.domain.policies",
+    "WarrantyPolicy": "casehistory.domain.policies",
+    "Escalation": "casehistory.domain.state",
+    "EscalationOutcome": "casehistory.domain.state",
+    "Rma": "casehistory.domain.state",
+    "RmaStage": "casehistory.domain.state",
+    "Actor": "casehistory.domain.values",
+    "Channel": "casehistory.domain.values",
+    "ComplaintCategory": "casehistory.domain.values",
+    "Customer": "casehistory.domain.values",
+    "Demeanour": "casehistory.domain.values",
+    "Direction": "casehistory.domain.values",
+    "Disposition": "casehistory.domain.values",
+    "EntitlementKind": "casehistory.domain.values",
+    "EscalationTarget": "casehistory.domain.values",
+    "Fault": "casehistory.domain.values",
+    "GoodwillKind": "casehistory.domain.values",
+    "InspectionOutcome": "casehistory.domain.values",
+    "LinkKind": "casehistory.domain.values",
+    "Money": "casehistory.domain.values",
+    "Payer": "casehistory.domain.values",
+    "Product": "casehistory.domain.values",
+    "RepairCoverage": "casehistory.domain.values",
+    "Role": "casehistory.domain.values",
+    "ServiceLevel": "casehistory.domain.values",
+    "CaseView": "casehistory.views",
+    "Trail": "casehistory.views",
+    "TrailLine": "casehistory.views",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'casehistory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __version__ = "0.1.0"
 
