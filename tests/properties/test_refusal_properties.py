@@ -5,29 +5,47 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from histories import Command, History, Refusal, new_desk, refusals
 from hypothesis import given
+from hypothesis import strategies as st
 
-from casehistory import Actor, CaseHistoryError, Channel, Customer, InvalidInput, Role
+from casehistory import (
+    Actor,
+    CaseDesk,
+    CaseHistoryError,
+    Channel,
+    Customer,
+    InvalidInput,
+    Role,
+    SteppingClock,
+)
+from casehistory.testing import CaseHistory, Command
+from casehistory.testing.strategies import CLOCK_START, invalid_commands, next_command
 
 
-@given(refusals())
-def test_a_refused_command_records_nothing(case: tuple[History, Refusal, Command]) -> None:
-    history, refusal, follow_up = case
+def new_desk() -> CaseDesk:
+    return CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
+
+
+@given(invalid_commands(), st.data())
+def test_a_refused_command_records_nothing(
+    case: tuple[CaseHistory, Command, type[CaseHistoryError]], data: st.DataObject
+) -> None:
+    history, refused, expected = case
     desk = new_desk()
     case_id = history.apply(desk)
     events, view, trail = desk.history(case_id), desk.case(case_id), desk.trail(case_id)
 
-    # The command breaks a rule - refused, with the error that names it.
-    with pytest.raises(CaseHistoryError) as refused:
-        refusal.command(desk, case_id)
+    # The command breaks a rule - refused, with exactly the error that names it.
+    with pytest.raises(CaseHistoryError) as refusal:
+        refused.apply(desk, case_id)
 
-    assert isinstance(refused.value, refusal.expected), (refusal.rule, refused.value)
+    assert type(refusal.value) is expected, refusal.value
     assert desk.history(case_id) == events
     assert desk.case(case_id) == view
     assert desk.trail(case_id) == trail
     # The case still takes its next valid command, as the very next version.
-    follow_up(desk, case_id)
+    follow_up = data.draw(next_command(history.model), label="follow_up")
+    follow_up.apply(desk, case_id)
     assert desk.case(case_id).version == view.version + 1
 
 

@@ -3,21 +3,28 @@ events is the case folded from all of its events."""
 
 from __future__ import annotations
 
-from histories import History, long_histories, new_desk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from casehistory import CaseDesk, SteppingClock
 from casehistory.desk import SNAPSHOT_INTERVAL
 from casehistory.desk._base import _project
 from casehistory.domain.state import fold
+from casehistory.testing import CaseHistory
+from casehistory.testing.strategies import CLOCK_START, case_histories
+
+# Long enough to cross a snapshot interval, at times two.
+long_histories = case_histories(
+    min_commands=SNAPSHOT_INTERVAL, max_commands=2 * SNAPSHOT_INTERVAL + 10
+)
 
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])  # long histories
-@given(long_histories(), st.data())
+@given(long_histories, st.data())
 def test_loading_from_a_snapshot_equals_folding_every_event(
-    history: History, data: st.DataObject
+    history: CaseHistory, data: st.DataObject
 ) -> None:
-    desk = new_desk()
+    desk = CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
 
     case_id = history.apply(desk)
 

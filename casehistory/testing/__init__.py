@@ -1,0 +1,79 @@
+"""casehistory.testing: test code built on casehistory against realistic case histories.
+
+Installed with ``pip install "casehistory[testing]"`` (Hypothesis and pytest):
+
+- :mod:`casehistory.testing.strategies`: Hypothesis strategies for the value types,
+  single commands, whole case histories the desk accepts (valid by construction), and
+  commands it must refuse with the error each must raise.
+- :class:`Command`, :class:`CaseHistory`: what those strategies draw; both print as the
+  Python that replays them.
+- :class:`CaseModel`: the independent model of one case that the histories are drawn
+  from, and what the desk must answer after them; with
+  :func:`~casehistory.testing.strategies.next_command` a state machine extends many
+  cases one command at a time.
+- :mod:`casehistory.testing.plugin`: the pytest fixtures, registered with pytest.
+
+``st.from_type()`` draws :class:`~casehistory.Money`, :class:`~casehistory.Actor`,
+:class:`~casehistory.Customer`, :class:`~casehistory.Product`, :class:`Command` and
+:class:`CaseHistory` with these strategies once they are registered: on import of this
+package when Hypothesis is already imported, on import of
+:mod:`casehistory.testing.strategies` (or of any name above), and by
+:func:`_hypothesis_setup_hook` when Hypothesis runs it at its own import.
+
+Importing this package imports nothing else (pytest loads the plugin, and with it this
+package, in every run of every project): the names above are imported on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from casehistory.testing import strategies
+    from casehistory.testing._commands import OTHER_CASE, Command
+    from casehistory.testing._history import CaseHistory
+    from casehistory.testing._model import CAST, CaseModel
+    from casehistory.testing._values import CLOCK_START
+
+__all__ = [
+    "CAST",
+    "CLOCK_START",
+    "OTHER_CASE",
+    "CaseHistory",
+    "CaseModel",
+    "Command",
+    "strategies",
+]
+
+_HOMES = {
+    "CAST": "casehistory.testing._model",
+    "CLOCK_START": "casehistory.testing._values",
+    "OTHER_CASE": "casehistory.testing._commands",
+    "CaseHistory": "casehistory.testing._history",
+    "CaseModel": "casehistory.testing._model",
+    "Command": "casehistory.testing._commands",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "strategies" or name in _HOMES:
+        import importlib
+
+        strategies = importlib.import_module("casehistory.testing.strategies")  # registers
+        if name == "strategies":
+            return strategies
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _hypothesis_setup_hook() -> None:
+    """Register the strategies for ``st.from_type()``.
+
+    Hypothesis runs the functions of its ``hypothesis`` entry point group when it is
+    imported; name this one there to have the types registered in every test run."""
+    import casehistory.testing.strategies  # noqa: F401  (registers on import)
+
+
+if "hypothesis" in sys.modules:  # a test module imported it first: register right away
+    _hypothesis_setup_hook()

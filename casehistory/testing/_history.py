@@ -1,0 +1,102 @@
+"""A drawn case history: the opening, the commands, and what the model expects of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import attrs
+
+from casehistory.domain.ledger import Balance
+from casehistory.domain.lifecycle import Status
+from casehistory.testing._commands import OTHER_CASE, OTHER_OPENING, Command, source
+from casehistory.testing._model import CaseModel
+
+if TYPE_CHECKING:
+    from casehistory.desk import CaseDesk
+
+__all__ = ["CaseHistory"]
+
+
+def _call(method: str, kwargs: Mapping[str, Any]) -> str:
+    return f"desk.{method}({', '.join(f'{k}={source(v)}' for k, v in kwargs.items())})"
+
+
+def _commands(value: Iterable[Command]) -> tuple[Command, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class CaseHistory:
+    """A case to open and the commands that follow, each accepted by the desk in turn.
+
+    ``str()`` and ``repr()`` print it as the Python that replays it, one command a line
+    (``other`` is the case's companion, opened when a command first links to it)::
+
+        case = desk.open_case(customer=Customer('0', '0'), subject='0', ...)
+        desk.assign_agent(case, agent=Actor('a.lee', Role.AGENT), by=..., occurred_at=...)
+        desk.record_payment(case, amount=Money('12.50', 'EUR'), reference='0', ...)
+
+    ``model`` is the :class:`CaseModel` after the last command: what the desk must
+    answer (status, version, ledger per currency, holds, escalations, RMAs).
+    """
+
+    opening: Mapping[str, Any] = attrs.field(converter=dict)
+    commands: tuple[Command, ...] = attrs.field(converter=_commands)
+    model: CaseModel = attrs.field(eq=False)
+
+    @property
+    def links_other_case(self) -> bool:
+        """Whether a command links to :data:`OTHER_CASE`, the companion of the case."""
+        return any(OTHER_CASE in command.kwargs.values() for command in self.commands)
+
+    @property
+    def status(self) -> Status:
+        """The status the case must end in (``model.status``)."""
+        return self.model.status
+
+    @property
+    def ledger(self) -> Mapping[str, Balance]:
+        """The running totals the case must end with, per currency (``model.ledger``)."""
+        return self.model.ledger
+
+    def models(self) -> Iterator[CaseModel]:
+        """The model after the opening and after each command: ``len(commands) + 1`` of them."""
+        model = CaseModel(self.opening.get("product"), (OTHER_CASE,))
+        yield model
+        for command in self.commands:
+            model = model.after(command)
+            yield model
+
+    def apply(self, desk: CaseDesk) -> UUID:
+        """Open the case on ``desk`` (with a new id), run every command, return the id.
+
+        The desk must decide with the default :class:`~casehistory.Policies` and have a
+        clock at or after every business time, e.g. ``SteppingClock(CLOCK_START)``.
+        A link opens the case's companion, the other case it links to, on first use.
+        """
+        case_id = desk.open_case(**self.opening)
+        for command in self.commands:
+            command.apply(desk, case_id)
+        return case_id
+
+    def __str__(self) -> str:
+        lines = [f"case = {_call('open_case', self.opening)}"]
+        companion = False
+        for command in self.commands:
+            if not companion and OTHER_CASE in command.kwargs.values():
+                lines.append(f"other = {_call('open_case', OTHER_OPENING)}")  # as apply does
+                companion = True
+            lines.append(repr(command))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis's pretty printer: the script on lines of their own, after a newline.
+        printer.text(f"CaseHistory({len(self.commands)} commands):")
+        for line in str(self).splitlines():
+            printer.break_()
+            printer.text(f"    {line}")

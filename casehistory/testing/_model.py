@@ -1,0 +1,426 @@
+"""An independent model of one case: what the desk must answer after a run of commands.
+
+The rules are written down here a second time, from the docs (the lifecycle table, the
+rights table, the approvers, the default policies), not imported from the domain: a
+bug planted in the library's tables must disagree with the model. A test keeps the two
+copies equal while the library is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from casehistory.domain.ledger import Balance, Hold
+from casehistory.domain.lifecycle import Status
+from casehistory.domain.state import CaseLink, Escalation, EscalationOutcome, Rma, RmaStage
+from casehistory.domain.values import (
+    Actor,
+    EntitlementKind,
+    EscalationTarget,
+    Fault,
+    Money,
+    Payer,
+    Product,
+    RepairCoverage,
+    Role,
+)
+from casehistory.testing._commands import Command, _OtherCase
+
+__all__ = [
+    "APPROVERS",
+    "CAST",
+    "FIRST_DEPARTMENT",
+    "GOODWILL_LIMIT",
+    "LIFECYCLE",
+    "RETURN_WINDOW_DAYS",
+    "RIGHTS",
+    "SUPERVISORS",
+    "WARRANTY_DAYS",
+    "CaseModel",
+]
+
+# The lifecycle table -------------------------------------------------------------------
+
+NEW, OPEN, RESOLVED, CLOSED = Status.NEW, Status.OPEN, Status.RESOLVED, Status.CLOSED
+_AC, _AR, _IS, _ESC = (
+    Status.AWAITING_CUSTOMER,
+    Status.AWAITING_RETURN,
+    Status.IN_SERVICE,
+    Status.ESCALATED,
+)
+_ACTIVE = frozenset({OPEN, _AC, _AR, _IS, _ESC})
+_WORKING = _ACTIVE | {NEW}
+_NOT_CLOSED = _WORKING | {RESOLVED}
+
+
+def _stay(statuses: frozenset[Status]) -> dict[Status | None, Status]:
+    return {status: status for status in statuses}
+
+
+LIFECYCLE: Mapping[str, Mapping[Status | None, Status]] = MappingProxyType(
+    {
+        "CaseOpened": {None: NEW},
+        "AgentAssigned": {**_stay(_ACTIVE), NEW: OPEN},
+        "CaseTransferred": _stay(_WORKING),
+        "CaseResolved": {OPEN: RESOLVED, _AC: RESOLVED},
+        "CaseClosed": {RESOLVED: CLOSED},
+        "CaseReopened": {RESOLVED: OPEN, CLOSED: OPEN},
+        "CasesLinked": _stay(_NOT_CLOSED),
+        "ContactLogged (inbound)": {**_stay(_NOT_CLOSED), _AC: OPEN},
+        "ContactLogged (outbound)": _stay(_NOT_CLOSED),
+        "ContactLogged (outbound, awaiting reply)": {OPEN: _AC, _AC: _AC},
+        "NoteAdded": _stay(_NOT_CLOSED),
+        "ComplaintRecorded": _stay(_NOT_CLOSED),
+        "CommendationRecorded": _stay(_NOT_CLOSED),
+        "DiagnosisRecorded": _stay(_ACTIVE),
+        "RemediationPerformed": _stay(_ACTIVE),
+        "EntitlementChecked": _stay(_ACTIVE),
+        "EscalationRequested": {OPEN: _ESC, _AC: _ESC},
+        "EscalationApproved": {_ESC: OPEN},
+        "EscalationDenied": {_ESC: OPEN},
+        "GoodwillGranted": _stay(_ACTIVE | {RESOLVED}),
+        "RmaIssued": {OPEN: _AR, _AC: _AR},
+        "ReturnReceived": {_AR: _IS},
+        "InspectionCompleted": _stay(frozenset({_IS})),
+        "RepairCompleted": _stay(frozenset({_IS})),
+        "ReplacementShipped": _stay(frozenset({_AR, _IS})),
+        "RmaRejected": {_AR: OPEN, _IS: OPEN},
+        "RmaClosed": {_AR: OPEN, _IS: OPEN},
+        "PaymentRecorded": _stay(_NOT_CLOSED),
+        "RefundRequested": _stay(_ACTIVE),
+        "RefundIssued": _stay(_ACTIVE | {RESOLVED}),
+        "RefundDenied": _stay(_ACTIVE | {RESOLVED}),
+        "HoldPlaced": _stay(_NOT_CLOSED),
+        "HoldReleased": _stay(_NOT_CLOSED),
+        "CreditIssued": _stay(_ACTIVE | {RESOLVED}),
+        "CancellationRequested": _stay(_WORKING),
+        "CancellationCompleted": _stay(_ACTIVE),
+    }
+)
+"""lifecycle key -> {status it is allowed in: status it leads to}, as docs/lifecycle.md says."""
+
+# Who may record what -------------------------------------------------------------------
+
+_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER, Role.SYSTEM})
+_PEOPLE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER})
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.MANAGER})
+"""Supervisor or above: above the goodwill limit, and past the return window."""
+_WITH_VENDOR = _STAFF | {Role.VENDOR}
+
+RIGHTS: Mapping[str, frozenset[Role]] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            [
+                "CaseOpened",
+                "AgentAssigned",
+                "CaseTransferred",
+                "CaseResolved",
+                "CaseClosed",
+                "CaseReopened",
+                "CasesLinked",
+                "ComplaintRecorded",
+                "CommendationRecorded",
+                "EntitlementChecked",
+                "RmaIssued",
+                "RmaRejected",
+                "PaymentRecorded",
+                "RefundRequested",
+                "RefundIssued",
+                "RefundDenied",
+                "HoldPlaced",
+                "HoldReleased",
+                "CancellationRequested",
+                "CancellationCompleted",
+            ],
+            _STAFF,
+        ),
+        **dict.fromkeys(
+            [
+                "NoteAdded",
+                "DiagnosisRecorded",
+                "RemediationPerformed",
+                "ReturnReceived",
+                "InspectionCompleted",
+                "RepairCompleted",
+                "ReplacementShipped",
+                "RmaClosed",
+            ],
+            _WITH_VENDOR,
+        ),
+        "ContactLogged": _WITH_VENDOR | {Role.CUSTOMER},  # the customer: inbound only
+        "EscalationRequested": _PEOPLE,
+        "EscalationApproved": SUPERVISORS | {Role.VENDOR},
+        "EscalationDenied": SUPERVISORS | {Role.VENDOR},
+        "GoodwillGranted": _PEOPLE,
+        "CreditIssued": _PEOPLE,
+    }
+)
+"""event type -> the roles that may record it (AUDITOR in none), as docs/vocabulary.md says."""
+
+APPROVERS: Mapping[EscalationTarget, frozenset[Role]] = MappingProxyType(
+    {
+        EscalationTarget.SUPERVISOR: SUPERVISORS,
+        EscalationTarget.MANAGER: frozenset({Role.MANAGER}),
+        EscalationTarget.LEGAL: frozenset({Role.MANAGER}),
+        EscalationTarget.VENDOR: SUPERVISORS | {Role.VENDOR},
+    }
+)
+"""escalation target -> the roles that may decide it (never the person who asked)."""
+
+_EXCEPTIONS = (EscalationTarget.SUPERVISOR, EscalationTarget.MANAGER)
+"""Approved escalations to these stand as an exception to policy on the case."""
+
+COMMENDATION_SOURCES = frozenset({Role.CUSTOMER, Role.SUPERVISOR, Role.MANAGER})
+ASSIGNABLE = _PEOPLE
+
+RETURN_WINDOW_DAYS = 30
+WARRANTY_DAYS = 365
+GOODWILL_LIMIT = Decimal("50.00")
+"""The default policies (docs/policies.md) the model decides with."""
+
+FIRST_DEPARTMENT = "Customer Service"
+
+CAST: tuple[Actor, ...] = (
+    Actor("a.lee", Role.AGENT),
+    Actor("b.ng", Role.AGENT),
+    Actor("s.kim", Role.SUPERVISOR),
+    Actor("m.ortiz", Role.MANAGER),
+    Actor("m.diaz", Role.MANAGER),  # a second manager: an escalation to MANAGER is decidable
+    Actor("sys.router", Role.SYSTEM),
+    Actor("v.acme", Role.VENDOR),
+    Actor("c.dana", Role.CUSTOMER),
+    Actor("au.reyes", Role.AUDITOR),
+)
+"""Everyone who appears in drawn commands: a small cast, so people recur in a history."""
+
+
+def _add(ledger: Mapping[str, Balance], column: str, money: Money) -> dict[str, Balance]:
+    before = ledger.get(money.currency) or Balance(money.currency)
+    after = attrs.evolve(before, **{column: getattr(before, column) + money.amount})
+    return {**ledger, money.currency: after}
+
+
+def _targets(value: Iterable[UUID | _OtherCase]) -> tuple[UUID | _OtherCase, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class CaseModel:
+    """What one case must be after the commands applied to the model so far.
+
+    A model is immutable: :meth:`after` returns the model one command later. Start one
+    with the case's product (or None) and, for links, the ids of other existing cases::
+
+        model = CaseModel(product=None, link_targets=(other_case_id,))
+        model = model.after(command)  # once the desk accepted the command
+
+    The fields use the library's own value types, so they compare directly with a
+    :class:`~casehistory.CaseView`: ``view.status == model.status``,
+    ``view.ledger.balances == model.ledger``, ``view.open_holds == model.open_holds``,
+    ``view.escalations == model.escalations``, ``view.rmas == tuple(model.rmas.values())``.
+    ``links`` name :data:`OTHER_CASE` where a drawn history links to its other case.
+
+    The model decides with the default :class:`~casehistory.Policies` (30-day return
+    window, 365-day warranty, 50.00 goodwill limit) and its own copy of the lifecycle
+    and rights tables. It does not predict the recorded policy decisions.
+    """
+
+    product: Product | None = None
+    link_targets: tuple[UUID | _OtherCase, ...] = attrs.field(default=(), converter=_targets)
+    status: Status = Status.NEW
+    version: int = 1
+    agent: Actor | None = None
+    department: str = FIRST_DEPARTMENT
+    fault: Fault = Fault.UNDETERMINED
+    known_issue: str | None = None
+    refund_requested: Money | None = None
+    cancellations: frozenset[str] = frozenset()
+    ledger: Mapping[str, Balance] = attrs.field(factory=dict)
+    holds: Mapping[str, Hold] = attrs.field(factory=dict)
+    escalations: tuple[Escalation, ...] = ()
+    rmas: Mapping[str, Rma] = attrs.field(factory=dict)
+    links: tuple[CaseLink, ...] = ()
+
+    # What the desk must answer -----------------------------------------------------------
+
+    def allows(self, key: str) -> bool:
+        """Whether the lifecycle table allows ``key`` (an event type, or a contact's row)."""
+        return self.status in LIFECYCLE[key]
+
+    def balance(self, currency: str) -> Balance:
+        """The running totals of ``currency`` (zeros when none was recorded)."""
+        return self.ledger.get(currency) or Balance(currency)
+
+    def refundable(self, currency: str) -> Decimal:
+        """What may still be refunded in ``currency``: paid minus refunded."""
+        balance = self.balance(currency)
+        return balance.paid - balance.refunded
+
+    @property
+    def open_holds(self) -> tuple[Hold, ...]:
+        """The holds with money still held, in the order they were placed."""
+        return tuple(h for h in self.holds.values() if h.released.amount < h.amount.amount)
+
+    @property
+    def pending_escalation(self) -> Escalation | None:
+        """The last escalation, if it still awaits a decision."""
+        last = self.escalations[-1] if self.escalations else None
+        return last if last and last.outcome is EscalationOutcome.PENDING else None
+
+    def approved(self, *targets: EscalationTarget) -> bool:
+        """Whether an escalation to one of ``targets`` was approved."""
+        return any(
+            e.outcome is EscalationOutcome.APPROVED and e.to in targets for e in self.escalations
+        )
+
+    def rmas_at(self, *stages: RmaStage) -> list[str]:
+        """The numbers of the RMAs at one of ``stages``, in the order they were issued."""
+        return [number for number, rma in self.rmas.items() if rma.stage in stages]
+
+    def entitled(self, kind: EntitlementKind, on: datetime) -> bool | None:
+        """The default policy's decision of ``kind`` for a command that happened ``on``:
+        counted in days from delivery (else purchase) to ``on``'s date in its own time
+        zone, as decisions are dated. None without a product."""
+        if self.product is None:
+            return None
+        start = self.product.delivered_on or self.product.purchased_on
+        days = RETURN_WINDOW_DAYS if kind is EntitlementKind.RETURN_WINDOW else WARRANTY_DAYS
+        return (on.date() - start).days <= days
+
+    def refund_needs_supervisor(self, on: datetime) -> bool:
+        """Past the return window on ``on``, with no approved exception standing."""
+        return self.entitled(EntitlementKind.RETURN_WINDOW, on) is False and not self.approved(
+            *_EXCEPTIONS
+        )
+
+    def coverages(self, on: datetime) -> list[RepairCoverage]:
+        """Who may cover a repair done ``on``. Warranty: the product in warranty that day,
+        or out of it with an approved escalation to SUPERVISOR, MANAGER or VENDOR. Vendor:
+        a known issue was diagnosed, or an escalation to VENDOR approved."""
+        covered = [RepairCoverage.GOODWILL, RepairCoverage.CUSTOMER]
+        warranty = self.entitled(EntitlementKind.WARRANTY, on)
+        if warranty or (warranty is False and self.approved(*_EXCEPTIONS, EscalationTarget.VENDOR)):
+            covered.append(RepairCoverage.WARRANTY)
+        if self.known_issue is not None or self.approved(EscalationTarget.VENDOR):
+            covered.append(RepairCoverage.VENDOR)
+        return covered
+
+    # One command later ------------------------------------------------------------------
+
+    def after(self, command: Command) -> CaseModel:
+        """The model once the desk accepted ``command``: the status by the lifecycle table,
+        the version one up, and the facts the command changes.
+
+        Raises ``ValueError`` when the table does not allow the command in this status;
+        the other rules are not checked (draw commands with ``next_command(model)``)."""
+        key = command.lifecycle_key
+        row = LIFECYCLE[key]
+        if self.status not in row:
+            raise ValueError(
+                f"the model cannot take {command!r}: {key} is not allowed in {self.status.name}"
+            )
+        effect = _EFFECTS.get(command.method)
+        changes = effect(self, command.kwargs) if effect else {}
+        return attrs.evolve(self, status=row[self.status], version=self.version + 1, **changes)
+
+
+# What each command changes, besides the status -------------------------------------------
+
+_Effect = Callable[[CaseModel, Mapping[str, Any]], dict[str, Any]]
+
+
+def _escalate(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    number = len(m.escalations) + 1
+    return {"escalations": (*m.escalations, Escalation(number, kw["to"], kw["reason"], kw["by"]))}
+
+
+def _decide(outcome: EscalationOutcome) -> _Effect:
+    def effect(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+        *earlier, last = m.escalations
+        decided = attrs.evolve(
+            last, outcome=outcome, decided_by=kw["by"], decision_reason=kw["reason"]
+        )
+        return {"escalations": (*earlier, decided)}
+
+    return effect
+
+
+def _rma(**fields: Callable[[Mapping[str, Any]], Any]) -> _Effect:
+    def effect(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+        number = kw["rma_number"]
+        changed = attrs.evolve(m.rmas[number], **{k: f(kw) for k, f in fields.items()})
+        return {"rmas": {**m.rmas, number: changed}}
+
+    return effect
+
+
+def _issue_rma(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    payer = Payer.COMPANY if m.fault in (Fault.OURS, Fault.VENDOR) else Payer.CUSTOMER
+    rma = Rma(kw["rma_number"], kw["items"], kw["disposition"], payer)
+    return {"rmas": {**m.rmas, rma.number: rma}}
+
+
+def _money(column: str, field: str = "amount") -> _Effect:
+    return lambda m, kw: {"ledger": _add(m.ledger, column, kw[field])}
+
+
+def _place_hold(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    amount: Money = kw["amount"]
+    hold = Hold(kw["reference"], kw["account"], amount, Money.zero(amount.currency), kw["reason"])
+    return {"holds": {**m.holds, hold.reference: hold}, "ledger": _add(m.ledger, "held", amount)}
+
+
+def _release_hold(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    hold = m.holds[kw["reference"]]
+    released = attrs.evolve(hold, released=hold.released + kw["amount"])
+    return {
+        "holds": {**m.holds, hold.reference: released},
+        "ledger": _add(m.ledger, "released", kw["amount"]),
+    }
+
+
+def _refund(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ledger": _add(m.ledger, "refunded", kw["amount"]), "refund_requested": None}
+
+
+_EFFECTS: Mapping[str, _Effect] = {
+    "assign_agent": lambda m, kw: {"agent": kw["agent"]},
+    "transfer_case": lambda m, kw: {"department": kw["to_department"]},
+    "resolve_case": lambda m, kw: {"fault": kw["fault"]},
+    "link_cases": lambda m, kw: {
+        "links": (*m.links, CaseLink(kw["other_case_id"], kw["relation"]))
+    },
+    "record_diagnosis": lambda m, kw: {
+        "fault": kw["fault"],
+        "known_issue": kw.get("known_issue") or m.known_issue,
+    },
+    "request_escalation": _escalate,
+    "approve_escalation": _decide(EscalationOutcome.APPROVED),
+    "deny_escalation": _decide(EscalationOutcome.DENIED),
+    "grant_goodwill": _money("goodwill", "value"),
+    "issue_rma": _issue_rma,
+    "receive_return": _rma(stage=lambda kw: RmaStage.RECEIVED),
+    "complete_inspection": _rma(inspection=lambda kw: kw["outcome"]),
+    "complete_repair": _rma(repaired_under=lambda kw: kw["covered_by"]),
+    "ship_replacement": _rma(replacement_tracking=lambda kw: kw["tracking"]),
+    "reject_rma": _rma(stage=lambda kw: RmaStage.REJECTED),
+    "close_rma": _rma(stage=lambda kw: RmaStage.CLOSED),
+    "record_payment": _money("paid"),
+    "request_refund": lambda m, kw: {"refund_requested": kw["amount"]},
+    "issue_refund": _refund,
+    "deny_refund": lambda m, kw: {"refund_requested": None},
+    "place_hold": _place_hold,
+    "release_hold": _release_hold,
+    "issue_credit": _money("credited"),
+    "request_cancellation": lambda m, kw: {"cancellations": m.cancellations | {kw["subscription"]}},
+    "complete_cancellation": lambda m, kw: {
+        "cancellations": m.cancellations - {kw["subscription"]}
+    },
+}

@@ -1,0 +1,289 @@
+"""Strategies for the value types of casehistory: money, actors, customers, products, times."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from math import ceil, floor
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from casehistory.domain.values import Actor, Customer, Money, Product, Role
+from casehistory.testing._model import CAST
+
+__all__ = [
+    "CLOCK_START",
+    "CURRENCIES",
+    "actors",
+    "currencies",
+    "customers",
+    "instants",
+    "money",
+    "products",
+    "texts",
+]
+
+CLOCK_START = datetime(2026, 11, 1, tzinfo=UTC)
+"""2026-11-01 00:00 UTC: every business time drawn by default is before it, so a desk
+whose clock starts here (``SteppingClock(CLOCK_START)``) accepts them all."""
+
+CURRENCIES = ("EUR", "USD", "JPY")
+"""The currencies :func:`currencies` draws: few, so that a history often refunds or
+releases in a currency it was paid or held in."""
+
+FIRST_INSTANT = datetime(2026, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(2026, 10, 31, tzinfo=UTC)
+"""The default range of :func:`instants`."""
+_LARGEST = Decimal(10) ** 15
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _zones() -> tuple[tzinfo, ...]:
+    zones: list[tzinfo] = [
+        UTC,
+        timezone(timedelta(hours=-5)),
+        timezone(timedelta(hours=5, minutes=30)),
+    ]
+    try:
+        from zoneinfo import ZoneInfo
+
+        zones.append(ZoneInfo("Europe/Berlin"))  # a zone with daylight saving: folds, gaps
+    except (ImportError, LookupError):  # no time zone database on this machine
+        pass
+    return tuple(zones)
+
+
+ZONES = _zones()
+"""The time zones :func:`instants` draws from by default, UTC first."""
+
+texts = st.text(min_size=1, max_size=12).filter(str.strip)
+"""Non-blank unicode texts (no surrogates: the store could not encode them)."""
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidArgument(f"{name}={value!r} is not a number") from None
+    if isinstance(value, float | bool) or not amount.is_finite() or abs(amount) >= _LARGEST:
+        raise InvalidArgument(
+            f"{name}={value!r} must be a finite Decimal, int or numeric string below 10**15"
+        )
+    return amount
+
+
+def _aware(value: object, name: str) -> datetime:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidArgument(
+            f"{name}={value!r} must be a timezone-aware datetime, "
+            "e.g. datetime(2026, 3, 2, tzinfo=UTC)"
+        )
+    return value
+
+
+def currencies() -> st.SearchStrategy[str]:
+    """ISO 4217 codes from :data:`CURRENCIES` (``EUR``, ``USD``, ``JPY``).
+
+    Shrinks towards ``EUR``. The set is small on purpose: money drawn for one history
+    meets money of the same currency often enough to refund and release it.
+
+    >>> from hypothesis import given
+    >>> from casehistory import Money
+    >>> from casehistory.testing.strategies import currencies
+    >>> @given(currencies())
+    ... def test_codes(code):
+    ...     assert Money("1.00", code).currency == code
+    >>> test_codes()
+    """
+    return st.sampled_from(CURRENCIES)
+
+
+def money(
+    currency: str | None = None,
+    *,
+    min_value: Decimal | int | str = Decimal("0.01"),
+    max_value: Decimal | int | str = Decimal("10000.00"),
+    places: int = 2,
+) -> st.SearchStrategy[Money]:
+    """:class:`~casehistory.Money` from ``min_value`` to ``max_value`` inclusive, with
+    exactly ``places`` decimal places (0 to 4, the most the ledger keeps exact), in
+    ``currency`` or, when it is None, in one drawn by :func:`currencies`.
+
+    Amounts are whole numbers of the smallest unit, so ``Money('12.50', 'EUR')`` and
+    never a float's rounding. Shrinks towards ``min_value``, in ``EUR``.
+    The default range suits commands, which refuse amounts of zero or less; pass
+    ``min_value=0`` or a negative bound for the arithmetic of :class:`Money` itself.
+
+    >>> from hypothesis import given
+    >>> from casehistory import Money
+    >>> from casehistory.testing.strategies import money
+    >>> @given(money("EUR", max_value=100))
+    ... def test_small_euros(amount):
+    ...     assert Money("0.01", "EUR") <= amount <= Money("100", "EUR")
+    >>> test_small_euros()
+    """
+    if currency is not None and not (
+        isinstance(currency, str) and len(currency) == 3 and currency.isupper()
+    ):
+        raise InvalidArgument(f"currency={currency!r} must be None or a code such as 'EUR'")
+    if not isinstance(places, int) or isinstance(places, bool) or not 0 <= places <= 4:
+        raise InvalidArgument(f"places={places!r} must be a whole number from 0 to 4")
+    low = _decimal(min_value, "min_value")
+    high = _decimal(max_value, "max_value")
+    unit = Decimal(10) ** places
+    first, last = ceil(low * unit), floor(high * unit)
+    if first > last:
+        raise InvalidArgument(
+            f"no amount with {places} decimal places lies between min_value={min_value!r} "
+            f"and max_value={max_value!r}"
+        )
+    codes = (currency,) if currency is not None else CURRENCIES
+    # One integer per amount and currency, as for instants: fast, shrinks to the first.
+    packed = st.integers(0, (last - first + 1) * len(codes) - 1)
+    return packed.map(functools.partial(_unpack_money, first, places, codes))
+
+
+def _unpack_money(first: int, places: int, codes: tuple[str, ...], n: int) -> Money:
+    units, code = divmod(n, len(codes))
+    return Money(Decimal(first + units).scaleb(-places), codes[code])
+
+
+def actors(roles: Iterable[Role] | None = None) -> st.SearchStrategy[Actor]:
+    """:class:`~casehistory.Actor` values from a small fixed cast, in one of ``roles``
+    (every role when None): ``a.lee`` and ``b.ng`` (AGENT), ``s.kim`` (SUPERVISOR),
+    ``m.ortiz`` and ``m.diaz`` (MANAGER), ``sys.router`` (SYSTEM), ``v.acme`` (VENDOR),
+    ``c.dana`` (CUSTOMER), ``au.reyes`` (AUDITOR).
+
+    A fixed cast, rather than random ids, makes the same person recur across a history,
+    which rules about people need (no one decides their own escalation). Shrinks
+    towards the first of the cast in ``roles``, ``a.lee`` by default.
+
+    >>> from hypothesis import given
+    >>> from casehistory import Role
+    >>> from casehistory.testing.strategies import actors
+    >>> @given(actors(roles=[Role.SUPERVISOR, Role.MANAGER]))
+    ... def test_staff(actor):
+    ...     assert actor.role in (Role.SUPERVISOR, Role.MANAGER)
+    >>> test_staff()
+    """
+    if roles is None:
+        return st.sampled_from(CAST)
+    if isinstance(roles, Role | str) or not isinstance(roles, Iterable):
+        raise InvalidArgument(f"roles={roles!r} must be None or a collection of Role members")
+    wanted = list(roles)
+    if not wanted or not all(isinstance(role, Role) for role in wanted):
+        raise InvalidArgument(f"roles={roles!r} must name at least one Role member, only Roles")
+    return st.sampled_from([actor for actor in CAST if actor.role in wanted])
+
+
+def customers() -> st.SearchStrategy[Customer]:
+    """:class:`~casehistory.Customer` values: an id, a name and maybe an email, each a
+    non-blank unicode text of up to 12 characters (any script; never a lone surrogate,
+    which no store can encode).
+
+    Shrinks towards ``Customer('0', '0')``.
+
+    >>> from hypothesis import given
+    >>> from casehistory.testing.strategies import customers
+    >>> @given(customers())
+    ... def test_named(customer):
+    ...     assert customer.name.strip()
+    >>> test_named()
+    """
+    return st.builds(Customer, id=texts, name=texts, email=st.none() | texts)
+
+
+@st.composite
+def _products(draw: st.DrawFn) -> Product:
+    purchased = draw(st.dates(date(2025, 6, 1), date(2026, 10, 1)))
+    delivered = draw(st.none() | st.integers(0, 10).map(lambda d: purchased + timedelta(d)))
+    return Product(
+        sku=draw(texts),
+        name=draw(texts),
+        purchased_on=purchased,
+        price=draw(money()),
+        serial=draw(st.none() | texts),
+        order_id=draw(st.none() | texts),
+        delivered_on=delivered,
+    )
+
+
+def products() -> st.SearchStrategy[Product]:
+    """:class:`~casehistory.Product` values bought from 2025-06-01 to 2026-10-01 and
+    delivered 0 to 10 days later (or with no delivery date), priced by :func:`money`.
+
+    With business times drawn by :func:`instants` (2026), some commands fall inside the
+    30-day return window and the 365-day warranty and some outside, so both sides of
+    each policy are reached. Shrinks towards a product bought on 2025-06-01, no delivery
+    date, no serial or order id.
+
+    >>> from hypothesis import given
+    >>> from casehistory.testing.strategies import products
+    >>> @given(products())
+    ... def test_delivered_after_purchase(product):
+    ...     assert product.start_of_cover >= product.purchased_on
+    >>> test_delivered_after_purchase()
+    """
+    return _products()
+
+
+def instants(
+    *,
+    min_value: datetime = FIRST_INSTANT,
+    max_value: datetime = LAST_INSTANT,
+    timezones: st.SearchStrategy[tzinfo] | None = None,
+) -> st.SearchStrategy[datetime]:
+    """Timezone-aware datetimes, in whole seconds, whose instant lies from ``min_value``
+    to ``max_value``: by default in 2026, up to 2026-10-31 00:00 UTC, a day before
+    :data:`CLOCK_START`.
+
+    Each is shown in a zone drawn from ``timezones`` (default: UTC, UTC-05:00,
+    UTC+05:30 and Europe/Berlin, whose daylight saving gives folds). The zone matters:
+    policies date a command by its business date in its own zone. Shrinks towards
+    ``min_value`` in UTC.
+
+    Caveat: a desk refuses a business time later than its own clock; use a clock at or
+    after ``max_value``, e.g. ``SteppingClock(CLOCK_START)``.
+
+    >>> from hypothesis import given
+    >>> from casehistory.testing.strategies import CLOCK_START, instants
+    >>> @given(instants())
+    ... def test_before_the_clock(when):
+    ...     assert when.tzinfo is not None and when < CLOCK_START
+    >>> test_before_the_clock()
+    """
+    low = _aware(min_value, "min_value").astimezone(UTC)
+    high = _aware(max_value, "max_value").astimezone(UTC)
+    if low > high:
+        raise InvalidArgument(f"min_value={min_value!r} is later than max_value={max_value!r}")
+    if timezones is not None and not isinstance(timezones, st.SearchStrategy):
+        raise InvalidArgument(f"timezones={timezones!r} must be None or a strategy of tzinfo")
+    first = ceil((low - _EPOCH).total_seconds())
+    last = floor((high - _EPOCH).total_seconds())
+    if first > last:
+        raise InvalidArgument(f"no whole second lies between {min_value!r} and {max_value!r}")
+    if timezones is None:  # one integer per instant and zone: fast to draw and to shrink
+        return packed_instants(first, last).map(functools.partial(unpack_instant, first))
+    seconds = st.integers(first, last)
+    return st.builds(
+        lambda zone, n: (_EPOCH + timedelta(seconds=n)).astimezone(zone), timezones, seconds
+    )
+
+
+def packed_instants(first: int, last: int) -> st.SearchStrategy[int]:
+    """Integers ``n`` that :func:`unpack_instant` turns into an instant and a zone."""
+    return st.integers(0, (last - first + 1) * len(ZONES) - 1)
+
+
+def unpack_instant(first: int, n: int) -> datetime:
+    """Second ``first + n // len(ZONES)`` after 1970 (UTC), in zone ``ZONES[n % len(ZONES)]``;
+    so shrinking ``n`` moves towards the first second, in UTC."""
+    seconds, zone = divmod(n, len(ZONES))
+    return (_EPOCH + timedelta(seconds=first + seconds)).astimezone(ZONES[zone])
+
+
+def epoch_seconds(at: datetime) -> int:
+    return int((at - _EPOCH).total_seconds())

@@ -1,0 +1,343 @@
+"""Hypothesis strategies for casehistory: values, single commands, and whole case histories
+that a :class:`~casehistory.CaseDesk` accepts command after command.
+
+Values: :func:`money`, :func:`currencies`, :func:`actors`, :func:`customers`,
+:func:`products` and :func:`instants` (timezone-aware business times before
+:data:`CLOCK_START`). Commands: :func:`commands` (one well-typed command, whatever the
+case) and :func:`case_histories` (a case and a run of commands, valid by construction).
+Rules: :func:`invalid_commands` (a history, then a command the desk must refuse, and the
+error it must raise). For state machines: :func:`next_command` and
+:func:`next_invalid_command` draw one step from a :class:`~casehistory.testing.CaseModel`.
+
+Every command is a :class:`~casehistory.testing.Command`, printed as the Python that runs
+it; a history prints as a script, one command a line, so a failing example reads as the
+steps that reproduce it. Use a desk with the default policies and a clock at or after
+:data:`CLOCK_START`:
+
+>>> from hypothesis import given
+>>> from casehistory import CaseDesk, SteppingClock
+>>> from casehistory.testing.strategies import CLOCK_START, case_histories
+>>> @given(case_histories(max_commands=10))
+... def test_the_desk_agrees_with_the_model(history):
+...     desk = CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
+...     case_id = history.apply(desk)
+...     assert desk.case(case_id).status is history.model.status
+>>> test_the_desk_agrees_with_the_model()
+
+Importing this module registers :func:`money`, :func:`actors`, :func:`customers`,
+:func:`products`, :func:`commands` and :func:`case_histories` for ``st.from_type()``
+(and so for ``st.builds()`` of classes with fields of those types); so does importing
+:mod:`casehistory.testing` once Hypothesis is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from casehistory.domain.lifecycle import Status
+from casehistory.domain.values import Actor, Channel, Customer, Money, Product
+from casehistory.errors import CaseHistoryError
+from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
+from casehistory.testing._history import CaseHistory
+from casehistory.testing._model import RIGHTS, CaseModel
+from casehistory.testing._refusals import draw_refusal
+from casehistory.testing._steps import STEPS, draw_free, draw_next, draw_when
+from casehistory.testing._values import (
+    CLOCK_START,
+    CURRENCIES,
+    actors,
+    currencies,
+    customers,
+    instants,
+    money,
+    products,
+    texts,
+)
+
+__all__ = [
+    "CLOCK_START",
+    "CURRENCIES",
+    "actors",
+    "case_histories",
+    "commands",
+    "currencies",
+    "customers",
+    "instants",
+    "invalid_commands",
+    "money",
+    "next_command",
+    "next_invalid_command",
+    "products",
+]
+
+
+def commands(*, methods: Iterable[str] | None = None) -> st.SearchStrategy[Command]:
+    """Single :class:`~casehistory.testing.Command` values for any desk method after
+    ``open_case`` (or one of ``methods``, e.g. ``["record_payment", "issue_refund"]``).
+
+    Each is well-typed and looks valid: texts are non-blank, money is positive, the
+    actor's role may record the event, business times come from :func:`instants`. But
+    it is drawn without regard to any case, so a desk may refuse it (an RMA it never
+    issued, a refund above what was paid, a status the table forbids), always with a
+    :class:`~casehistory.CaseHistoryError`. For commands a case accepts, draw
+    :func:`case_histories` or :func:`next_command`. Shrinks towards ``add_note`` (or the
+    first of ``methods`` in the desk's order) with the simplest arguments.
+
+    >>> from hypothesis import given
+    >>> from casehistory.testing.strategies import commands
+    >>> @given(commands(methods=["record_payment"]))
+    ... def test_payments(command):
+    ...     assert command.kwargs["amount"].amount > 0
+    ...     assert repr(command).startswith("desk.record_payment(case, amount=Money(")
+    >>> test_payments()
+    """
+    if methods is None:
+        steps = list(STEPS)
+    else:
+        if isinstance(methods, str) or not isinstance(methods, Iterable):
+            raise InvalidArgument(f"methods={methods!r} must be None or a collection of names")
+        wanted = set(methods)
+        unknown = sorted(wanted - set(EVENT_OF))
+        if unknown or not wanted:
+            raise InvalidArgument(
+                f"methods={methods!r} must name CaseDesk commands after open_case; "
+                f"unknown: {', '.join(unknown) or 'none given'}"
+            )
+        steps = [step for step in STEPS if step.method in wanted]
+    return st.sampled_from(steps).flatmap(lambda step: _free(step))
+
+
+@st.composite
+def _free(draw: st.DrawFn, step: Any) -> Command:
+    return draw_free(draw, step)
+
+
+@st.composite
+def _openings(draw: st.DrawFn) -> dict[str, Any]:
+    opening = {
+        "customer": draw(customers()),
+        "subject": draw(texts),
+        "channel": draw(st.sampled_from(Channel)),
+        "product": draw(st.none() | products()),
+        "by": draw(actors(RIGHTS["CaseOpened"])),
+        "occurred_at": draw_when(draw),
+    }
+    return {name: value for name, value in opening.items() if value is not None}
+
+
+def _count(value: object, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgument(f"{name}={value!r} must be a whole number >= 0")
+    return value
+
+
+@st.composite
+def _histories(draw: st.DrawFn, min_commands: int, max_commands: int) -> CaseHistory:
+    opening = draw(_openings())
+    model = [CaseModel(opening.get("product"), (OTHER_CASE,))]
+    step = _next_of(model)  # one strategy for the whole history, reading the model so far
+    drawn: list[Command] = []
+    count = draw(st.integers(min_commands, max_commands))
+    while len(drawn) < count:
+        # Each command is one span of choices, so that the shrinker can delete it whole
+        # as it lowers the count (later commands are then redrawn against the model).
+        drawn.append(draw(step))
+        model[0] = model[0].after(drawn[-1])
+        closed = model[0].status is Status.CLOSED and len(drawn) >= min_commands
+        if closed and draw(st.booleans()):  # a closed case often stays closed: it ends here
+            break
+    return CaseHistory(opening, drawn, model[0])
+
+
+@st.composite
+def _next_of(draw: st.DrawFn, model: list[CaseModel]) -> Command:
+    return draw_next(draw, model[0])
+
+
+def case_histories(
+    *, min_commands: int = 0, max_commands: int = 30
+) -> st.SearchStrategy[CaseHistory]:
+    """:class:`~casehistory.testing.CaseHistory` values: a case opened with drawn facts
+    (customer, subject, channel, a product or none), then ``min_commands`` to
+    ``max_commands`` commands, each of which the desk accepts in turn.
+
+    Valid by construction, never filtered: each next command is drawn only from those
+    that the lifecycle table, the rights table and the ledger allow at that point, as
+    an independent :class:`~casehistory.testing.CaseModel` tracks them: payments and
+    refunds within what was paid, holds and releases within what is held, credit and
+    goodwill above the agent limit by a supervisor, escalations decided by an allowed
+    role and never the requester, RMAs through every stage, close and reopen, links to
+    a second case (opened by ``apply`` when needed), decisions dated by the business
+    date of each command. Every event type of the vocabulary is reached; the commands
+    that move a case on are drawn more often than notes, and a case closed along the
+    way stays closed, ending the history, half of the time. ``history.model`` says what
+    the desk must answer at the end; ``history.models()`` after each command.
+
+    Shrinks towards fewer commands, and command by command towards the first one the
+    case allows (a note) with the simplest arguments, so a failure is reported as a
+    short script of readable commands.
+
+    Caveats: the model decides with the default :class:`~casehistory.Policies`; business
+    times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
+    very long histories (hundreds of commands) may exceed Hypothesis's data budget and
+    are then discarded, so keep ``max_commands`` to a hundred or so.
+
+    >>> from hypothesis import given
+    >>> from casehistory import CaseDesk, SteppingClock
+    >>> from casehistory.testing.strategies import CLOCK_START, case_histories
+    >>> @given(case_histories(min_commands=1, max_commands=20))
+    ... def test_money_adds_up(history):
+    ...     desk = CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
+    ...     view = desk.case(history.apply(desk))
+    ...     assert view.version == len(history.commands) + 1
+    ...     assert view.ledger.balances == history.model.ledger
+    >>> test_money_adds_up()
+    """
+    low, high = _count(min_commands, "min_commands"), _count(max_commands, "max_commands")
+    if low > high:
+        raise InvalidArgument(f"min_commands={low} is more than max_commands={high}")
+    return _histories(low, high)
+
+
+def _require_model(model: object) -> CaseModel:
+    if not isinstance(model, CaseModel):
+        raise InvalidArgument(f"model={model!r} must be a CaseModel")
+    return model
+
+
+@st.composite
+def _next(draw: st.DrawFn, model: CaseModel) -> Command:
+    return draw_next(draw, model)
+
+
+def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
+    """One :class:`~casehistory.testing.Command` that a desk must accept on the case
+    that ``model`` describes, drawn as :func:`case_histories` draws each step.
+
+    The strategy does not change ``model`` (models are immutable): once the desk
+    accepted the command, carry on with ``model.after(command)``. This is the step of a
+    state machine over many cases, one model per case::
+
+        @rule(data=st.data())
+        def step(self, data):
+            case_id = data.draw(st.sampled_from(sorted(self.models)))
+            command = data.draw(next_command(self.models[case_id]))
+            command.apply(self.desk, case_id)
+            self.models[case_id] = self.models[case_id].after(command)
+
+    Links name one of ``model.link_targets`` (none are drawn when it is empty); give
+    the ids of other cases on the desk, ``CaseModel(product, link_targets=(...))``.
+    Shrinks towards a note (or the first command the case allows).
+
+    >>> from hypothesis import given
+    >>> from casehistory import Status
+    >>> from casehistory.testing import CaseModel
+    >>> from casehistory.testing.strategies import next_command
+    >>> @given(next_command(CaseModel()))
+    ... def test_a_new_case_takes_it(command):
+    ...     assert CaseModel().after(command).status in (Status.NEW, Status.OPEN)
+    >>> test_a_new_case_takes_it()
+    """
+    return _next(_require_model(model))
+
+
+@st.composite
+def _refusal(draw: st.DrawFn, model: CaseModel) -> tuple[Command, type[CaseHistoryError]]:
+    return draw_refusal(draw, model)
+
+
+def next_invalid_command(
+    model: CaseModel,
+) -> st.SearchStrategy[tuple[Command, type[CaseHistoryError]]]:
+    """A command that a desk must refuse on the case that ``model`` describes, and the
+    exact :class:`~casehistory.CaseHistoryError` subclass it must raise.
+
+    Drawn among the rules the case can break at that point (see
+    :func:`invalid_commands`). The desk records nothing for it, so ``model`` stays as it
+    is. Caveat: one rule gives a business time 400 days or more after
+    :data:`CLOCK_START`, refused as :class:`~casehistory.OccurredInFuture` by a desk
+    whose clock has not got there.
+
+    >>> import pytest
+    >>> from hypothesis import given, strategies as st
+    >>> from casehistory import CaseDesk, SteppingClock
+    >>> from casehistory.testing.strategies import (
+    ...     CLOCK_START, case_histories, next_invalid_command
+    ... )
+    >>> @given(case_histories(max_commands=5), st.data())
+    ... def test_refused_on_the_spot(history, data):
+    ...     command, error = data.draw(next_invalid_command(history.model))
+    ...     desk = CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
+    ...     case_id = history.apply(desk)
+    ...     with pytest.raises(error):
+    ...         command.apply(desk, case_id)
+    >>> test_refused_on_the_spot()
+    """
+    return _refusal(_require_model(model))
+
+
+@st.composite
+def _invalid(
+    draw: st.DrawFn, low: int, high: int
+) -> tuple[CaseHistory, Command, type[CaseHistoryError]]:
+    history = draw(_histories(low, high))
+    refused, error = draw_refusal(draw, history.model)
+    return history, refused, error
+
+
+def invalid_commands(
+    *, min_commands: int = 0, max_commands: int = 20
+) -> st.SearchStrategy[tuple[CaseHistory, Command, type[CaseHistoryError]]]:
+    """``(history, command, error)``: a valid :func:`case_histories` history, a command
+    the desk must refuse after it, and the exact error class the refusal raises.
+
+    The command breaks one rule, and no rule the desk checks before it: an actor whose
+    role may not record the event (an auditor, a customer, a vendor taking a payment),
+    a naive or future business time, the lifecycle table (``CaseIsClosed`` on a closed
+    case, ``EscalationAlreadyPending`` when one is pending), refunds above what was paid
+    or past the return window by an agent, goodwill or credit above the limit, denying
+    a refund never requested, releases above or beside a hold, unknown or reused hold
+    and RMA references, RMA steps out of order, a repair with a cover the case does not
+    support, deciding one's own escalation or one for another role, an entitlement check
+    without a product, a transfer to the same department, a commendation or assignment
+    naming the wrong people, a link to a case that does not exist. Rules that only some
+    states can break are drawn more often when the history allows them.
+
+    Shrinks towards a short history and the first rule it can break (an actor without
+    the right). Caveats: as :func:`case_histories` and :func:`next_invalid_command`.
+
+    >>> import pytest
+    >>> from hypothesis import given
+    >>> from casehistory import CaseDesk, SteppingClock
+    >>> from casehistory.testing.strategies import CLOCK_START, invalid_commands
+    >>> @given(invalid_commands(max_commands=10))
+    ... def test_refused_commands_record_nothing(case):
+    ...     history, command, error = case
+    ...     desk = CaseDesk.open(":memory:", clock=SteppingClock(CLOCK_START))
+    ...     case_id = history.apply(desk)
+    ...     with pytest.raises(error):
+    ...         command.apply(desk, case_id)
+    ...     assert desk.case(case_id).version == len(history.commands) + 1
+    >>> test_refused_commands_record_nothing()
+    """
+    low, high = _count(min_commands, "min_commands"), _count(max_commands, "max_commands")
+    if low > high:
+        raise InvalidArgument(f"min_commands={low} is more than max_commands={high}")
+    return _invalid(low, high)
+
+
+def _register_types() -> None:
+    """Make ``st.from_type()`` draw casehistory's public value types with these strategies."""
+    st.register_type_strategy(Money, money())
+    st.register_type_strategy(Actor, actors())
+    st.register_type_strategy(Customer, customers())
+    st.register_type_strategy(Product, products())
+    st.register_type_strategy(Command, commands())
+    st.register_type_strategy(CaseHistory, case_histories())
+
+
+_register_types()
