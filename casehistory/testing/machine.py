@@ -86,6 +86,7 @@ from casehistory.domain import lifecycle
 from casehistory.domain.case import Case
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.state import fold
+from casehistory.errors import CaseHistoryError
 from casehistory.testing._commands import Command
 from casehistory.testing._model import CaseModel
 from casehistory.testing._values import CLOCK_START
@@ -214,6 +215,11 @@ class CaseDeskMachine(RuleBasedStateMachine):
             command.apply(self.desk, case_id)
         except error:
             pass
+        except CaseHistoryError as other:
+            raise AssertionError(
+                f"{command!r} must raise {error.__name__}, "
+                f"but raised {type(other).__name__}: {other}"
+            ) from other
         else:
             raise AssertionError(f"the desk accepted {command!r}; it must raise {error.__name__}")
         finally:
