@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from casehistory.testing import strategies
     from casehistory.testing._commands import OTHER_CASE, Command
     from casehistory.testing._history import CaseHistory
-    from casehistory.testing._model import CAST, CaseModel
+    from casehistory.testing._model import CaseModel
+    from casehistory.testing._rules import CAST
     from casehistory.testing._values import CLOCK_START
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 _HOMES = {
-    "CAST": "casehistory.testing._model",
+    "CAST": "casehistory.testing._rules",
     "CLOCK_START": "casehistory.testing._values",
     "OTHER_CASE": "casehistory.testing._commands",
     "CaseHistory": "casehistory.testing._history",

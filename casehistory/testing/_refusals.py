@@ -51,18 +51,16 @@ from casehistory.errors import (
     TransitionNotAllowed,
 )
 from casehistory.testing._commands import Command
-from casehistory.testing._model import (
+from casehistory.testing._model import CaseModel
+from casehistory.testing._rules import (
     APPROVERS,
     ASSIGNABLE,
     CAST,
     COMMENDATION_SOURCES,
     GOODWILL_LIMIT,
     RIGHTS,
-    CaseModel,
 )
 from casehistory.testing._steps import (
-    STEP_OF,
-    STEPS,
     Step,
     command,
     draw_free,
@@ -72,6 +70,7 @@ from casehistory.testing._steps import (
     one_of,
 )
 from casehistory.testing._values import CLOCK_START, CURRENCIES, money
+from casehistory.testing._vocabulary import STEP_OF, STEPS
 
 __all__ = ["Refusal", "draw_refusal"]
 

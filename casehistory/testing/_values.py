@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.values import Actor, Customer, Money, Product, Role
-from casehistory.testing._model import CAST
+from casehistory.testing._rules import CAST
 
 __all__ = [
     "CLOCK_START",
@@ -39,6 +40,7 @@ LAST_INSTANT = datetime(2026, 10, 31, tzinfo=UTC)
 """The default range of :func:`instants`."""
 _LARGEST = Decimal(10) ** 15
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CODE = re.compile("[A-Z]{3}")
 
 
 def _zones() -> tuple[tzinfo, ...]:
@@ -125,9 +127,7 @@ def money(
     ...     assert Money("0.01", "EUR") <= amount <= Money("100", "EUR")
     >>> test_small_euros()
     """
-    if currency is not None and not (
-        isinstance(currency, str) and len(currency) == 3 and currency.isupper()
-    ):
+    if currency is not None and not (isinstance(currency, str) and _CODE.fullmatch(currency)):
         raise InvalidArgument(f"currency={currency!r} must be None or a code such as 'EUR'")
     if not isinstance(places, int) or isinstance(places, bool) or not 0 <= places <= 4:
         raise InvalidArgument(f"places={places!r} must be a whole number from 0 to 4")

@@ -43,9 +43,10 @@ from casehistory.domain.values import Actor, Channel, Customer, Money, Product
 from casehistory.errors import CaseHistoryError
 from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
 from casehistory.testing._history import CaseHistory
-from casehistory.testing._model import RIGHTS, CaseModel
+from casehistory.testing._model import CaseModel
 from casehistory.testing._refusals import draw_refusal
-from casehistory.testing._steps import STEPS, draw_free, draw_next, draw_when
+from casehistory.testing._rules import RIGHTS
+from casehistory.testing._steps import draw_free, draw_when
 from casehistory.testing._values import (
     CLOCK_START,
     CURRENCIES,
@@ -57,6 +58,7 @@ from casehistory.testing._values import (
     products,
     texts,
 )
+from casehistory.testing._vocabulary import STEPS, draw_next
 
 __all__ = [
     "CLOCK_START",
@@ -171,8 +173,8 @@ def case_histories(
     refunds within what was paid, holds and releases within what is held, credit and
     goodwill above the agent limit by a supervisor, escalations decided by an allowed
     role and never the requester, RMAs through every stage, close and reopen, links to
-    a second case (opened by ``apply`` when needed), decisions dated by the business
-    date of each command. Every event type of the vocabulary is reached; the commands
+    the case's companion (a second case, opened on first use), decisions dated by the
+    business date of each command. Every event type of the vocabulary is reached; the commands
     that move a case on are drawn more often than notes, and a case closed along the
     way stays closed, ending the history, half of the time. ``history.model`` says what
     the desk must answer at the end; ``history.models()`` after each command.
@@ -183,8 +185,8 @@ def case_histories(
 
     Caveats: the model decides with the default :class:`~casehistory.Policies`; business
     times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
-    very long histories (hundreds of commands) may exceed Hypothesis's data budget and
-    are then discarded, so keep ``max_commands`` to a hundred or so.
+    up to about two hundred commands fit in Hypothesis's data budget per example (four
+    hundred fail its health check), so keep ``max_commands`` below that.
 
     >>> from hypothesis import given
     >>> from casehistory import CaseDesk, SteppingClock

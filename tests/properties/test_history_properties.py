@@ -82,7 +82,7 @@ def test_views_equal_a_fold_of_the_events(history: CaseHistory) -> None:
     _assert_state_matches(fold(events), history.model)
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)  # a SQLite file per example
 @given(case_histories())
 def test_replay_on_a_new_desk_gives_the_same_answers(history: CaseHistory) -> None:
     with tempfile.TemporaryDirectory() as folder:

@@ -101,7 +101,7 @@ def _assert_read_back(written: list[CaseEvent], read: dict[Any, tuple[CaseEvent,
             assert identical(back, sent), (back, sent)
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)  # a SQLite file per example
 @given(case_histories(min_commands=3))
 def test_events_read_back_are_the_events_written(history: CaseHistory) -> None:
     written, read, (case_id, snapshot) = _through_a_file(history.apply)
@@ -139,7 +139,7 @@ wide_products = st.builds(
 staff = st.builds(Actor, texts, st.sampled_from([Role.SUPERVISOR, Role.MANAGER]))
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)  # a SQLite file per example
 @given(
     product=wide_products,
     customer=st.builds(Customer, texts, texts, st.none() | texts),

@@ -19,7 +19,9 @@ long_histories = case_histories(
 )
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])  # long histories
+@settings(  # long histories
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(long_histories, st.data())
 def test_loading_from_a_snapshot_equals_folding_every_event(
     history: CaseHistory, data: st.DataObject

@@ -78,7 +78,7 @@ class TestCommand:
         assert command == Command("record_payment", dict(command.kwargs))
         assert hash(command) == hash(Command("record_payment", dict(command.kwargs)))
 
-    @settings(max_examples=60)
+    @settings(max_examples=60, deadline=None)
     @given(case_histories(max_commands=3), commands())
     def test_it_is_accepted_or_refused_with_a_case_history_error(
         self, history: CaseHistory, command: Command
@@ -113,7 +113,7 @@ class TestCommand:
 
 
 class TestCaseHistory:
-    @settings(max_examples=40)
+    @settings(max_examples=40, deadline=None)
     @given(case_histories(max_commands=25))
     def test_its_text_is_a_script_that_replays_it(self, history: CaseHistory) -> None:
         applied, scripted = new_desk(), new_desk()

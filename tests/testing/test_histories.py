@@ -24,7 +24,7 @@ from casehistory import (
 )
 from casehistory.domain import rights
 from casehistory.testing import CaseHistory, CaseModel, Command
-from casehistory.testing import _model as spec
+from casehistory.testing import _rules as spec
 from casehistory.testing.strategies import (
     CLOCK_START,
     case_histories,

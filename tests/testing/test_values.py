@@ -52,6 +52,7 @@ class TestMoney:
         [
             {"currency": "eur"},
             {"currency": 978},
+            {"currency": "E1R"},
             {"places": 5},
             {"places": True},
             {"min_value": 1.5},
