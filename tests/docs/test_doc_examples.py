@@ -63,7 +63,8 @@ def test_every_python_block_of_the_page_runs(page: Path, monkeypatch: pytest.Mon
     # The page runs as a module of its own, from the repository root, as a reader would.
     monkeypatch.chdir(ROOT)
     module = types.ModuleType(f"_doc_{page.stem}")
-    module.__file__ = str(page)
+    # No __file__: Hypothesis reads the source of loaded modules for constants, and a
+    # Markdown page is not Python.
     monkeypatch.setitem(sys.modules, module.__name__, module)
 
     for first_line, code in python_blocks(page.read_text(encoding="utf-8")):
