@@ -11,6 +11,9 @@ Installed with ``pip install "casehistory[testing]"`` (Hypothesis and pytest):
   from, and what the desk must answer after them; with
   :func:`~casehistory.testing.strategies.next_command` a state machine extends many
   cases one command at a time.
+- :class:`CaseDeskMachine` (and :class:`SQLiteCaseDeskMachine`): a Hypothesis state
+  machine driving a real desk over many cases, checking the library's invariants after
+  every step; subclass it to add your own (:mod:`casehistory.testing.machine`).
 - :mod:`casehistory.testing.plugin`: the pytest fixtures, registered with pytest.
 
 ``st.from_type()`` draws :class:`~casehistory.Money`, :class:`~casehistory.Actor`,
@@ -36,14 +39,17 @@ if TYPE_CHECKING:
     from casehistory.testing._model import CaseModel
     from casehistory.testing._rules import CAST
     from casehistory.testing._values import CLOCK_START
+    from casehistory.testing.machine import CaseDeskMachine, SQLiteCaseDeskMachine
 
 __all__ = [
     "CAST",
     "CLOCK_START",
     "OTHER_CASE",
+    "CaseDeskMachine",
     "CaseHistory",
     "CaseModel",
     "Command",
+    "SQLiteCaseDeskMachine",
     "strategies",
 ]
 
@@ -54,6 +60,8 @@ _HOMES = {
     "CaseHistory": "casehistory.testing._history",
     "CaseModel": "casehistory.testing._model",
     "Command": "casehistory.testing._commands",
+    "CaseDeskMachine": "casehistory.testing.machine",
+    "SQLiteCaseDeskMachine": "casehistory.testing.machine",
 }
 
 
