@@ -102,6 +102,10 @@ class CaseModel:
         balance = self.balance(currency)
         return balance.paid - balance.refunded
 
+    def refundable_currencies(self) -> list[str]:
+        """The currencies with at least 0.01 still refundable, in ledger order."""
+        return [c for c in self.ledger if self.refundable(c) >= Decimal("0.01")]
+
     @property
     def open_holds(self) -> tuple[Hold, ...]:
         """The holds with money still held, in the order they were placed."""

@@ -164,12 +164,8 @@ def _refund_beyond_paid(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusa
     return command("issue_refund", kwargs), RefundExceedsPaid
 
 
-def _refundable(m: CaseModel) -> list[str]:
-    return [c for c in m.ledger if m.refundable(c) >= Decimal("0.01")]
-
-
 def _past_window(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusal:
-    currency = one_of(draw, _refundable(m))
+    currency = one_of(draw, m.refundable_currencies())
     amount = draw(money(currency, max_value=m.refundable(currency)))
     kwargs: dict[str, Any] = {"amount": amount, "reason": "r", "by": AGENT, "occurred_at": when}
     return command("issue_refund", kwargs), PolicyExceptionRequired
@@ -365,7 +361,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("refunds never exceed payments", _open, _refund_beyond_paid, weight=2),
     _Rule(
         "refunds past the window need an exception",
-        lambda m, w: _open(m, w) and bool(_refundable(m)) and m.refund_needs_supervisor(w),
+        lambda m, w: (
+            _open(m, w) and bool(m.refundable_currencies()) and m.refund_needs_supervisor(w)
+        ),
         _past_window,
         weight=10,
     ),

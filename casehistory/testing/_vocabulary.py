@@ -133,16 +133,12 @@ def _repair(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     }
 
 
-def _refundable(m: CaseModel) -> list[str]:
-    return [c for c in m.ledger if m.refundable(c) >= Decimal("0.01")]
-
-
 _refund_by = by_strategy("RefundIssued")
 _refund_supervisors = actors(RIGHTS["RefundIssued"] & SUPERVISORS)
 
 
 def _refund(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    currency = one_of(draw, _refundable(m))
+    currency = one_of(draw, m.refundable_currencies())
     amount = draw(money(currency, max_value=m.refundable(currency)))
     # Past the return window, with no approved exception, only a supervisor refunds.
     by = draw(_refund_supervisors if m.refund_needs_supervisor(when) else _refund_by)
@@ -384,7 +380,7 @@ STEPS: tuple[Step, ...] = (
         "RefundIssued",
         "issue_refund",
         narrow=_refund,
-        ready=lambda m: bool(_refundable(m)),
+        ready=lambda m: bool(m.refundable_currencies()),
         weight=3,
         amount=money(),
         reason=texts,
