@@ -13,6 +13,8 @@ __all__ = [
     "CaseIsClosed",
     "CaseNotFound",
     "CancellationNotRequested",
+    "CheckpointMismatch",
+    "CheckpointSignatureInvalid",
     "ConcurrentUpdate",
     "CurrencyMismatch",
     "EscalationAlreadyPending",
@@ -31,6 +33,7 @@ __all__ = [
     "RmaNotFound",
     "RmaOutOfOrder",
     "SelfApprovalForbidden",
+    "SigningKeyUnusable",
     "StoreUnavailable",
     "StoreTimeWentBackwards",
     "TransitionNotAllowed",
@@ -50,7 +53,7 @@ class CurrencyMismatch(CaseHistoryError, ValueError):
 
 
 class CaseNotFound(CaseHistoryError, KeyError):
-    """Raised when no case with the given id exists in the store."""
+    """Raised when no case with the given id exists in the store, or did not at the time asked."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
@@ -148,3 +151,15 @@ class CancellationNotRequested(CaseHistoryError):
 
 class ProductRequired(CaseHistoryError):
     """Raised when a command needs the case's product (its purchase date) but the case has none."""
+
+
+class CheckpointMismatch(CaseHistoryError):
+    """Raised when a log or a later checkpoint does not extend a checkpoint as it must."""
+
+
+class CheckpointSignatureInvalid(CaseHistoryError):
+    """Raised when a checkpoint is unsigned, signed by an untrusted key, or its signature fails."""
+
+
+class SigningKeyUnusable(CaseHistoryError):
+    """Raised when a signing key file is missing, unreadable, encrypted or not Ed25519."""

@@ -64,7 +64,7 @@ REGION = re.compile(
 )
 
 # The fields every event has; ``event-common`` documents them once.
-_COMMON = ("originator_id", "originator_version", "timestamp", "by", "occurred_at")
+_COMMON = ("originator_id", "originator_version", "timestamp", "by", "occurred_at", "digest")
 _INTERNAL = ("originator_topic",)  # eventsourcing's own bookkeeping on CaseOpened
 
 _COMMON_NOTES = {
@@ -74,6 +74,8 @@ _COMMON_NOTES = {
     "(also `event.recorded_at`)",
     "by": "who recorded it, in which role",
     "occurred_at": "business time: when it happened in the world, given by the caller",
+    "digest": "SHA-256 (hex) of the event's canonical record and the digest before it: "
+    "the hash chain (see [auditing](auditing.md))",
 }
 
 # What a field means, by field name; (event, field) overrides for shared names.

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from casehistory.domain import rights
+from casehistory.domain.chain import chain_digest
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
@@ -63,6 +64,8 @@ class CommandSupport:
 
         @property
         def id(self) -> UUID: ...
+
+        version: int
 
         modified_on: datetime
 
@@ -123,4 +126,16 @@ class CommandSupport:
     ) -> None:
         """Check the lifecycle table, then trigger the event."""
         require_transition(self.id, self.state.status, key or event.__name__)
-        self.trigger_event(event, timestamp=recorded_at, by=by, occurred_at=occurred_at, **fields)
+        digest = chain_digest(
+            self.id,
+            self.version + 1,
+            event,
+            self.state.digest,
+            recorded_at,
+            by,
+            occurred_at,
+            fields,
+        )
+        self.trigger_event(
+            event, timestamp=recorded_at, by=by, occurred_at=occurred_at, digest=digest, **fields
+        )

@@ -20,6 +20,7 @@ from casehistory.domain._money import MoneyCommands
 from casehistory.domain._rma import RmaCommands
 from casehistory.domain._service import ServiceCommands
 from casehistory.domain._support import CommandSupport, require_times
+from casehistory.domain.chain import chain_digest
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
     Actor,
@@ -270,14 +271,15 @@ class Case(
             require_instance(case_id, UUID, "case_id")
         require_text(subject, "subject")
         require_instance(channel, Channel, "channel")
+        case_id = case_id or uuid4()
+        fields = {"customer": customer, "subject": subject, "channel": channel, "product": product}
+        digest = chain_digest(case_id, 1, ev.CaseOpened, None, recorded_at, by, occurred_at, fields)
         return cls._create(
             ev.CaseOpened,
-            id=case_id or uuid4(),
+            id=case_id,
             timestamp=recorded_at,
             by=by,
             occurred_at=occurred_at,
-            customer=customer,
-            subject=subject,
-            channel=channel,
-            product=product,
+            digest=digest,
+            **fields,
         )

@@ -82,6 +82,8 @@ class CaseEvent(Aggregate.Event):
 
     by: Actor
     occurred_at: datetime
+    digest: str
+    """SHA-256 (hex) chaining this event to its predecessor: see :mod:`casehistory.domain.chain`."""
 
     @property
     def recorded_at(self) -> datetime:

@@ -36,6 +36,7 @@ from casehistory.domain.values import (
 )
 
 __all__ = [
+    "OCCURRED_RUN",
     "CaseLink",
     "CaseState",
     "Escalation",
@@ -101,6 +102,37 @@ def _links(value: Iterable[CaseLink]) -> tuple[CaseLink, ...]:
     return tuple(value)
 
 
+OCCURRED_RUN = 50
+"""Versions per run of :attr:`CaseState.occurred_runs`: 1-50, 51-100, ... The same
+length as the desk's snapshot interval, so that each run starts at a snapshot."""
+
+_Span = tuple[datetime, datetime]
+
+
+def _spans(value: Iterable[Iterable[datetime]]) -> tuple[_Span, ...]:
+    # attrs.evolve runs converters on every event of a fold: a tuple is what evolve
+    # built and passes through as is; only JSON's lists of lists are converted.
+    if isinstance(value, tuple):
+        return value
+    return tuple((low, high) for low, high in value)
+
+
+def _indexed(runs: tuple[_Span, ...], version: int, occurred_at: datetime) -> tuple[_Span, ...]:
+    """``runs`` with the event at ``version`` counted in its run."""
+    run = (version - 1) // OCCURRED_RUN
+    if run == len(runs):
+        return (*runs, (occurred_at, occurred_at))
+    if run != len(runs) - 1:
+        # A gap: this fold skipped versions (an as-of answer folds a selection, and a
+        # snapshot taken before the index existed has none). The index stays short,
+        # and a short index is never read: the desk checks its length first.
+        return runs
+    low, high = runs[-1]
+    if low <= occurred_at <= high:
+        return runs
+    return (*runs[:-1], (min(low, occurred_at), max(high, occurred_at)))
+
+
 @attrs.frozen
 class CaseState:
     """Everything the rules and the views need to know about a case."""
@@ -126,6 +158,12 @@ class CaseState:
     cancellations_requested: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     cancelled_subscription: str | None = None
     links: tuple[CaseLink, ...] = attrs.field(default=(), converter=_links)
+    digest: str | None = None
+    """The digest of the last event: the next one is chained to it."""
+    occurred_runs: tuple[_Span, ...] = attrs.field(default=(), converter=_spans)
+    """The earliest and latest business time (``occurred_at``) of each run of
+    :data:`OCCURRED_RUN` versions, oldest run first: the index that lets an as-of
+    query skip, from a snapshot, every run without an event that occurred by then."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -151,8 +189,32 @@ def _replace_escalation(state: CaseState, number: int, **changes: Any) -> CaseSt
 
 
 def _replace_rma(state: CaseState, number: str, **changes: Any) -> CaseState:
+    if number not in state.rmas:  # see _CHANGES: a step of an RMA this fold does not hold
+        return state
     rma = attrs.evolve(state.rmas[number], **changes)
     return attrs.evolve(state, rmas={**state.rmas, number: rma})
+
+
+def _repaired(state: CaseState, event: ev.RepairCompleted) -> CaseState:
+    if event.rma_number not in state.rmas:
+        return state
+    if event.warranty_check:
+        state = attrs.evolve(state, decisions=_decided(state, event.warranty_check))
+    return _replace_rma(state, event.rma_number, repaired_under=event.covered_by)
+
+
+def _released(state: CaseState, event: ev.HoldReleased) -> CaseState:
+    hold = state.holds.get(event.reference)
+    if hold is None:
+        return state
+    return attrs.evolve(
+        state,
+        ledger=state.ledger.add("released", event.amount),
+        holds={
+            **state.holds,
+            event.reference: attrs.evolve(hold, released=hold.released + event.amount),
+        },
+    )
 
 
 def _decided(state: CaseState, decision: PolicyDecision) -> dict[str, PolicyDecision]:
@@ -170,6 +232,12 @@ def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> CaseState:
 
 _Change = Callable[[CaseState, Any], CaseState]
 
+# What each event changes besides status and digest. Total on every selection of a
+# history that starts with CaseOpened, not only on whole histories: an as-of answer
+# folds the events that occurred by a time, and business times can contradict the
+# order of recording (a return "received" before its RMA was issued). So a step of an
+# RMA, a decision on an escalation or a release of a hold that the state does not
+# hold changes nothing but status and digest, instead of raising KeyError.
 _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.AgentAssigned: lambda s, e: attrs.evolve(s, agent=e.agent),
     ev.CaseTransferred: lambda s, e: attrs.evolve(s, department=e.to_department),
@@ -197,11 +265,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ),
     ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
     ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
-    ev.RepairCompleted: lambda s, e: _replace_rma(
-        attrs.evolve(s, decisions=_decided(s, e.warranty_check)) if e.warranty_check else s,
-        e.rma_number,
-        repaired_under=e.covered_by,
-    ),
+    ev.RepairCompleted: lambda s, e: _repaired(s, e),
     ev.ReplacementShipped: lambda s, e: _replace_rma(
         s, e.rma_number, replacement_tracking=e.tracking
     ),
@@ -226,16 +290,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
             ),
         },
     ),
-    ev.HoldReleased: lambda s, e: attrs.evolve(
-        s,
-        ledger=s.ledger.add("released", e.amount),
-        holds={
-            **s.holds,
-            e.reference: attrs.evolve(
-                s.holds[e.reference], released=s.holds[e.reference].released + e.amount
-            ),
-        },
-    ),
+    ev.HoldReleased: lambda s, e: _released(s, e),
     ev.CreditIssued: lambda s, e: attrs.evolve(
         s, ledger=s.ledger.add("credited", e.amount), decisions=_decided(s, e.limit_check)
     ),
@@ -268,6 +323,8 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             channel=event.channel,
             product=event.product,
             opened_at=event.occurred_at,
+            digest=event.digest,
+            occurred_runs=_indexed((), event.originator_version, event.occurred_at),
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
@@ -275,7 +332,8 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     if change is not None:
         state = change(state, event)
     status = next_status(state.status, event.lifecycle_key)
-    return state if status is state.status else attrs.evolve(state, status=status)
+    runs = _indexed(state.occurred_runs, event.originator_version, event.occurred_at)
+    return attrs.evolve(state, status=status, digest=event.digest, occurred_runs=runs)
 
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -14,8 +14,13 @@ from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, fold
 from casehistory.domain.values import Actor, Customer, Fault, Product
+from casehistory.views.events import FoldedEvents
 
 __all__ = ["CaseView", "case_view"]
+
+
+def _folded(events: Sequence[CaseEvent]) -> FoldedEvents:
+    return events if isinstance(events, FoldedEvents) else FoldedEvents(events)
 
 
 @attrs.frozen
@@ -24,6 +29,13 @@ class CaseView:
 
     ``ledger`` holds running totals per currency; ``open_holds`` the holds with money
     still held; ``decisions`` the latest recorded decision per policy kind.
+    ``version``, ``last_recorded_at`` and ``digest`` are those of the last event the
+    view folds. ``events`` are the events it folds, oldest first; a view the desk
+    answered from a snapshot reads them from the store on first use (see
+    :class:`~casehistory.views.events.FoldedEvents`), so read them before closing
+    the desk. Equality leaves ``events`` out, so comparing views never reads the
+    store; ``version`` and ``digest`` (the hash chain up to the last event folded)
+    tell the histories apart.
     """
 
     case_id: UUID
@@ -44,13 +56,28 @@ class CaseView:
     links: tuple[CaseLink, ...]
     opened_at: datetime
     last_recorded_at: datetime
-    events: tuple[CaseEvent, ...] = attrs.field(repr=False)
+    digest: str | None
+    events: FoldedEvents = attrs.field(repr=False, eq=False, converter=_folded)
 
     @classmethod
-    def of(cls, state: CaseState, events: tuple[CaseEvent, ...]) -> CaseView:
+    def of(
+        cls,
+        state: CaseState,
+        events: Sequence[CaseEvent],
+        *,
+        version: int | None = None,
+        last_recorded_at: datetime | None = None,
+    ) -> CaseView:
+        """The view of ``state``, folded from ``events``.
+
+        ``version`` and ``last_recorded_at`` default to those of the last event;
+        give them with events not read yet, so that building the view reads nothing.
+        """
+        if version is None or last_recorded_at is None:
+            version, last_recorded_at = events[-1].originator_version, events[-1].timestamp
         return cls(
             case_id=state.case_id,
-            version=events[-1].originator_version,
+            version=version,
             status=state.status,
             fault=state.fault,
             customer=state.customer,
@@ -66,7 +93,8 @@ class CaseView:
             decisions=dict(state.decisions),
             links=state.links,
             opened_at=state.opened_at,
-            last_recorded_at=events[-1].timestamp,
+            last_recorded_at=last_recorded_at,
+            digest=state.digest,
             events=events,
         )
 

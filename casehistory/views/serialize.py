@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
-from uuid import UUID
 
 import attrs
 
+from casehistory.domain.chain import plain_scalar
 from casehistory.views.case import CaseView
 from casehistory.views.trail import Trail
 
@@ -17,14 +14,9 @@ __all__ = ["trail_as_dicts", "view_as_dict"]
 
 
 def _plain(_: type | None, __: attrs.Attribute[Any] | None, value: Any) -> Any:
-    # Money amounts stay exact: Decimals become strings, never floats.
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.name
-    return value
+    # Money amounts stay exact: Decimals become strings, never floats; the same forms
+    # as the hash chain's records.
+    return plain_scalar(value)
 
 
 def view_as_dict(view: CaseView) -> dict[str, Any]:

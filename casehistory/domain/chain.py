@@ -1,0 +1,199 @@
+"""The hash chain: exactly what each event's digest covers.
+
+Every event of a case carries ``digest``, fixed when the event is recorded: the SHA-256
+of the RFC 8785 canonical JSON of the event's *record* plus the digest of the event
+before it in the same case (``null`` for ``CaseOpened``, version 1)::
+
+    digest(v) = SHA-256( JCS( record(v) + {"previous": digest(v - 1)} ) )
+
+The record names the event's place (case id, version), its type, both times, who
+recorded it, and every other field of the event (its payload), each value in the one
+JSON form :func:`plain` gives. Because the digest covers the content rather than the
+bytes a store happens to write, a copied, compressed or re-encoded store still
+verifies, and so does an export with no store at all; because it covers the place and
+the predecessor, an event cannot be changed, moved, renumbered, removed from the
+middle or slipped in without a digest that no longer matches.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import attrs
+import rfc8785
+
+__all__ = [
+    "ENVELOPE",
+    "RECORD_FIELDS",
+    "canonical_json",
+    "chain_digest",
+    "digest",
+    "plain",
+    "plain_scalar",
+    "record",
+    "record_of",
+]
+
+RECORD_FIELDS = (
+    "case_id",
+    "version",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "payload",
+)
+"""The keys of a record, in the order exports write them."""
+
+ENVELOPE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "by",
+        "occurred_at",
+        "digest",
+    }
+)
+"""Event fields that are not payload: the record names them otherwise (case_id, version,
+recorded_at, actor, occurred_at), or they are the digest itself, or eventsourcing's own
+bookkeeping (``originator_topic``, the aggregate class, checked by verification)."""
+
+
+def plain_scalar(value: Any) -> Any:
+    """The JSON form of a single value: a decimal or UUID as a string, a time or date in
+    ISO 8601, an enum by member name; any other value as it is."""
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.name
+    return value
+
+
+def plain(value: Any) -> Any:
+    """The JSON form of a value of an event, the same before it is stored and after.
+
+    Decimals keep their exact digits as strings (``"12.50"``), times and dates are ISO
+    8601 with their offset, UUIDs are strings, enums their member name, attrs values
+    an object of their fields, tuples and lists arrays. Anything else (a float, a set)
+    is refused: it has no single canonical form."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal | UUID | datetime | date | Enum):
+        return plain_scalar(value)
+    if attrs.has(type(value)):
+        return {
+            field.name: plain(getattr(value, field.name)) for field in attrs.fields(type(value))
+        }
+    if isinstance(value, tuple | list):
+        return [plain(item) for item in value]
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r}")
+        return {key: plain(item) for key, item in value.items()}
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form: {value!r}")
+
+
+def record(
+    case_id: UUID,
+    version: int,
+    type_name: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: Any,
+    fields: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The record of an event from its parts; ``fields`` may hold envelope fields too."""
+    return {
+        "case_id": str(case_id),
+        "version": version,
+        "type": type_name,
+        "occurred_at": occurred_at.isoformat(),
+        "recorded_at": recorded_at.isoformat(),
+        "actor": plain(actor),
+        "payload": {name: plain(value) for name, value in fields.items() if name not in ENVELOPE},
+    }
+
+
+def record_of(event: Any) -> dict[str, Any]:
+    """The record of a case event (any object with the fields of one)."""
+    return record(
+        event.originator_id,
+        event.originator_version,
+        type(event).__name__,
+        event.occurred_at,
+        event.timestamp,
+        event.by,
+        vars(event),
+    )
+
+
+_SAFE_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: integers exact up to here
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` holds only what Python's own JSON encoder writes exactly as RFC 8785
+    does: ASCII keys (sorted alike by code point and by UTF-16 unit), safe integers, no
+    floats (whose shortest forms differ)."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, list):
+        return all(_plain_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and _plain_json(item)
+            for key, item in value.items()
+        )
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 (JCS) bytes of a JSON value.
+
+    Records hold only strings, safe integers, booleans, null, arrays and objects with
+    ASCII keys; for those, Python's C JSON encoder with sorted keys and no whitespace
+    writes exactly the JCS bytes (strings escaped alike: the short escapes, ``\\u00xx``
+    for other control characters, everything else as UTF-8) several times faster. Any
+    other value goes through the ``rfc8785`` package. A test holds the two equal."""
+    if _plain_json(value):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("utf-8")
+    return rfc8785.dumps(value)
+
+
+def digest(record: Mapping[str, Any], previous: str | None) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``record`` with ``previous`` added.
+
+    A ``digest`` key in ``record`` (as in an exported line) is left out."""
+    body = {name: value for name, value in record.items() if name != "digest"}
+    body["previous"] = previous
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def chain_digest(
+    case_id: UUID,
+    version: int,
+    event_class: type[Any],
+    previous: str | None,
+    timestamp: datetime,
+    by: Any,
+    occurred_at: datetime,
+    fields: Mapping[str, Any],
+) -> str:
+    """The digest an event about to be triggered must carry (see the module docs)."""
+    entry = record(case_id, version, event_class.__name__, occurred_at, timestamp, by, fields)
+    return digest(entry, previous)
