@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
 import click
@@ -23,19 +24,85 @@ def _case_id(_: click.Context, __: click.Parameter, value: str) -> UUID:
         ) from None
 
 
+class _Instant(click.ParamType[datetime, "str | datetime"]):
+    """An ISO 8601 time with a UTC offset, or a date: the end of that day in UTC."""
+
+    name = "TIME"
+
+    def convert(
+        self, value: str | datetime, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:  # "as of 5 March" includes all of 5 March
+            return datetime.combine(day, time.max, tzinfo=UTC)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{text!r} is not an ISO 8601 time; write e.g. 2026-03-05T12:00:00+00:00",
+                param,
+                ctx,
+            )
+        if moment.utcoffset() is None:
+            self.fail(
+                f"{text!r} has no UTC offset; add one, e.g. {text}+00:00 or {text}Z", param, ctx
+            )
+        return moment
+
+
+def _when(moment: datetime | None, kind: str, then: str, always: str) -> str:
+    if moment is None:
+        return f"now ({kind}: {always})"
+    return f"{moment.isoformat()} ({kind}: {then})"
+
+
 @main.command(epilog="Example: casehistory show 0b6f1c1e-3c2a-4a57-9d0e-0b5b0c9b8c11 --json")
 @click.argument("case_id", metavar="CASE", callback=_case_id)
+@click.option(
+    "--as-of",
+    type=_Instant(),
+    help="Business time: the case as it stood then (events that occurred by then).",
+)
+@click.option(
+    "--known-at",
+    type=_Instant(),
+    help="Store time: as the store knew it then (events recorded by then).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the view as one JSON object.")
 @db_option
-def show(case_id: UUID, as_json: bool, db: str) -> None:
-    """Show a case: status, fault, ledger per currency, open holds, escalations and RMAs."""
+def show(
+    case_id: UUID, as_of: datetime | None, known_at: datetime | None, as_json: bool, db: str
+) -> None:
+    """Show a case: status, fault, ledger per currency, open holds, escalations and RMAs.
+
+    With --as-of and --known-at, the case as it stood at a business time, as far as the
+    store knew at a store time (each optional, both inclusive): an event entered late
+    shows in an --as-of answer only with a --known-at after it was recorded. TIME is
+    ISO 8601 with a UTC offset (2026-03-05T12:00:00+00:00, or Z for UTC); a date alone
+    (2026-03-05) means the end of that day in UTC. For example: --as-of 2026-03-05
+    --known-at 2026-03-09T08:00:00+00:00.
+    """
     with open_desk(db) as desk:
-        view = desk.case(case_id)
+        view = desk.case(case_id, as_of=as_of, known_at=known_at)
     if as_json:
-        click.echo(json.dumps(view_as_dict(view), indent=2))
+        data = view_as_dict(view)
+        data["as_of"] = as_of.isoformat() if as_of else None
+        data["known_at"] = known_at.isoformat() if known_at else None
+        click.echo(json.dumps(data, indent=2))
         return
     out = console()
     out.print(f"case {view.case_id} (version {view.version})")
+    if as_of or known_at:  # say which question this answers; the present needs no saying
+        when = _when(as_of, "business time", "events that occurred by then", "every event")
+        out.print(f"  as of      {when}")
+        when = _when(known_at, "store time", "events recorded by then", "every event recorded")
+        out.print(f"  known at   {when}")
     out.print(f"  customer   {view.customer.name} ({view.customer.id})")
     out.print(f"  subject    {view.subject}")
     out.print(f"  status     {view.status.name}")

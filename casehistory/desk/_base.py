@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
     IntegrityError,
     JSONTranscoder,
     PersistenceError,
@@ -18,10 +19,19 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from casehistory.clock import Clock, SystemClock
-from casehistory.domain.case import Case
+from casehistory.desk._as_of import (
+    At,
+    Loaded,
+    ReadPlan,
+    index_covers,
+    last_version_recorded_by,
+    runs_to_read,
+)
+from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.policies import Policies
-from casehistory.domain.values import require_instance
+from casehistory.domain.state import evolve
+from casehistory.domain.values import require_aware, require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
     CaseNotFound,
@@ -30,7 +40,8 @@ from casehistory.errors import (
     StoreUnavailable,
 )
 from casehistory.store import describe_store, register_value_transcodings, store_env
-from casehistory.views import CaseView, Trail, case_view, trail
+from casehistory.views import CaseView, Trail, trail
+from casehistory.views.events import FoldedEvents
 
 _STORE_FAILURES = (PersistenceError, sqlite3.Error)
 """What a store raises when it cannot be used (IntegrityError, a version clash, is one)."""
@@ -157,13 +168,165 @@ class DeskBase(Application[UUID]):
         if not list(self.events.get(case_id, limit=1)):
             raise CaseNotFound(f"no case {case_id} in this store")
 
-    def case(self, case_id: UUID) -> CaseView:
-        """The case as a frozen view: status, fault, ledger, holds, escalations, RMAs, events."""
-        return case_view(self.history(case_id))
+    def case(
+        self,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> CaseView:
+        """The case as a frozen view: status, fault, ledger, holds, escalations, RMAs, events.
 
-    def trail(self, case_id: UUID) -> Trail:
-        """The audit trail: one line per event, with versions, both times, actor and money."""
-        return trail(self.history(case_id))
+        Without times, the case as it stands. With ``known_at`` (store time), as the
+        store knew it then: the events recorded at or before ``known_at``. With
+        ``as_of`` (business time), as the world stood then: of those events, the ones
+        that occurred at or before ``as_of``, folded in version order. Both must be
+        timezone-aware. A case that did not exist yet at either time raises
+        :class:`CaseNotFound`. Loads from the nearest snapshot (see docs/as-of.md).
+        """
+        require_instance(case_id, UUID, "case_id")
+        if as_of is not None:
+            require_aware(as_of, "as_of")
+        if known_at is not None:
+            require_aware(known_at, "known_at")
+        version = None if known_at is None else self._version_known_at(case_id, known_at)
+        known = self._loaded(case_id, version)
+        if as_of is None:
+            return self._view(case_id, known.last, known.start, known.events)
+        return self._as_of(case_id, known, as_of)
+
+    def trail(
+        self,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> Trail:
+        """The audit trail: one line per event, with versions, both times, actor and money.
+
+        ``as_of`` and ``known_at`` select the events as :meth:`case` does.
+        """
+        if as_of is None and known_at is None:
+            return trail(self.history(case_id))
+        return trail(self.case(case_id, as_of=as_of, known_at=known_at).events)
+
+    # The as-of machinery (docs/as-of.md; the arithmetic is in _as_of.py) ----
+
+    def _read(
+        self, case_id: UUID, *, gt: int | None = None, lte: int | None = None, **more: Any
+    ) -> list[CaseEvent]:
+        try:
+            return cast(list[CaseEvent], list(self.events.get(case_id, gt=gt, lte=lte, **more)))
+        except _STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+
+    def _read_later(self, case_id: UUID, prefix: int) -> list[CaseEvent]:
+        """Versions 1..``prefix``, read when someone first reads a view's events."""
+        try:
+            return self._read(case_id, lte=prefix)
+        except ConnectionPoolClosedError:
+            raise StoreUnavailable(
+                f"cannot read the events of case {case_id}: this view's desk is closed; "
+                "read view.events before closing the desk, or use desk.history(case_id)"
+            ) from None
+
+    def _recorded_at(self, case_id: UUID, version: int) -> datetime:
+        return self._read(case_id, gt=version - 1, lte=version)[0].timestamp
+
+    def _version_known_at(self, case_id: UUID, known_at: datetime) -> int:
+        """The last version recorded at or before ``known_at``: 2 + log2(versions) reads."""
+        last = self._read(case_id, desc=True, limit=1)
+        if not last:
+            raise CaseNotFound(f"no case {case_id} in this store")
+        head = last[0]
+        if head.timestamp <= known_at:
+            return head.originator_version
+        first = self._recorded_at(case_id, 1)
+        if first > known_at:
+            raise CaseNotFound(
+                f"case {case_id} was not recorded yet at {known_at.isoformat()} (known_at): "
+                f"its first event was recorded at {first.isoformat()}; ask with a later known_at"
+            )
+        return last_version_recorded_by(
+            lambda version: self._recorded_at(case_id, version),
+            1,
+            head.originator_version,
+            known_at,
+        )
+
+    def _loaded(self, case_id: UUID, version: int | None) -> Loaded:
+        """The case up to ``version`` (None: the last): the nearest snapshot at or below
+        it, then the events after the snapshot, as ``repository.get`` reads them."""
+        try:
+            snapshots = (
+                []
+                if self.snapshots is None
+                else list(self.snapshots.get(case_id, desc=True, limit=1, lte=version))
+            )
+        except _STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+        start = snapshots[0].originator_version if snapshots else 0
+        events = self._read(case_id, gt=start or None, lte=version)
+        if not snapshots:
+            if not events:
+                raise CaseNotFound(f"no case {case_id} in this store")
+            return Loaded(None, tuple(events))
+        case = cast(Case, cast(CaseSnapshot, snapshots[0]).mutate(None))
+        return Loaded(At(case.state, case.version, case.modified_on), tuple(events))
+
+    def _view(self, case_id: UUID, last: At, stored: int, kept: Sequence[CaseEvent]) -> CaseView:
+        """The view of ``last``, folded from versions 1..``stored`` (read from the store
+        only if someone reads ``view.events``) and then the events ``kept`` in memory."""
+        if stored:
+            events = FoldedEvents(
+                count=stored + len(kept),
+                read=lambda: (*self._read_later(case_id, stored), *kept),
+            )
+        else:
+            events = FoldedEvents(kept)
+        return CaseView.of(
+            last.state, events, version=last.version, last_recorded_at=last.recorded_at
+        )
+
+    def _as_of(self, case_id: UUID, known: Loaded, as_of: datetime) -> CaseView:
+        """Fold the versions of ``known`` that occurred by ``as_of``."""
+        last = known.last
+        if last.state.opened_at > as_of:
+            raise CaseNotFound(
+                f"case {case_id} was not open yet at {as_of.isoformat()} (as_of): it was "
+                f"opened at {last.state.opened_at.isoformat()}; ask with a later as_of"
+            )
+        runs = last.state.occurred_runs
+        plan: ReadPlan | None = (0, ((1, last.version),))  # no index: read them all
+        if index_covers(runs, last.version):
+            plan = runs_to_read(runs, last.version, as_of)
+        if plan is None:  # everything known occurred by as_of
+            return self._view(case_id, last, known.start, known.events)
+        base, ranges = plan
+        # The state at base: from what was read already if it reaches that far back
+        # (always, when there is no snapshot), else from the nearest snapshot below it.
+        at: At | None = None
+        if base >= known.start:
+            stored, kept = known.start, list(known.between(known.start + 1, base))
+            at = known.at(base) if base else None
+        else:
+            stored, kept = base, []
+            at = self._loaded(case_id, base).last if base else None
+        state, tail = (at.state if at else None), []
+        for first, end in ranges:
+            older = min(end, known.start)  # versions up to the snapshot are in the store
+            stored_part = self._read(case_id, gt=first - 1, lte=older) if first <= older else []
+            for event in (*stored_part, *known.between(max(first, older + 1), end)):
+                if event.occurred_at <= as_of:
+                    state = evolve(state, event)
+                    tail.append(event)
+        # CaseOpened occurred by as_of (checked above): the state starts at base > 0,
+        # or the first range starts at version 1 and CaseOpened is folded first.
+        assert state is not None
+        if tail:
+            at = At(state, tail[-1].originator_version, tail[-1].timestamp)
+        assert at is not None
+        return self._view(case_id, at, stored, [*kept, *tail])
 
     def case_ids(self) -> Iterator[UUID]:
         """The id of every case in the store, in the order the cases were opened."""

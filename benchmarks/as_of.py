@@ -1,0 +1,165 @@
+"""Bi-temporal queries on one long case: time and stored events read, with and without
+snapshots, on a SQLite file.
+
+Run:  python benchmarks/as_of.py                  (about 1 minute)
+      python benchmarks/as_of.py --runs 3         (quick look)
+
+Setup
+    One case of ``--size`` events (default 10,000) is written to a fresh SQLite file by
+    the normal ``CaseDesk`` (snapshots every ``SNAPSHOT_INTERVAL`` = 50), 500 events per
+    save as in load.py: opened, an agent assigned, then notes. Store times step one
+    second per event (``SteppingClock``). Business times rise one minute per version,
+    except for one late entry per 1,000 versions (versions 1,230, 2,230, ..., 9,230),
+    entered 1,000 minutes after it occurred. ``NoSnapshotDesk`` (_common.py) opens the
+    same file and never reads a snapshot.
+
+Queries, each on both desks
+    case()                   the case as it stands.
+    case(known_at=middle)    as the store knew it when version 5,025 was recorded.
+    case(as_of=middle)       as it stood when version 5,025 occurred: versions up to
+                             5,025 and the late entry 5,230 (it occurred by then).
+    case_view(history())     reads and folds every event: how desk.case() answered
+                             before as-of queries existed, for reference.
+
+What is reported
+    ms per call: the median of ``--runs`` runs, in each the queries take turns and each
+    is repeated to last ~50 ms (load.per_call); warm OS page cache.
+    events read: stored events and snapshots the call reads, counted by wrapping the
+    recorders' select_events (one call, after the timing). Reading a view's ``events``
+    is not timed: a view reads the events before its snapshot only when asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from _common import AGENT, OCCURRED_AT, check, machine, median, open_case, open_desk, spread
+from load import BATCH, per_call
+
+from casehistory import CaseDesk, CaseView
+from casehistory.desk import SNAPSHOT_INTERVAL
+from casehistory.views import case_view
+
+MIDDLE = 5_025
+"""The version whose store time (known_at) and business time (as_of) are queried."""
+
+
+def occurred(version: int) -> datetime:
+    """Business time of a version: a minute per version, late entries 1,000 minutes back."""
+    if version % 1_000 == 230:
+        return OCCURRED_AT + timedelta(minutes=version - 1_000)
+    return OCCURRED_AT + timedelta(minutes=version)
+
+
+def build_case(desk: CaseDesk, size: int) -> UUID:
+    """Write a case of exactly ``size`` events, ``BATCH`` events per save."""
+    case_id = open_case(desk)  # versions 1 and 2, both at OCCURRED_AT
+    written = 2
+    while written < size:
+        case = desk._load(case_id)
+        for _ in range(min(BATCH, size - written)):
+            written += 1
+            case.add_note(
+                text=f"note {written}: customer called back",
+                by=AGENT,
+                occurred_at=occurred(written),
+                recorded_at=desk.clock.now(),
+            )
+        desk.save(case)
+    return case_id
+
+
+def count_reads(desk: CaseDesk, call: Callable[[], object]) -> tuple[int, int]:
+    """(stored events, snapshots) that ``call`` reads."""
+    counts = [0, 0]
+    stores = [desk.events, desk.snapshots]
+    originals: list[Any] = []
+    for i, store in enumerate(stores):
+        if store is None:
+            originals.append(None)
+            continue
+        original = store.recorder.select_events
+        originals.append(original)
+
+        def select_events(*args: Any, _i: int = i, _original: Any = original, **kw: Any) -> Any:
+            rows = _original(*args, **kw)
+            counts[_i] += len(rows)
+            return rows
+
+        store.recorder.select_events = select_events  # type: ignore[method-assign]
+    try:
+        call()
+    finally:
+        for store, original in zip(stores, originals, strict=True):
+            if store is not None and original is not None:
+                del store.recorder.select_events
+    return counts[0], counts[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
+    parser.add_argument("--size", type=int, default=10_000, help="events in the case")
+    args = parser.parse_args(argv)
+    if args.size < MIDDLE + 2 * SNAPSHOT_INTERVAL or args.size % SNAPSHOT_INTERVAL:
+        parser.error(f"--size must be a multiple of {SNAPSHOT_INTERVAL} above {MIDDLE + 100}")
+
+    print(f"as-of queries on one case, SQLite file | {machine()}")
+    print(f"runs={args.runs}, {args.size} events, snapshot interval {SNAPSHOT_INTERVAL}")
+    with tempfile.TemporaryDirectory(prefix="casehistory-bench-") as folder:
+        path = os.path.join(folder, "as-of.sqlite")
+        desk = open_desk(path, snapshots=True)
+        case_id = build_case(desk, args.size)
+        plain = open_desk(path, snapshots=False)
+        history = desk.history(case_id)
+        known_at, as_of = history[MIDDLE - 1].timestamp, occurred(MIDDLE)
+
+        # Both desks give the definition's answers before anything is timed.
+        answers: dict[str, Callable[[CaseDesk], CaseView]] = {
+            "case()": lambda d: d.case(case_id),
+            "case(known_at=middle)": lambda d: d.case(case_id, known_at=known_at),
+            "case(as_of=middle)": lambda d: d.case(case_id, as_of=as_of),
+            "case_view(history())": lambda d: case_view(d.history(case_id)),
+        }
+        wanted = {
+            "case()": case_view(history),
+            "case(known_at=middle)": case_view(history[:MIDDLE]),
+            "case(as_of=middle)": case_view(e for e in history if e.occurred_at <= as_of),
+            "case_view(history())": case_view(history),
+        }
+        for name, ask in answers.items():
+            for d in (desk, plain):
+                check(ask(d) == wanted[name], f"{name} answers the fold of its events")
+        check(wanted["case(as_of=middle)"].version == MIDDLE + 205, "the late entry 5,230 counts")
+
+        calls = {
+            f"{name} {label}": (lambda ask=ask, d=d: ask(d))
+            for name, ask in answers.items()
+            for label, d in (("snapshots", desk), ("no snapshots", plain))
+        }
+        timings = per_call(calls, args.runs)
+        print()
+        print(f"{'query':<40} {'ms per call, median [min-max]':>30} {'events':>7} {'snaps':>6}")
+        for name, figures in timings.items():
+            d = desk if name.endswith(" snapshots") and "no snap" not in name else plain
+            events, snapshots = count_reads(d, calls[name])
+            ms = [1000 * f for f in figures]
+            print(f"{name:<40} {spread(ms):>30} {events:>7} {snapshots:>6}")
+        print()
+        for name in answers:
+            ratio = median(timings[f"{name} no snapshots"]) / median(timings[f"{name} snapshots"])
+            print(f"{name:<26} no snapshots / snapshots: {ratio:.1f}x")
+        desk.close()
+        plain.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

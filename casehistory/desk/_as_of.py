@@ -1,0 +1,147 @@
+"""How an as-of query finds what to read: pure arithmetic on versions and times.
+
+The desk answers ``case(id, as_of=T, known_at=R)`` in two steps (see docs/as-of.md):
+
+1. **Store time.** The events recorded by R are a prefix of the versions, because
+   store time never goes backwards on a case. :func:`last_version_recorded_by`
+   finds its last version K by binary search, reading one event per step.
+2. **Business time.** Of versions 1..K, fold those that occurred by T. Business
+   time is not monotone (a late entry occurred before events recorded ahead of it),
+   so no version splits the events that occurred by T from the others.
+   :func:`runs_to_read` uses the state's index of business times per run of
+   :data:`~casehistory.domain.state.OCCURRED_RUN` versions instead: every run up to
+   the first whose running maximum passes T occurred by T entirely (a snapshot can
+   serve it); of the later runs, only those whose earliest time is by T can hold an
+   event to fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import attrs
+
+from casehistory.domain.events import CaseEvent
+from casehistory.domain.state import OCCURRED_RUN, CaseState, fold
+
+__all__ = [
+    "At",
+    "Loaded",
+    "ReadPlan",
+    "index_covers",
+    "last_version_recorded_by",
+    "runs_to_read",
+]
+
+
+@attrs.frozen
+class At:
+    """A case's state at a version, and the store time of that version."""
+
+    state: CaseState
+    version: int
+    recorded_at: datetime
+
+
+@attrs.frozen
+class Loaded:
+    """A case read up to a version: the nearest snapshot at or below, then the events.
+
+    The events read are kept, so that an as-of answer reads none of them twice.
+    """
+
+    snapshot: At | None
+    """The state at the snapshot; None when there is none and ``events`` start at 1."""
+    events: tuple[CaseEvent, ...]
+    """The versions after the snapshot, in order."""
+    last: At = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "last", self.at(self.start + len(self.events)))
+
+    @property
+    def start(self) -> int:
+        """The snapshot's version (0: none); ``events`` are the versions after it."""
+        return self.snapshot.version if self.snapshot else 0
+
+    def at(self, version: int) -> At:
+        """The state at ``version`` (from ``start`` to the last): the snapshot's,
+        then the events read folded onto it."""
+        if version == self.start and self.snapshot is not None:
+            return self.snapshot
+        folded = self.events[: version - self.start]
+        state = fold(folded, self.snapshot.state if self.snapshot else None)
+        return At(state, version, folded[-1].timestamp)
+
+    def between(self, first: int, last: int) -> tuple[CaseEvent, ...]:
+        """The events read with versions ``first``..``last``: none if ``last < first``
+        (``first`` must be after ``start``)."""
+        if last < first:
+            return ()
+        return self.events[first - self.start - 1 : last - self.start]
+
+
+ReadPlan = tuple[int, tuple[tuple[int, int], ...]]
+"""``(base, ranges)``: versions 1..base all occurred by T; of the versions in the
+``(first, last)`` ranges, fold those that occurred by T; no other version did."""
+
+
+def last_version_recorded_by(
+    recorded_at: Callable[[int], datetime], low: int, high: int, known_at: datetime
+) -> int:
+    """The last version in ``low..high`` recorded at or before ``known_at``.
+
+    Needs ``recorded_at(low) <= known_at < recorded_at(high)`` and store times that
+    never decrease with the version; calls ``recorded_at`` about log2(high - low) times.
+    """
+    while high - low > 1:
+        middle = (low + high) // 2
+        if recorded_at(middle) <= known_at:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def index_covers(runs: Sequence[tuple[datetime, datetime]], version: int) -> bool:
+    """Whether ``runs`` index every version up to ``version`` (one run per 50 versions).
+
+    A case snapshotted before the index existed has none (its later snapshots carry
+    the gap on), so it is read in full: the same answer, without the saving. Deleting
+    its snapshots makes the next load replay it whole and index it again.
+    """
+    return len(runs) == (version - 1) // OCCURRED_RUN + 1
+
+
+def runs_to_read(
+    runs: Sequence[tuple[datetime, datetime]], version: int, as_of: datetime
+) -> ReadPlan | None:
+    """What to read to fold versions 1..``version`` that occurred by ``as_of``.
+
+    ``runs`` is the (complete) index at ``version``. None when every one of those
+    versions occurred by ``as_of``: the state at ``version`` is then the answer.
+    """
+    first_late = _first_run_past(runs, as_of)
+    if first_late is None:
+        return None
+    ranges: list[tuple[int, int]] = []
+    for run in range(first_late, len(runs)):
+        if runs[run][0] > as_of:  # nothing in this run occurred by as_of: skip it unread
+            continue
+        first, last = run * OCCURRED_RUN + 1, min((run + 1) * OCCURRED_RUN, version)
+        if ranges and ranges[-1][1] == first - 1:
+            ranges[-1] = (ranges[-1][0], last)  # adjacent runs: one read
+        else:
+            ranges.append((first, last))
+    return first_late * OCCURRED_RUN, tuple(ranges)
+
+
+def _first_run_past(runs: Sequence[tuple[datetime, datetime]], as_of: datetime) -> int | None:
+    """The first run by the end of which some event had occurred after ``as_of``."""
+    latest: datetime | None = None
+    for run, (_, high) in enumerate(runs):
+        latest = high if latest is None or high > latest else latest
+        if latest > as_of:
+            return run
+    return None
