@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
@@ -317,3 +318,71 @@ def _realistic_case(desk: CaseDesk) -> tuple[UUID, UUID]:
     )
     desk.close_case(case_id, by=agent, occurred_at=at(704))
     return case_id, related
+
+
+@pytest.fixture
+def raw_sql(store: str) -> Iterator[Database]:
+    """Raw SQL on the test store's event table, as someone with database access would."""
+    database = Database(store)
+    yield database
+    database.conn.close()
+
+
+class Database:
+    """Raw SQL on the store's event table, in either dialect: ``{events}`` names the
+    table, ``?`` marks a parameter, case ids are passed as UUIDs."""
+
+    def __init__(self, store: str) -> None:
+        self.postgres = store.startswith("postgresql://")
+        if self.postgres:
+            import psycopg
+
+            parts = urlsplit(store)
+            schema = parse_qs(parts.query)["schema"][0]
+            self.conn: Any = psycopg.connect(parts._replace(query="").geturl(), autocommit=True)
+            self.events = f'"{schema}".casedesk_events'
+        else:
+            self.conn = sqlite3.connect(store, isolation_level=None)
+            self.events = "stored_events"
+
+    def _params(self, params: tuple[Any, ...]) -> tuple[Any, ...]:
+        # eventsourcing 9.5 writes SQLite ids in hex; PostgreSQL has a uuid column.
+        return tuple(p.hex if isinstance(p, UUID) and not self.postgres else p for p in params)
+
+    def run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        sql = sql.format(events=self.events)
+        if self.postgres:
+            sql = sql.replace("?", "%s")
+        cursor = self.conn.execute(sql, self._params(params))
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def state(self, case_id: UUID, version: int) -> bytes:
+        [(state,)] = self.run(
+            "SELECT state FROM {events} WHERE originator_id = ? AND originator_version = ?",
+            case_id,
+            version,
+        )
+        return bytes(state)
+
+    def set_state(self, case_id: UUID, version: int, state: bytes) -> None:
+        self.run(
+            "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            state,
+            case_id,
+            version,
+        )
+
+    def renumber(self, case_id: UUID, version: int, to: int) -> None:
+        self.run(
+            "UPDATE {events} SET originator_version = ? "
+            "WHERE originator_id = ? AND originator_version = ?",
+            to,
+            case_id,
+            version,
+        )
+
+    def last_version(self, case_id: UUID) -> int:
+        [(last,)] = self.run(
+            "SELECT max(originator_version) FROM {events} WHERE originator_id = ?", case_id
+        )
+        return int(last)

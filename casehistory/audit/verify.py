@@ -1,0 +1,228 @@
+"""Verification: recompute every case's hash chain from the stored rows.
+
+Nothing a row says about itself is trusted: each stored event is decoded from its
+bytes, its record rebuilt (:mod:`casehistory.domain.chain`) from the case id and
+version of the row, its digest recomputed over that record and the stored digest of
+the event before it, and compared with the digest it carries. What can go wrong, and
+what each :class:`Problem` means, is in docs/auditing.md.
+
+Two ways in: :func:`verify_cases` reads the named cases one by one; :func:`scan_log`
+reads the whole event log once, in log order, checking every case as it goes and
+handing each event's digest to a Merkle tree, so that checkpoints
+(:mod:`casehistory.audit.checkpoint`) are made and checked in the same single pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.utils import get_topic
+
+from casehistory.domain.chain import digest, record_of
+from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
+from casehistory.errors import StoreUnavailable
+
+__all__ = ["Finding", "Problem", "Verification", "ChainCheck", "log_rows", "verify_cases"]
+
+_TOPICS = frozenset(get_topic(cls) for cls in EVENT_TYPES)
+_PAGE = 500
+
+
+class Problem(Enum):
+    """What is wrong with a stored event, as verification can tell."""
+
+    ALTERED = "altered"
+    """Its content, type, case or version no longer matches its digest."""
+    MISSING = "missing"
+    """Versions of the case are absent: deleted, moved to another case or renumbered."""
+    OUT_OF_ORDER = "out of order"
+    """The log holds a version of the case after a later one: rows were renumbered."""
+    UNREADABLE = "unreadable"
+    """The row cannot be decoded, or names a type that is not a case event."""
+    ABSENT = "absent"
+    """A case asked for has no event at all in the store."""
+
+
+@attrs.frozen
+class Finding:
+    """One thing wrong: which case, which version (None: the case as a whole), what."""
+
+    case_id: UUID | None
+    """None where the case cannot be told (a line of a bundle that is not a record)."""
+    version: int | None
+    problem: Problem
+    detail: str
+
+    def __str__(self) -> str:
+        if self.case_id is None:
+            return self.detail
+        where = f"case {self.case_id}" + (f" version {self.version}" if self.version else "")
+        return f"{where}: {self.detail}"
+
+
+@attrs.frozen
+class Verification:
+    """The outcome of a verification: what was read, and every finding."""
+
+    cases: int
+    events: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every chain held."""
+        return not self.findings
+
+
+Decode = Callable[[StoredEvent], Any]
+
+
+@attrs.define
+class ChainCheck:
+    """The chain of one case, checked row by row in version order.
+
+    Feed it the rows with :meth:`check`; it keeps the stored digest of the last row as
+    the link the next one must have been chained to. After a gap or an unreadable row
+    the link is unknown, so the next row's digest is not compared (the gap is the
+    finding)."""
+
+    case_id: UUID
+    decode: Decode
+    expected: int = 1
+    previous: str | None = None
+    link_known: bool = True
+    findings: list[Finding] = attrs.Factory(list)
+
+    def _find(self, version: int | None, problem: Problem, detail: str) -> None:
+        self.findings.append(Finding(self.case_id, version, problem, detail))
+
+    def advance(self, version: int) -> None:
+        """Note that ``version`` comes next, finding the versions skipped before it."""
+        if version > self.expected:
+            missing = (
+                f"version {self.expected} is"
+                if version == self.expected + 1
+                else f"versions {self.expected}-{version - 1} are"
+            )
+            self._find(
+                self.expected,
+                Problem.MISSING,
+                f"{missing} missing (deleted, moved to another case or renumbered)",
+            )
+            self.link_known = False
+        self.expected = version + 1
+
+    def check(self, row: StoredEvent) -> str | None:
+        """Check one stored row; return the digest it carries (None if it has none)."""
+        version = row.originator_version
+        self.advance(version)
+        event = self._decode(row)
+        if event is None:
+            self.link_known = False
+            return None
+        stored = vars(event).get("digest")
+        try:
+            entry = record_of(event)
+        except Exception as error:  # a field removed, or one of a foreign type
+            self._find(version, Problem.ALTERED, f"has fields no event has ({error})")
+            self.link_known = False
+            return stored if isinstance(stored, str) else None
+        return self.settle(version, type(event).__name__, entry, stored)
+
+    def settle(
+        self, version: int, type_name: str, entry: Mapping[str, Any], stored: object
+    ) -> str | None:
+        """Check an event's record against the digest it carries (after :meth:`advance`),
+        and make that digest the link the next event must have been chained to."""
+        if not isinstance(stored, str):
+            self._find(version, Problem.ALTERED, "carries no digest")
+            self.link_known = False
+            return None
+        if (version == 1) != (type_name == CaseOpened.__name__):
+            self._find(
+                version,
+                Problem.ALTERED,
+                f"is a {type_name}; a case starts with CaseOpened at version 1, and only there",
+            )
+        if self.link_known and digest(entry, self.previous) != stored:
+            self._find(
+                version,
+                Problem.ALTERED,
+                f"{type_name} does not match its digest {stored[:12]}...: its content, "
+                "type, case or version changed after it was recorded",
+            )
+        self.previous, self.link_known = stored, True
+        return stored
+
+    def _decode(self, row: StoredEvent) -> CaseEvent | None:
+        version = row.originator_version
+        if row.topic not in _TOPICS:
+            # Never import what a row names: a changed topic could name any module.
+            self._find(version, Problem.UNREADABLE, f"has type {row.topic!r}, not a case event")
+            return None
+        try:
+            event = self.decode(row)
+        except Exception as error:  # stored bytes are untrusted: any decoding failure
+            reason = f"{type(error).__name__}: {error}".split("\n")[0][:200]
+            self._find(version, Problem.UNREADABLE, f"cannot be decoded ({reason})")
+            return None
+        assert isinstance(event, CaseEvent)
+        return event
+
+
+def _store_failure(error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"cannot read the event log: {error}")
+
+
+def case_rows(desk: Any, case_id: UUID) -> Sequence[StoredEvent]:
+    """The stored rows of one case, in version order."""
+    try:
+        rows: Sequence[StoredEvent] = desk.recorder.select_events(case_id)
+    except (PersistenceError, sqlite3.Error) as error:
+        raise _store_failure(error) from None
+    return rows
+
+
+def log_rows(desk: Any, page: int = _PAGE) -> Iterator[StoredEvent]:
+    """Every stored event of the desk's store, in log (notification) order, page by page."""
+    start: int | None = 1
+    while True:
+        try:
+            rows = desk.recorder.select_notifications(start, page)
+        except (PersistenceError, sqlite3.Error) as error:
+            raise _store_failure(error) from None
+        yield from rows
+        if len(rows) < page:
+            return
+        start = rows[-1].id + 1
+
+
+def verify_cases(desk: Any, case_ids: Iterable[UUID]) -> Verification:
+    """Verify the chains of the named cases, each read on its own in version order."""
+    findings: list[Finding] = []
+    cases = events = 0
+    for case_id in case_ids:
+        cases += 1
+        rows = case_rows(desk, case_id)
+        if not rows:
+            findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
+            continue
+        chain = ChainCheck(case_id, desk.mapper.to_domain_event)
+        for row in rows:
+            chain.check(row)
+        events += len(rows)
+        findings.extend(chain.findings)
+    return Verification(cases, events, tuple(findings))
+
+
+def stand_in_leaf(row: StoredEvent) -> bytes:
+    """The Merkle entry of a row whose digest cannot be read: the hash of its bytes,
+    which no recorded digest equals, so any checkpoint over it fails."""
+    return hashlib.sha256(b"unreadable:" + bytes(row.state)).digest()
