@@ -1,7 +1,7 @@
-"""Run every benchmark, one fresh interpreter each: commands.py, then load.py.
+"""Run every benchmark, one fresh interpreter each: commands, load, as_of, audit.
 
-Run:  python benchmarks/run_all.py            (about 1.5 minutes)
-      python benchmarks/run_all.py --runs 3   (extra arguments go to both scripts)
+Run:  python benchmarks/run_all.py            (about 4 minutes)
+      python benchmarks/run_all.py --runs 3   (extra arguments go to every script)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("commands.py", "load.py")
+SCRIPTS = ("commands.py", "load.py", "as_of.py", "audit.py")
 
 
 def main(argv: list[str]) -> int:

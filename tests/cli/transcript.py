@@ -27,8 +27,12 @@ BLOCK = re.compile(r"```console\n\$ (?P<command>[^\n]+)\n(?P<output>.*?)```", re
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NIL = "00000000-0000-0000-0000-000000000000"  # never a real case: the not-found example
 STORE_TIME = re.compile(
-    r'(recorded |"recorded_at": "|"last_recorded_at": ")\d{4}-\d\d-\d\dT[\d:.]+\+00:00'
+    r'(recorded (?:at )?|"recorded_at": "|"last_recorded_at": ")\d{4}-\d\d-\d\dT[\d:.]+\+00:00'
 )
+DIGEST = re.compile(r'("digest": ")[0-9a-f]{64}')  # chained over case ids and store times
+
+CLOCK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
+SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def normalise(text: str) -> str:
@@ -38,6 +42,10 @@ def normalise(text: str) -> str:
         return seen.setdefault(match.group(0), f"<case-{len(seen) + 1}>")
 
     text = STORE_TIME.sub(lambda m: m.group(1) + "<store-time>", text)
+    # Digests and tree heads cover store times, and checkpoints are dated by the clock.
+    text = CLOCK_TIME.sub("<store-time>", text)
+    text = SHA256.sub("<sha256>", text)
+    text = DIGEST.sub(lambda m: m.group(1) + "<digest>", text)
     text = UUID.sub(placeholder, text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
