@@ -120,10 +120,13 @@ EVENT_OF: Mapping[str, str] = {
 }
 """Desk method (after ``open_case``) -> the event type it records."""
 
+_RECORDS = {"open_case": "CaseOpened", **EVENT_OF}
+"""Every desk command -> the event type it records."""
+
 
 def _check_method(_: object, __: attrs.Attribute[str], method: str) -> None:
-    if method not in EVENT_OF:
-        raise ValueError(f"{method!r} is not a CaseDesk command; use one of {', '.join(EVENT_OF)}")
+    if method not in _RECORDS:
+        raise ValueError(f"{method!r} is not a CaseDesk command; use one of {', '.join(_RECORDS)}")
 
 
 @attrs.frozen
@@ -138,6 +141,9 @@ class Command:
     Two commands are equal when they call the same method with equal arguments.
     ``kwargs`` is a read-only copy; keyword arguments left at the desk's default
     (``None``, ``awaiting_reply=False``) are left out.
+
+    An ``open_case`` command opens a case with the id of the case it is applied to
+    (``desk.open_case(case_id=case, ...)``): refused, as that id is taken.
     """
 
     method: str = attrs.field(validator=_check_method)
@@ -146,7 +152,7 @@ class Command:
     @property
     def event(self) -> str:
         """The name of the event type the desk records for this command."""
-        return EVENT_OF[self.method]
+        return _RECORDS[self.method]
 
     @property
     def lifecycle_key(self) -> str:
@@ -169,10 +175,19 @@ class Command:
         for name, value in kwargs.items():
             if value is OTHER_CASE:
                 kwargs[name] = companion(desk, case_id)
-        getattr(desk, self.method)(case_id, **kwargs)
+        if self.method == "open_case":
+            desk.open_case(case_id=case_id, **kwargs)
+        else:
+            getattr(desk, self.method)(case_id, **kwargs)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis's pretty printer (a failing step's draws): the call, not the fields.
+        printer.text(repr(self))
 
     def __repr__(self) -> str:
         args = "".join(f", {name}={source(value)}" for name, value in self.kwargs.items())
+        if self.method == "open_case":
+            return f"desk.open_case(case_id=case{args})"
         return f"desk.{self.method}(case{args})"
 
 

@@ -7,6 +7,10 @@ the case narrows an argument (the RMA at the right stage, a refund within what w
 paid, a decider who did not ask), ``narrow`` draws it from the model instead, and
 ``ready`` says whether the model offers anything to draw from at all. The steps
 themselves, one per lifecycle row, are in :mod:`casehistory.testing._vocabulary`.
+
+:func:`stable_choice` is how a step (or a refusal rule) is chosen: so that one drawn
+value names the same step whatever came before it, which lets the shrinker delete an
+earlier command without changing the later ones.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 from hypothesis import strategies as st
 
-from casehistory.domain.values import Actor, Role
+from casehistory.domain.values import Actor, Channel, Role
 from casehistory.testing._commands import EVENT_OF, Command
 from casehistory.testing._model import CaseModel
 from casehistory.testing._rules import RIGHTS
@@ -27,9 +31,12 @@ from casehistory.testing._values import (
     FIRST_INSTANT,
     LAST_INSTANT,
     actors,
+    customers,
     epoch_seconds,
     instants,
     packed_instants,
+    products,
+    texts,
     unpack_instant,
 )
 
@@ -39,10 +46,14 @@ __all__ = [
     "by_strategy",
     "command",
     "draw_free",
+    "draw_opening",
     "draw_in",
     "draw_when",
+    "index",
     "new_name",
     "one_of",
+    "stable_choice",
+    "tickets",
     "when_strategy",
 ]
 
@@ -76,7 +87,7 @@ class Step:
     by: st.SearchStrategy[Actor]
     narrow: Narrow | None = None
     ready: Callable[[CaseModel], bool] | None = None  # None: always, where the table allows
-    weight: int | Callable[[CaseModel], int] = 1  # tickets in the draw (see draw_next)
+    weight: int = 1  # tickets in the draw (see stable_choice)
 
     @property
     def event(self) -> str:
@@ -114,20 +125,89 @@ def draw_free(draw: st.DrawFn, step: Step, **fixed: Any) -> Command:
     return _draw_args(draw, step, when, fixed)
 
 
+_CUSTOMERS = customers()
+_CHANNELS = st.sampled_from(Channel)
+_PRODUCTS = st.none() | products()
+_OPENERS = actors(RIGHTS["CaseOpened"])
+
+
+def draw_opening(draw: st.DrawFn, when: datetime | None = None) -> dict[str, Any]:
+    """The keyword arguments of ``open_case``: drawn facts, a product or none, at ``when``
+    (or a drawn business time)."""
+    opening = {
+        "customer": draw(_CUSTOMERS),
+        "subject": draw(texts),
+        "channel": draw(_CHANNELS),
+        "product": draw(_PRODUCTS),
+        "by": draw(_OPENERS),
+        "occurred_at": when or draw_when(draw),
+    }
+    return {name: value for name, value in opening.items() if value is not None}
+
+
 def draw_in(draw: st.DrawFn, step: Step, model: CaseModel, when: datetime) -> Command:
     """A command of ``step`` with the arguments the model narrows drawn from it."""
     return _draw_args(draw, step, when, step.narrow(draw, model, when) if step.narrow else {})
 
 
+_SPAN = 1024
+_CHOICE = st.integers(0, _SPAN - 1)
+
+
 @functools.cache
-def _index(size: int) -> st.SearchStrategy[int]:
+def _wide(size: int) -> st.SearchStrategy[int]:
     return st.integers(0, size - 1)
 
 
+def index(draw: st.DrawFn, size: int) -> int:
+    """``0`` to ``size - 1``, shrinking towards 0.
+
+    Drawn as a number from a range that does not depend on ``size`` (taken modulo it),
+    so that when the shrinker changes an earlier command, and with it how many choices
+    there are here (RMAs, holds, steps the case allows), the value drawn still fits:
+    Hypothesis would otherwise count the example as misaligned and fill the rest of it
+    with new random steps, each shrink attempt a run of its own."""
+    if size > _SPAN:
+        return draw(_wide(size))
+    return draw(_CHOICE) % size
+
+
 def one_of(draw: st.DrawFn, choices: Sequence[_T]) -> _T:
-    """One of ``choices``, shrinking towards the first; as ``sampled_from``, but the
-    strategy for each size is made once (a history draws hundreds of these)."""
-    return choices[draw(_index(len(choices)))]
+    """One of ``choices``, shrinking towards the first (see :func:`index`)."""
+    return choices[index(draw, len(choices))]
+
+
+class _Weighted(Protocol):
+    @property
+    def weight(self) -> int: ...
+
+
+_W = TypeVar("_W", bound=_Weighted)
+
+
+def tickets(items: Iterable[_W], *, heaviest_first: bool = False) -> tuple[_W, ...]:
+    """Each item ``weight`` times, in order (or the heaviest first): what
+    :func:`stable_choice` draws from."""
+    if heaviest_first:
+        items = sorted(items, key=lambda item: -item.weight)  # stable: in order otherwise
+    return tuple(item for item in items for _ in range(item.weight))
+
+
+def stable_choice(draw: st.DrawFn, all_tickets: Sequence[_T], allowed: Sequence[_T]) -> _T:
+    """One of ``allowed``, about in proportion to its tickets among ``all_tickets``.
+
+    Always two draws: a ticket among all of them (a fixed list, so a value names the same
+    item whatever the state), kept if its item is allowed now; else a ticket among the
+    allowed ones. A command kept by the first draw stays the same command when the
+    shrinker deletes the commands before it, the number of draws never changes, and the
+    shrinker lowers the first draw to the first ticket (the simplest item).
+
+    Give ``allowed`` heaviest first: Hypothesis draws the simplest value of a choice far
+    more often than its share (a fifth of the draws of a state machine), which should
+    then move a case on, not add one more note."""
+    first = one_of(draw, all_tickets)
+    second = one_of(draw, allowed)
+    return first if any(first is item for item in allowed) else second
 
 
 def new_name(prefix: str, taken: Iterable[str]) -> str:

@@ -1,16 +1,18 @@
 """Every desk command after ``open_case``, one :class:`Step` per lifecycle row, and the
-draw of the next command a case accepts."""
+draw of the next command a case accepts.
+
+Arguments that the case narrows are drawn by :mod:`casehistory.testing._narrowing`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
-from casehistory.domain.lifecycle import Status
 from casehistory.domain.state import RmaStage
 from casehistory.domain.values import (
     Actor,
@@ -32,31 +34,40 @@ from casehistory.domain.values import (
 )
 from casehistory.testing._commands import EVENT_OF, Command
 from casehistory.testing._model import CaseModel
-from casehistory.testing._rules import (
-    APPROVERS,
-    ASSIGNABLE,
-    CAST,
-    COMMENDATION_SOURCES,
-    GOODWILL_LIMIT,
-    RIGHTS,
-    SUPERVISORS,
+from casehistory.testing._narrowing import (
+    DEPARTMENTS,
+    HOLD_REFERENCES,
+    MAX_GOODWILL,
+    RMA_NUMBERS,
+    cancelled,
+    decider,
+    goodwill,
+    link_target,
+    new_hold,
+    new_rma,
+    open_holds,
+    other_department,
+    pending,
+    refund,
+    release,
+    repair,
+    rma_at,
 )
+from casehistory.testing._rules import ASSIGNABLE, CAST, COMMENDATION_SOURCES, RIGHTS, SUPERVISORS
 from casehistory.testing._steps import (
     Narrow,
     Step,
     by_strategy,
     draw_in,
     draw_when,
-    new_name,
-    one_of,
+    stable_choice,
+    tickets,
 )
 from casehistory.testing._values import actors, money, texts
 
 __all__ = ["DEPARTMENTS", "STEPS", "STEP_OF", "draw_next", "enabled"]
 
-DEPARTMENTS = ("Customer Service", "Purchasing", "Billing", "Repairs")
 SUBSCRIPTIONS = ("care plan", "cloud backup")
-_MAX_GOODWILL = Decimal("120.00")  # above the 50.00 limit now and then
 
 
 def enabled(model: CaseModel) -> list[Step]:
@@ -64,106 +75,26 @@ def enabled(model: CaseModel) -> list[Step]:
     return [s for s in STEPS if model.allows(s.key) and (s.ready is None or s.ready(model))]
 
 
-def _tickets(steps: Iterable[Step], model: CaseModel) -> list[Step]:
-    return [
-        step
-        for step in steps
-        for _ in range(step.weight if isinstance(step.weight, int) else step.weight(model))
-    ]
-
-
 def draw_next(draw: st.DrawFn, model: CaseModel) -> Command:
     """Draw one command that the desk must accept in the model's state.
 
     Each step gets ``weight`` tickets: the steps that move a case on through its
     lifecycle (assignment, RMA stages, decisions, refunds) more than notes, so that
-    histories of a few dozen commands reach every event type. A ticket is drawn among
-    all the steps, up to three times until the model allows its step (then among those
-    it allows): so the choice kept names the same step whatever came before it, and
-    the shrinker can delete earlier commands without changing later ones."""
-    allowed = enabled(model)
-    tickets = _tickets(STEPS, model)
-    for _ in range(3):
-        step = one_of(draw, tickets)
-        if any(step is other for other in allowed):
-            break
-    else:
-        step = one_of(draw, _tickets(allowed, model))
+    histories of a few dozen commands reach every event type. The step is chosen with
+    :func:`~casehistory.testing._steps.stable_choice`, so that the shrinker can delete
+    earlier commands without changing later ones."""
+    step = stable_choice(draw, _TICKETS, tickets(enabled(model), heaviest_first=True))
     return draw_in(draw, step, model, draw_when(draw))
-
-
-def _rma_at(*stages: RmaStage) -> tuple[Narrow, Callable[[CaseModel], bool]]:
-    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-        return {"rma_number": one_of(draw, m.rmas_at(*stages))}
-
-    return narrow, lambda m: bool(m.rmas_at(*stages))
-
-
-def _within_limit(event: str) -> Callable[[st.DrawFn, Any], Actor]:
-    """Who may grant ``value``: anyone with the right, above the limit only supervisors."""
-    anyone, supervisors = by_strategy(event), actors(set(RIGHTS[event]) & SUPERVISORS)
-    return lambda draw, value: draw(supervisors if value.amount > GOODWILL_LIMIT else anyone)
-
-
-def _goodwill(field: str, event: str) -> Narrow:
-    decide = _within_limit(event)
-
-    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-        value = draw(money(max_value=_MAX_GOODWILL))
-        return {field: value, "by": decide(draw, value)}
-
-    return narrow
-
-
-def _decider(event: str) -> Narrow:
-    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-        pending = m.pending_escalation
-        assert pending is not None
-        allowed = APPROVERS[pending.to] & RIGHTS[event]
-        deciders = [a for a in CAST if a.role in allowed and a.id != pending.requested_by.id]
-        return {"by": one_of(draw, deciders)}
-
-    return narrow
-
-
-def _repair(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {
-        "rma_number": one_of(draw, m.rmas_at(RmaStage.RECEIVED)),
-        "covered_by": one_of(draw, m.coverages(when)),
-    }
-
-
-_refund_by = by_strategy("RefundIssued")
-_refund_supervisors = actors(RIGHTS["RefundIssued"] & SUPERVISORS)
-
-
-def _refund(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    currency = one_of(draw, m.refundable_currencies())
-    amount = draw(money(currency, max_value=m.refundable(currency)))
-    # Past the return window, with no approved exception, only a supervisor refunds.
-    by = draw(_refund_supervisors if m.refund_needs_supervisor(when) else _refund_by)
-    return {"amount": amount, "by": by}
-
-
-def _open_holds(m: CaseModel) -> list[str]:
-    return [h.reference for h in m.open_holds if h.outstanding.amount >= Decimal("0.01")]
-
-
-def _release(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    hold = m.holds[one_of(draw, _open_holds(m))]
-    left = hold.outstanding
-    amount = draw(st.just(left) | money(left.currency, max_value=left.amount))  # all or part
-    return {"reference": hold.reference, "amount": amount}
 
 
 # Every command ---------------------------------------------------------------------------
 
-_RMA_NUMBERS = st.sampled_from(["RMA-1", "RMA-2"])
-_REFERENCES = st.sampled_from(["HOLD-1", "HOLD-2"])
+_RMA_NUMBERS = st.sampled_from(RMA_NUMBERS)
+_REFERENCES = st.sampled_from(HOLD_REFERENCES)
 _SUBSCRIPTION = st.sampled_from(SUBSCRIPTIONS) | texts
-_issued, _issued_ready = _rma_at(RmaStage.ISSUED)
-_received, _received_ready = _rma_at(RmaStage.RECEIVED)
-_open_rma, _open_rma_ready = _rma_at(RmaStage.ISSUED, RmaStage.RECEIVED)
+_issued, _issued_ready = rma_at(RmaStage.ISSUED)
+_received, _received_ready = rma_at(RmaStage.RECEIVED)
+_open_rma, _open_rma_ready = rma_at(RmaStage.ISSUED, RmaStage.RECEIVED)
 
 
 def _step(
@@ -172,11 +103,13 @@ def _step(
     *,
     narrow: Narrow | None = None,
     ready: Callable[[CaseModel], bool] | None = None,
-    weight: int | Callable[[CaseModel], int] = 1,
+    weight: int = 1,
     customer: bool = False,
+    by: st.SearchStrategy[Actor] | None = None,
     **args: st.SearchStrategy[Any],
 ) -> Step:
-    by = by_strategy(EVENT_OF[method], customer=customer)
+    if by is None:
+        by = by_strategy(EVENT_OF[method], customer=customer)
     return Step(key, method, args, by, narrow, ready, weight)
 
 
@@ -193,31 +126,15 @@ def _contact(key: str, direction: Direction, awaiting: bool) -> Step:
     )
 
 
-def _other_department(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {"to_department": one_of(draw, [d for d in DEPARTMENTS if d != m.department])}
-
-
-def _link_target(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {"other_case_id": one_of(draw, m.link_targets)}
-
-
-def _new_rma(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {"rma_number": new_name("RMA", m.rmas)}
-
-
-def _new_hold(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {"reference": new_name("HOLD", m.holds)}
-
-
-def _cancelled(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {"subscription": one_of(draw, sorted(m.cancellations))}
-
-
-def _pending(m: CaseModel) -> bool:
-    return m.pending_escalation is not None
-
-
 _ENTITLEMENTS = st.sampled_from([EntitlementKind.RETURN_WINDOW, EntitlementKind.WARRANTY])
+# A supervisor escalating (to a manager, to legal) is the case where "never the person who
+# asked" is all that stops them deciding it: drawn first, and as the simplest.
+_SUPERVISORS_FIRST = st.sampled_from(
+    sorted(
+        (a for a in CAST if a.role in RIGHTS["EscalationRequested"]),
+        key=lambda a: a.role not in SUPERVISORS,
+    )
+)
 _AGENT_IDS = st.sampled_from([a.id for a in CAST if a.role is Role.AGENT])
 
 STEPS: tuple[Step, ...] = (
@@ -242,21 +159,21 @@ STEPS: tuple[Step, ...] = (
     _step(
         "CaseTransferred",
         "transfer_case",
-        narrow=_other_department,
+        narrow=other_department,
         to_department=st.sampled_from(DEPARTMENTS),
         reason=texts,
     ),
     _step(
         "CasesLinked",
         "link_cases",
-        narrow=_link_target,
+        narrow=link_target,
         ready=lambda m: bool(m.link_targets),
         other_case_id=st.uuids(),
         relation=st.sampled_from(LinkKind),
     ),
-    _step("CaseResolved", "resolve_case", weight=2, resolution=texts, fault=st.sampled_from(Fault)),
-    _step("CaseClosed", "close_case", weight=2),
-    _step("CaseReopened", "reopen_case", weight=2, reason=texts),
+    _step("CaseResolved", "resolve_case", weight=4, resolution=texts, fault=st.sampled_from(Fault)),
+    _step("CaseClosed", "close_case", weight=4),
+    _step("CaseReopened", "reopen_case", weight=3, reason=texts),
     _step(
         "DiagnosisRecorded",
         "record_diagnosis",
@@ -271,44 +188,45 @@ STEPS: tuple[Step, ...] = (
         "EntitlementChecked",
         "check_entitlement",
         ready=lambda m: m.product is not None,
-        weight=2,
+        weight=3,
         kind=_ENTITLEMENTS,
     ),
     _step(
         "EscalationRequested",
         "request_escalation",
-        weight=2,
+        weight=8,
+        by=_SUPERVISORS_FIRST,
         to=st.sampled_from(EscalationTarget),
         reason=texts,
     ),
     _step(
         "EscalationApproved",
         "approve_escalation",
-        narrow=_decider("EscalationApproved"),
-        ready=_pending,
+        narrow=decider("EscalationApproved"),
+        ready=pending,
         weight=5,
         reason=texts,
     ),
     _step(
         "EscalationDenied",
         "deny_escalation",
-        narrow=_decider("EscalationDenied"),
-        ready=_pending,
-        weight=4,
+        narrow=decider("EscalationDenied"),
+        ready=pending,
+        weight=5,
         reason=texts,
     ),
     _step(
         "GoodwillGranted",
         "grant_goodwill",
-        narrow=_goodwill("value", "GoodwillGranted"),
+        narrow=goodwill("value", "GoodwillGranted"),
         kind=st.sampled_from(GoodwillKind),
-        value=money(max_value=_MAX_GOODWILL),
+        value=money(max_value=MAX_GOODWILL),
         reason=texts,
     ),
     _step(
         "RmaIssued",
         "issue_rma",
-        narrow=_new_rma,
+        narrow=new_rma,
         weight=3,
         rma_number=_RMA_NUMBERS,
         items=texts,
@@ -337,7 +255,7 @@ STEPS: tuple[Step, ...] = (
     _step(
         "RepairCompleted",
         "complete_repair",
-        narrow=_repair,
+        narrow=repair,
         ready=_received_ready,
         weight=6,
         rma_number=_RMA_NUMBERS,
@@ -379,7 +297,7 @@ STEPS: tuple[Step, ...] = (
     _step(
         "RefundIssued",
         "issue_refund",
-        narrow=_refund,
+        narrow=refund,
         ready=lambda m: bool(m.refundable_currencies()),
         weight=3,
         amount=money(),
@@ -395,7 +313,8 @@ STEPS: tuple[Step, ...] = (
     _step(
         "HoldPlaced",
         "place_hold",
-        narrow=_new_hold,
+        narrow=new_hold,
+        weight=2,
         amount=money(max_value=Decimal("9000.00")),
         account=texts,
         reference=_REFERENCES,
@@ -404,8 +323,8 @@ STEPS: tuple[Step, ...] = (
     _step(
         "HoldReleased",
         "release_hold",
-        narrow=_release,
-        ready=lambda m: bool(_open_holds(m)),
+        narrow=release,
+        ready=lambda m: bool(open_holds(m)),
         weight=3,
         reference=_REFERENCES,
         amount=money(),
@@ -414,8 +333,8 @@ STEPS: tuple[Step, ...] = (
     _step(
         "CreditIssued",
         "issue_credit",
-        narrow=_goodwill("amount", "CreditIssued"),
-        amount=money(max_value=_MAX_GOODWILL),
+        narrow=goodwill("amount", "CreditIssued"),
+        amount=money(max_value=MAX_GOODWILL),
         reason=texts,
     ),
     _step(
@@ -424,20 +343,17 @@ STEPS: tuple[Step, ...] = (
     _step(
         "CancellationCompleted",
         "complete_cancellation",
-        narrow=_cancelled,
+        narrow=cancelled,
         ready=lambda m: bool(m.cancellations),
         weight=3,
         subscription=_SUBSCRIPTION,
         effective_on=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
     ),
-    # Last: its weight changes with the status, and the tickets before it stay in place.
-    _step(
-        "AgentAssigned",
-        "assign_agent",
-        weight=lambda m: 6 if m.status is Status.NEW else 1,
-        agent=actors(ASSIGNABLE),
-    ),
+    # Often: a new case takes little else that moves it on.
+    _step("AgentAssigned", "assign_agent", weight=3, agent=actors(ASSIGNABLE)),
 )
 """Every command after ``open_case``, one step per lifecycle row."""
 
 STEP_OF: Mapping[str, Step] = {step.key: step for step in STEPS}
+
+_TICKETS = tickets(STEPS)

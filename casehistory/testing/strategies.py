@@ -35,18 +35,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.lifecycle import Status
-from casehistory.domain.values import Actor, Channel, Customer, Money, Product
+from casehistory.domain.values import Actor, Customer, Money, Product
 from casehistory.errors import CaseHistoryError
 from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
 from casehistory.testing._history import CaseHistory
 from casehistory.testing._model import CaseModel
 from casehistory.testing._refusals import draw_refusal
-from casehistory.testing._rules import RIGHTS
-from casehistory.testing._steps import draw_free, draw_when
+from casehistory.testing._steps import draw_free, draw_opening
 from casehistory.testing._values import (
     CLOCK_START,
     CURRENCIES,
@@ -56,7 +56,6 @@ from casehistory.testing._values import (
     instants,
     money,
     products,
-    texts,
 )
 from casehistory.testing._vocabulary import STEPS, draw_next
 
@@ -120,15 +119,7 @@ def _free(draw: st.DrawFn, step: Any) -> Command:
 
 @st.composite
 def _openings(draw: st.DrawFn) -> dict[str, Any]:
-    opening = {
-        "customer": draw(customers()),
-        "subject": draw(texts),
-        "channel": draw(st.sampled_from(Channel)),
-        "product": draw(st.none() | products()),
-        "by": draw(actors(RIGHTS["CaseOpened"])),
-        "occurred_at": draw_when(draw),
-    }
-    return {name: value for name, value in opening.items() if value is not None}
+    return draw_opening(draw)
 
 
 def _count(value: object, name: str) -> int:
@@ -137,27 +128,44 @@ def _count(value: object, name: str) -> int:
     return value
 
 
+@attrs.define
+class _Drawing:
+    """A history being drawn: the model so far, the commands, how many it needs."""
+
+    model: CaseModel
+    needed: int
+    commands: list[Command] = attrs.Factory(list)
+
+
+_SLOT = st.integers(0, 255)
+
+
+@st.composite
+def _slot(draw: st.DrawFn, drawing: _Drawing, left: int) -> Command | None:
+    # A slot the shrinker lowers to 0 holds no command (where the history can spare one).
+    # The command is a span of its own right after the slot: when lowering the slot
+    # leaves the command's choices to be read as the next slot's, the shrinker's fix-up
+    # deletes the first span after the slot, and the later commands, drawn against the
+    # same model, stay as they were (see stable_choice).
+    empty = draw(_SLOT) == 0 and left >= drawing.needed - len(drawing.commands)
+    return None if empty else draw(_next(drawing.model))
+
+
 @st.composite
 def _histories(draw: st.DrawFn, min_commands: int, max_commands: int) -> CaseHistory:
     opening = draw(_openings())
-    model = [CaseModel(opening.get("product"), (OTHER_CASE,))]
-    step = _next_of(model)  # one strategy for the whole history, reading the model so far
-    drawn: list[Command] = []
+    drawing = _Drawing(CaseModel(opening.get("product"), (OTHER_CASE,)), min_commands)
     count = draw(st.integers(min_commands, max_commands))
-    while len(drawn) < count:
-        # Each command is one span of choices, so that the shrinker can delete it whole
-        # as it lowers the count (later commands are then redrawn against the model).
-        drawn.append(draw(step))
-        model[0] = model[0].after(drawn[-1])
-        closed = model[0].status is Status.CLOSED and len(drawn) >= min_commands
-        if closed and draw(st.booleans()):  # a closed case often stays closed: it ends here
-            break
-    return CaseHistory(opening, drawn, model[0])
-
-
-@st.composite
-def _next_of(draw: st.DrawFn, model: list[CaseModel]) -> Command:
-    return draw_next(draw, model[0])
+    for slot in range(count):
+        command = draw(_slot(drawing, count - slot - 1))
+        if command is None:
+            continue
+        drawing.commands.append(command)
+        drawing.model = drawing.model.after(command)
+        closed = drawing.model.status is Status.CLOSED
+        if closed and len(drawing.commands) >= min_commands and draw(st.booleans()):
+            break  # a closed case often stays closed: the history ends here
+    return CaseHistory(opening, drawing.commands, drawing.model)
 
 
 def case_histories(
@@ -306,8 +314,11 @@ def invalid_commands(
     and RMA references, RMA steps out of order, a repair with a cover the case does not
     support, deciding one's own escalation or one for another role, an entitlement check
     without a product, a transfer to the same department, a commendation or assignment
-    naming the wrong people, a link to a case that does not exist. Rules that only some
-    states can break are drawn more often when the history allows them.
+    naming the wrong people, a link to a case that does not exist, a second ``open_case``
+    with the case's id (``CaseAlreadyExists``). Errors of the store are not drawn here:
+    :class:`~casehistory.testing.CaseDeskMachine` turns its clock back and adds a second
+    writer for those. Rules that only some states can break are drawn more often when
+    the history allows them.
 
     Shrinks towards a short history and the first rule it can break (an actor without
     the right). Caveats: as :func:`case_histories` and :func:`next_invalid_command`.

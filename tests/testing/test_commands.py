@@ -156,6 +156,7 @@ class TestCaseHistory:
 
 
 def _story(events: tuple[Any, ...]) -> list[tuple[str, dict[str, Any]]]:
-    """The events without the ids the desk chose (the case's and its companion's)."""
-    ids = ("originator_id", "other_case_id")
+    """The events without the ids the desk chose (the case's and its companion's), nor
+    the digests chained from them."""
+    ids = ("originator_id", "other_case_id", "digest")
     return [(type(e).__name__, {k: v for k, v in vars(e).items() if k not in ids}) for e in events]

@@ -78,18 +78,17 @@ FIND = settings(
 
 
 class TestShrinking:
-    def test_a_history_with_a_refund_shrinks_to_the_three_commands_it_needs(self) -> None:
+    def test_a_history_with_a_refund_shrinks_to_the_commands_it_needs(self) -> None:
         found = find(
             case_histories(max_commands=20),
             lambda h: any(c.method == "issue_refund" for c in h.commands),
             settings=FIND,
         )
 
-        assert sorted(c.method for c in found.commands) == [
-            "assign_agent",
-            "issue_refund",
-            "record_payment",
-        ]
+        # A refund needs an assigned case and a payment, and nothing else.
+        methods = [c.method for c in found.commands]
+        assert sorted(methods) == ["assign_agent", "issue_refund", "record_payment"]
+        assert methods.index("record_payment") < methods.index("issue_refund")
 
     def test_a_history_with_a_released_hold_shrinks_to_placing_and_releasing_it(self) -> None:
         found = find(
@@ -99,11 +98,7 @@ class TestShrinking:
         )
 
         assert [c.method for c in found.commands] == ["place_hold", "release_hold"]
-        assert str(found).splitlines()[1] == (
-            "desk.place_hold(case, amount=Money('0.01', 'EUR'), account='0', "
-            "reference='HOLD-1', reason='0', by=Actor('a.lee', Role.AGENT), "
-            "occurred_at=datetime(2026, 1, 1, 0, 0, tzinfo=UTC))"
-        )
+        assert repr(found.commands[0]).startswith("desk.place_hold(case, amount=Money('0.01', ")
 
 
 class TestTheModelsRulesAreTheLibrarys:
@@ -205,9 +200,12 @@ RULE_ERRORS = {
     errors.CancellationNotRequested,
     errors.ProductRequired,
     errors.CaseNotFound,
+    errors.CaseAlreadyExists,
 }
 """Every error a rule raises for a command on an existing case, with the desk's clock
-steady (StoreTimeWentBackwards needs a clock turned back; store failures a broken store)."""
+steady. Not drawn: StoreTimeWentBackwards and ConcurrentUpdate need a clock turned back or
+a second writer (CaseDeskMachine makes both, see test_machine.py); StoreUnavailable a
+broken store (tests/unit/test_refusals_record_nothing.py)."""
 
 
 class TestInvalidCommands:

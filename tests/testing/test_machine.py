@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import doctest
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any, ClassVar
 from uuid import UUID
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import Phase, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
-from casehistory.testing import Command
+from casehistory.desk import _base
+from casehistory.domain import _support
+from casehistory.errors import CaseAlreadyExists, CaseHistoryError
+from casehistory.testing import CLOCK_START, Command
 from casehistory.testing import machine as machine_module
-from casehistory.testing.machine import CaseDeskMachine, SQLiteCaseDeskMachine
-
-CI = settings(
-    max_examples=50,
-    stateful_step_count=30,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
+from casehistory.testing.machine import (
+    DEFAULT_SETTINGS,
+    CaseDeskMachine,
+    MachineClock,
+    SQLiteCaseDeskMachine,
 )
 
-TestCaseDesk = CaseDeskMachine.TestCase
-TestCaseDesk.settings = CI
+TestCaseDesk = CaseDeskMachine.TestCase  # as a user runs it: the machine's own defaults
 
 
 class PaymentsReport(CaseDeskMachine):
@@ -58,11 +60,11 @@ class PaymentsReport(CaseDeskMachine):
 
 
 TestPaymentsReport = PaymentsReport.TestCase
-TestPaymentsReport.settings = settings(CI, max_examples=25)
+TestPaymentsReport.settings = settings(TestPaymentsReport.settings, max_examples=25)
 
 
 class TestOnSQLite(SQLiteCaseDeskMachine.TestCase):  # type: ignore[name-defined,misc]
-    settings = settings(CI, max_examples=10, stateful_step_count=15)
+    settings = settings(SQLiteCaseDeskMachine.TestCase.settings, max_examples=10)
 
 
 class OneCaseNoSnapshots(CaseDeskMachine):
@@ -71,10 +73,141 @@ class OneCaseNoSnapshots(CaseDeskMachine):
 
 
 def test_tunable_by_class_attributes() -> None:
-    run_state_machine_as_test(OneCaseNoSnapshots, settings=settings(CI, max_examples=10))
+    run_state_machine_as_test(
+        OneCaseNoSnapshots, settings=settings(OneCaseNoSnapshots.TestCase.settings, max_examples=10)
+    )
 
 
 def test_the_module_example_runs() -> None:
     failures, tried = doctest.testmod(machine_module, verbose=False)
     assert tried > 0
     assert failures == 0
+
+
+class TestDefaultSettings:
+    def test_a_machine_runs_with_the_defaults_without_being_told(self) -> None:
+        given = CaseDeskMachine.TestCase.settings
+
+        assert given.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"]
+        assert given.deadline is None
+        assert given.report_multiple_bugs is False
+
+    def test_a_subclass_gets_them_too(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        assert Mine.TestCase.settings.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"]
+
+    def test_they_sit_on_the_profile_loaded_when_the_test_runs(self) -> None:
+        before = settings.get_current_profile_name()
+        settings.register_profile("casehistory-test-thorough", max_examples=7)
+        settings.load_profile("casehistory-test-thorough")
+        try:
+            given = CaseDeskMachine.TestCase.settings
+        finally:
+            settings.load_profile(before)
+
+        assert given.max_examples == 7
+        assert given.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"]
+
+    def test_a_test_class_changes_them_for_itself(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        Mine.TestCase.settings = settings(Mine.TestCase.settings, stateful_step_count=5)
+
+        assert Mine.TestCase.settings.stateful_step_count == 5
+        assert CaseDeskMachine.TestCase.settings.stateful_step_count != 5
+
+
+class TestTheClock:
+    def test_it_steps_one_second_a_reading(self) -> None:
+        clock = MachineClock(CLOCK_START)
+
+        assert [clock.now(), clock.now()] == [CLOCK_START, CLOCK_START + timedelta(seconds=1)]
+
+    def test_it_turns_back_for_one_reading_only(self) -> None:
+        clock = MachineClock(CLOCK_START)
+        clock.now()
+
+        clock.turn_back_once(CLOCK_START - timedelta(days=1))
+
+        assert clock.now() == CLOCK_START - timedelta(days=1)
+        assert clock.now() == CLOCK_START + timedelta(seconds=1)
+
+    def test_another_writer_runs_before_the_next_reading(self) -> None:
+        clock = MachineClock(CLOCK_START)
+        read_by_the_other: list[Any] = []
+
+        clock.before_next_reading(lambda: read_by_the_other.append(clock.now()))
+        mine = clock.now()
+
+        assert read_by_the_other == [CLOCK_START]
+        assert mine == CLOCK_START + timedelta(seconds=1)
+
+    def test_a_turn_no_reading_used_is_forgotten(self) -> None:
+        clock = MachineClock(CLOCK_START)
+        clock.turn_back_once(CLOCK_START - timedelta(days=1))
+        clock.before_next_reading(lambda: pytest.fail("must not run"))
+
+        clock.disarm()
+
+        assert clock.now() == CLOCK_START
+
+
+class CountsRefusals(CaseDeskMachine):
+    refused: ClassVar[Counter[str]] = Counter()
+
+    def on_refused(self, case_id: UUID, command: Command, error: type[CaseHistoryError]) -> None:
+        self.refused[error.__name__] += 1
+
+
+class CountsRefusalsOnSQLite(SQLiteCaseDeskMachine):
+    refused: ClassVar[Counter[str]] = Counter()
+
+    def on_refused(self, case_id: UUID, command: Command, error: type[CaseHistoryError]) -> None:
+        self.refused[error.__name__] += 1
+
+
+def _run(machine: type[CaseDeskMachine], **changes: Any) -> None:
+    given = settings(machine.TestCase.settings, database=None, derandomize=True, **changes)
+    run_state_machine_as_test(machine, settings=given)
+
+
+class TestWhatTheStoreRefuses:
+    def test_a_clock_turned_back_an_id_taken_and_another_writer_first(self) -> None:
+        _run(CountsRefusals, max_examples=100)
+
+        for error in ("StoreTimeWentBackwards", "ConcurrentUpdate", "CaseAlreadyExists"):
+            assert CountsRefusals.refused[error] > 0, CountsRefusals.refused
+
+    def test_two_desks_on_one_sqlite_file_saving_the_same_version(self) -> None:
+        _run(CountsRefusalsOnSQLite, max_examples=10)
+
+        assert CountsRefusalsOnSQLite.refused["ConcurrentUpdate"] > 0
+
+    def test_a_desk_that_lets_the_store_time_go_backwards_is_caught(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The guard checks the rules at the later of the desk's time and the case's last
+        # one, "to be safe": a clock turned back gets through, and records its time.
+        guard = _support.CommandSupport._guard
+
+        def forgiving(
+            self: Any, event: Any, by: Any, occurred_at: Any, recorded_at: Any, **more: Any
+        ) -> None:
+            guard(self, event, by, occurred_at, max(recorded_at, self.modified_on), **more)
+
+        monkeypatch.setattr(_support.CommandSupport, "_guard", forgiving)
+
+        with pytest.raises(AssertionError, match="must raise StoreTimeWentBackwards"):
+            _run(CaseDeskMachine, phases=[Phase.generate])
+
+    def test_a_desk_that_names_a_concurrent_update_wrongly_is_caught(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The desk reports a version clash on an existing case as a taken case id.
+        monkeypatch.setattr(_base, "ConcurrentUpdate", CaseAlreadyExists)
+
+        with pytest.raises(AssertionError, match="must raise ConcurrentUpdate"):
+            _run(CaseDeskMachine, phases=[Phase.generate])

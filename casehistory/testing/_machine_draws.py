@@ -1,0 +1,135 @@
+"""What a :class:`~casehistory.testing.CaseDeskMachine` draws besides the commands: the
+cases it opens, the case each step works on, and how the store refuses a command.
+
+The machine draws for speed of shrinking first: every choice is one whose range does not
+change when the shrinker changes an earlier step, and each opening takes few choices.
+Values of every kind (unicode names, products with serials and order ids) are drawn by
+:func:`~casehistory.testing.strategies.case_histories`; the machine needs cases of a few
+kinds, opened often.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+
+from casehistory.domain.values import Channel, Customer, Product
+from casehistory.errors import CaseHistoryError, ConcurrentUpdate, StoreTimeWentBackwards
+from casehistory.testing._commands import Command
+from casehistory.testing._model import CaseModel
+from casehistory.testing._rules import RIGHTS
+from casehistory.testing._steps import draw_when, one_of
+from casehistory.testing._values import actors, money
+from casehistory.testing.strategies import next_command, next_invalid_command
+
+__all__ = ["NEW_CASE", "Refusal", "places", "refusals"]
+
+_CUSTOMERS = (
+    Customer("C-1", "Dana Reyes"),
+    Customer("C-2", "Zoë Łukasiewicz", "zoe@example.com"),
+    Customer("C-3", "王小明"),
+)
+_SUBJECTS = ("Laptop will not charge", "Refund for a late order", "Return the headphones")
+_ITEMS = (("LAP-13", "Laptop 13"), ("HP-2", "Headphones"))
+_PURCHASED = st.dates(date(2025, 6, 1), date(2026, 10, 1))
+_DELIVERY_DAYS = st.none() | st.integers(0, 10)
+_CHANNELS = st.sampled_from(Channel)
+_OPENERS = actors(RIGHTS["CaseOpened"])
+_PRICES = money()
+
+
+@st.composite
+def _new_case(draw: st.DrawFn) -> dict[str, Any]:
+    opening: dict[str, Any] = {
+        "customer": one_of(draw, _CUSTOMERS),
+        "subject": one_of(draw, _SUBJECTS),
+        "channel": draw(_CHANNELS),
+    }
+    if draw(st.booleans()):  # with a product: the policies have something to decide
+        sku, name = one_of(draw, _ITEMS)
+        purchased, days = draw(_PURCHASED), draw(_DELIVERY_DAYS)
+        delivered = None if days is None else purchased + timedelta(days=days)
+        opening["product"] = Product(sku, name, purchased, draw(_PRICES), delivered_on=delivered)
+    return {**opening, "by": draw(_OPENERS), "occurred_at": draw_when(draw)}
+
+
+NEW_CASE = _new_case()
+"""The keyword arguments of ``open_case`` for a case the machine opens."""
+
+_BACK = st.integers(1, 86_400)  # seconds: still after every business time drawn
+_REFUSED_BY = st.integers(0, 9).map(
+    lambda n: "the clock" if n == 8 else "another writer" if n == 9 else "a rule"
+)
+
+
+@attrs.frozen
+class Refusal:
+    """What a refusing step does: ``command`` must raise ``error``. Refused by a rule of
+    the desk, or by the store: the clock turned back ``back_seconds`` before the case's
+    last event, or another writer recording ``first`` on the case in between."""
+
+    command: Command
+    error: type[CaseHistoryError]
+    back_seconds: int | None = None
+    first: Command | None = None
+
+    def __repr__(self) -> str:
+        if self.first is not None:
+            return f"another writer's {self.first!r}, then {self.command!r}: {self.error.__name__}"
+        if self.back_seconds is not None:
+            return (
+                f"{self.command!r} at a clock turned back {self.back_seconds} s: "
+                f"{self.error.__name__}"
+            )
+        return f"{self.command!r}: {self.error.__name__}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+@st.composite
+def _refusals(draw: st.DrawFn, model: CaseModel) -> Refusal:
+    by = draw(_REFUSED_BY)
+    if by == "a rule":
+        return Refusal(*draw(next_invalid_command(model)))
+    command = draw(next_command(model))
+    if by == "the clock":
+        return Refusal(command, StoreTimeWentBackwards, back_seconds=draw(_BACK))
+    return Refusal(command, ConcurrentUpdate, first=draw(next_command(model)))
+
+
+def refusals(model: CaseModel) -> st.SearchStrategy[Refusal]:
+    """A command the case ``model`` describes must see refused: one that breaks a rule
+    of the desk (mostly), or one it accepts but the store refuses. One span of choices,
+    so that the shrinker, lowering the step's case to none, can delete it whole."""
+    return _refusals(model)
+
+
+_PLACE = st.integers(0, 255)
+
+
+def _place(cases: int, n: int) -> int | None:
+    if n == 0:
+        return None
+    if cases == 1 or n % 3:  # two steps in three on the first case: it gets somewhere
+        return 0
+    return 1 + (n // 3) % (cases - 1)
+
+
+@functools.cache
+def places(cases: int) -> st.SearchStrategy[int | None]:
+    """The place of the case a step works on (0: the first opened), or None, rarely and
+    as the simplest value: a step that does nothing.
+
+    Why a step may do nothing: Hypothesis's shrinker deletes a step of a state machine
+    whole only when it spans at most five choices, and a command takes more. It lowers
+    the choices of a step it cannot delete, to a note of '0' at best, so that each step
+    before the failing one stayed in the counterexample as a note. A step lowered to
+    nothing keeps no choices after this one, and is then deleted. The range drawn from
+    does not depend on the number of cases, so that a value keeps naming a case (most
+    often the same one) when the shrinker removes a case opened earlier."""
+    return _PLACE.map(functools.partial(_place, cases))

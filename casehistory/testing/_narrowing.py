@@ -1,0 +1,154 @@
+"""Arguments that the state of a case narrows, drawn from its model.
+
+A step's own strategies draw well-typed arguments whatever the case. Where the case
+decides what is valid (the RMA at the right stage, a refund within what was paid, a
+decider who did not ask, a hold reference not yet used), the step's ``narrow`` function
+here draws the argument from the :class:`~casehistory.testing.CaseModel` instead, and
+its ``ready`` predicate says whether the model offers anything to draw from at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from casehistory.domain.state import RmaStage
+from casehistory.domain.values import Actor
+from casehistory.testing._model import CaseModel
+from casehistory.testing._rules import APPROVERS, CAST, GOODWILL_LIMIT, RIGHTS, SUPERVISORS
+from casehistory.testing._steps import Narrow, by_strategy, new_name, one_of
+from casehistory.testing._values import actors, money
+
+__all__ = [
+    "DEPARTMENTS",
+    "HOLD_REFERENCES",
+    "MAX_GOODWILL",
+    "RMA_NUMBERS",
+    "cancelled",
+    "decider",
+    "goodwill",
+    "link_target",
+    "new_hold",
+    "new_rma",
+    "open_holds",
+    "other_department",
+    "pending",
+    "refund",
+    "release",
+    "repair",
+    "rma_at",
+]
+
+DEPARTMENTS = ("Customer Service", "Purchasing", "Billing", "Repairs")
+MAX_GOODWILL = Decimal("120.00")  # above the 50.00 limit now and then
+
+HOLD_REFERENCES = ("HOLD-1", "HOLD-2", "HOLD-3")
+RMA_NUMBERS = ("RMA-1", "RMA-2", "RMA-3")
+"""References and RMA numbers come from the outside world (a card processor, the
+warehouse), so a case does not get them in order: a new one is drawn among those it
+has not used yet. A view that sorts them, or a store that sorts the keys of a stored
+dict, then disagrees with the order in which they were placed or issued."""
+
+
+def _unused(draw: st.DrawFn, names: tuple[str, ...], taken: Any, prefix: str) -> str:
+    free = [name for name in names if name not in taken]
+    return one_of(draw, free) if free else new_name(prefix, taken)
+
+
+def new_hold(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"reference": _unused(draw, HOLD_REFERENCES, m.holds, "HOLD")}
+
+
+def new_rma(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"rma_number": _unused(draw, RMA_NUMBERS, m.rmas, "RMA")}
+
+
+def rma_at(*stages: RmaStage) -> tuple[Narrow, Callable[[CaseModel], bool]]:
+    """The narrowing to an RMA at one of ``stages``, and whether the case has one."""
+
+    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+        return {"rma_number": one_of(draw, m.rmas_at(*stages))}
+
+    return narrow, lambda m: bool(m.rmas_at(*stages))
+
+
+def repair(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {
+        "rma_number": one_of(draw, m.rmas_at(RmaStage.RECEIVED)),
+        "covered_by": one_of(draw, m.coverages(when)),
+    }
+
+
+def _within_limit(event: str) -> Callable[[st.DrawFn, Any], Actor]:
+    """Who may grant ``value``: anyone with the right, above the limit only supervisors."""
+    anyone, supervisors = by_strategy(event), actors(set(RIGHTS[event]) & SUPERVISORS)
+    return lambda draw, value: draw(supervisors if value.amount > GOODWILL_LIMIT else anyone)
+
+
+def goodwill(field: str, event: str) -> Narrow:
+    """Goodwill or credit up to :data:`MAX_GOODWILL`, by someone who may grant that much."""
+    decide = _within_limit(event)
+    values = money(max_value=MAX_GOODWILL)
+
+    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+        value = draw(values)
+        return {field: value, "by": decide(draw, value)}
+
+    return narrow
+
+
+def pending(m: CaseModel) -> bool:
+    return m.pending_escalation is not None
+
+
+def decider(event: str) -> Narrow:
+    """Someone who may decide the pending escalation: an approver, never who asked."""
+
+    def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+        escalation = m.pending_escalation
+        assert escalation is not None
+        allowed = APPROVERS[escalation.to] & RIGHTS[event]
+        deciders = [a for a in CAST if a.role in allowed and a.id != escalation.requested_by.id]
+        return {"by": one_of(draw, deciders)}
+
+    return narrow
+
+
+_refund_by = by_strategy("RefundIssued")
+_refund_supervisors = actors(RIGHTS["RefundIssued"] & SUPERVISORS)
+
+
+def refund(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    currency = one_of(draw, m.refundable_currencies())
+    amount = draw(money(currency, max_value=m.refundable(currency)))
+    # Past the return window, with no approved exception, only a supervisor refunds.
+    by = draw(_refund_supervisors if m.refund_needs_supervisor(when) else _refund_by)
+    return {"amount": amount, "by": by}
+
+
+def open_holds(m: CaseModel) -> list[str]:
+    """The references of the holds with at least 0.01 still held."""
+    return [h.reference for h in m.open_holds if h.outstanding.amount >= Decimal("0.01")]
+
+
+def release(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    hold = m.holds[one_of(draw, open_holds(m))]
+    left = hold.outstanding
+    amount = draw(st.just(left) | money(left.currency, max_value=left.amount))  # all or part
+    return {"reference": hold.reference, "amount": amount}
+
+
+def other_department(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"to_department": one_of(draw, [d for d in DEPARTMENTS if d != m.department])}
+
+
+def link_target(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"other_case_id": one_of(draw, m.link_targets)}
+
+
+def cancelled(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"subscription": one_of(draw, sorted(m.cancellations))}
