@@ -15,21 +15,9 @@ import attrs
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import Money
-from casehistory.views.trail import TrailLine, trail
+from casehistory.views.trail import TrailLine, money_moved, trail
 
-__all__ = ["Step", "money_of", "steps"]
-
-# The event fields that hold the money an event records, whatever it is called.
-_MONEY_FIELDS = ("amount", "value", "cost")
-
-
-def money_of(event: CaseEvent) -> Money | None:
-    """The money ``event`` records (a payment's amount, goodwill's value...), or None."""
-    for name in _MONEY_FIELDS:
-        value = getattr(event, name, None)
-        if isinstance(value, Money):
-            return value
-    return None
+__all__ = ["Step", "steps"]
 
 
 @attrs.frozen
@@ -38,6 +26,7 @@ class Step:
 
     event: CaseEvent
     line: TrailLine
+    money_label: str  # the trail's word for the money: "paid", "held"... ("" without)
     money: Money | None
     after: CaseState
 
@@ -47,4 +36,5 @@ def steps(events: Sequence[CaseEvent]) -> Iterator[Step]:
     state: CaseState | None = None
     for event, line in zip(events, trail(events), strict=True):
         state = evolve(state, event)
-        yield Step(event, line, money_of(event), state)
+        label, money = money_moved(event) or ("", None)
+        yield Step(event, line, label, money, state)

@@ -160,8 +160,7 @@ def _section(desk: Any, entry: _Entry) -> _Section:
                 recorded_at=line.recorded_at,
                 actor=line.actor,
                 what=line.what,
-                # The trail says "paid 189.00 USD"; the page sets the label above the amount.
-                money_label=line.money.removesuffix(f" {step.money}") if step.money else "",
+                money_label=step.money_label,  # set above the amount on the page
                 money=step.money,
                 status=status,
                 changed=not rows or rows[-1].status != status,

@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 
 from casehistory.domain import events as ev
-from casehistory.domain.values import Actor
+from casehistory.domain.values import Actor, Money
 
-__all__ = ["Trail", "TrailLine", "describe", "trail"]
+__all__ = ["Trail", "TrailLine", "describe", "money_moved", "trail"]
 
 
 def _when(moment: datetime) -> str:
@@ -113,13 +113,20 @@ def describe(event: ev.CaseEvent) -> str:
     return _DESCRIBE[type(event)](event)
 
 
-def _money(event: ev.CaseEvent) -> str:
+def money_moved(event: ev.CaseEvent) -> tuple[str, Money] | None:
+    """The money ``event`` records and the trail's word for it (``("paid", amount)``,
+    ``("held", amount)``, ``("goodwill", value)``...), or None."""
     column = _MONEY.get(type(event))
     if column is None:
-        return ""
+        return None
     label, attribute = column
     value = getattr(event, attribute)
-    return f"{label} {value}" if value is not None else ""
+    return None if value is None else (label, value)
+
+
+def _money(event: ev.CaseEvent) -> str:
+    moved = money_moved(event)
+    return "" if moved is None else f"{moved[0]} {moved[1]}"
 
 
 @attrs.frozen
