@@ -15,9 +15,11 @@ its chain check fails, or carries a new one, and every checkpoint over it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import attrs
 from eventsourcing.persistence import StoredEvent
 
 from casehistory.audit.verify import (
@@ -30,9 +32,23 @@ from casehistory.audit.verify import (
     verify_cases,
 )
 
-__all__ = ["scan_log"]
+__all__ = ["LogEntry", "scan_log"]
 
 _HEX = frozenset("0123456789abcdef")
+
+
+@attrs.frozen
+class LogEntry:
+    """One event of the log as a pass over the log hands it on, in log order."""
+
+    position: int
+    """Its index in the log (0-based): its leaf index in the Merkle tree."""
+    case_id: UUID
+    version: int
+    leaf: bytes
+    """Its Merkle entry: the 32 bytes of its digest (a stand-in if unreadable)."""
+    recorded_at: datetime | None
+    """Its store time; None when the row cannot be decoded."""
 
 
 def _entry(row: StoredEvent, digest: str | None) -> bytes:
@@ -49,12 +65,12 @@ def _case_id(row: StoredEvent) -> UUID:
 def scan_log(
     desk: Any,
     *,
-    entry: Callable[[bytes], None] | None = None,
+    entry: Callable[[LogEntry], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
     """Verify every case in the store in one pass over the log.
 
-    ``entry`` receives each event's Merkle entry in log order (for checkpoints);
+    ``entry`` receives each event as a :class:`LogEntry`, in log order (for checkpoints);
     ``progress`` the number of events read so far, every page."""
     decode = desk.mapper.to_domain_event
     chains: dict[UUID, ChainCheck] = {}
@@ -84,11 +100,12 @@ def scan_log(
             irregular.add(case_id)
         if case_id in irregular:
             # Checked again on its own after the pass; here only its entry is needed.
-            digest = ChainCheck(case_id, decode, expected=version, link_known=False).check(row)
+            alone = ChainCheck(case_id, decode, expected=version, link_known=False)
+            digest, recorded_at = alone.check(row), alone.recorded_at
         else:
-            digest = chain.check(row)
+            digest, recorded_at = chain.check(row), chain.recorded_at
         if entry is not None:
-            entry(_entry(row, digest))
+            entry(LogEntry(events - 1, case_id, version, _entry(row, digest), recorded_at))
         if progress is not None and events % 500 == 0:
             progress(events)
     if progress is not None:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from casehistory.audit.checkpoint import Checkpoint, check_consistency, check_head
 from casehistory.audit.merkle import TreeBuilder, consistency_proof
-from casehistory.audit.scan import scan_log
+from casehistory.audit.scan import LogEntry, scan_log
 from casehistory.audit.verify import Verification
 from casehistory.errors import CaseHistoryError
 
@@ -39,7 +39,7 @@ def make_checkpoint(
     with ``key`` if given). A store that fails verification gets no checkpoint (None):
     pinning a tampered history would make it look sound."""
     tree = TreeBuilder()
-    verification = scan_log(desk, entry=tree.append, progress=progress)
+    verification = scan_log(desk, entry=lambda e: tree.append(e.leaf), progress=progress)
     if not verification.ok:
         return None, verification
     checkpoint = Checkpoint(tree.size, tree.root(), created_at)
@@ -88,7 +88,8 @@ def check_store(
     wanted = {c.size for c in ordered}
     kept: list[bytes] | None = [] if len(ordered) > 1 else None
 
-    def entry(digest: bytes) -> None:
+    def entry(logged: LogEntry) -> None:
+        digest = logged.leaf
         tree.append(digest)
         if kept is not None:
             kept.append(digest)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -48,6 +49,12 @@ class Problem(Enum):
     """The row cannot be decoded, or names a type that is not a case event."""
     ABSENT = "absent"
     """A case asked for has no event at all in the store."""
+    SNAPSHOT = "snapshot"
+    """A stored snapshot does not match the state its event committed to."""
+    STORE_TIME = "store time"
+    """An event's store time goes backwards within its case, or contradicts a checkpoint."""
+    UNLAWFUL = "unlawful"
+    """The event is intact but no desk would have recorded it: it breaks a rule."""
 
 
 @attrs.frozen
@@ -99,6 +106,8 @@ class ChainCheck:
     previous: str | None = None
     link_known: bool = True
     findings: list[Finding] = attrs.Factory(list)
+    recorded_at: datetime | None = None
+    """The store time of the last event checked (None before the first, or unreadable)."""
 
     def _find(self, version: int | None, problem: Problem, detail: str) -> None:
         self.findings.append(Finding(self.case_id, version, problem, detail))
@@ -126,7 +135,9 @@ class ChainCheck:
         event = self._decode(row)
         if event is None:
             self.link_known = False
+            self.recorded_at = None
             return None
+        self.note_time(version, event.timestamp)
         stored = vars(event).get("digest")
         try:
             entry = record_of(event)
@@ -135,6 +146,22 @@ class ChainCheck:
             self.link_known = False
             return stored if isinstance(stored, str) else None
         return self.settle(version, type(event).__name__, entry, stored)
+
+    def note_time(self, version: int, recorded_at: datetime) -> None:
+        """Note an event's store time, finding it if it is earlier than the event's before
+        it: a desk never records a case's events with store time going backwards, so
+        such an event was written beside the desk (often back-dated, to look known
+        earlier than it was)."""
+        before = self.recorded_at
+        if before is not None and recorded_at < before:
+            self._find(
+                version,
+                Problem.STORE_TIME,
+                f"was recorded at {recorded_at.isoformat()}, before version {version - 1} "
+                f"({before.isoformat()}): store time never goes backwards within a case "
+                "(rule: a back-dated event was written beside the desk)",
+            )
+        self.recorded_at = recorded_at
 
     def settle(
         self, version: int, type_name: str, entry: Mapping[str, Any], stored: object

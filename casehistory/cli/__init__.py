@@ -7,9 +7,11 @@ Exit codes: 0 success; 1 a command refused or a check failed; 2 a usage error.
 
 from __future__ import annotations
 
-from casehistory.cli import audit as _audit  # noqa: F401  (registers the verbs)
-from casehistory.cli import cases as _cases  # noqa: F401
+from casehistory.cli import cases as _cases  # noqa: F401  (registers the verbs)
+from casehistory.cli import checkpoint as _checkpoint  # noqa: F401
+from casehistory.cli import export as _export  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401
+from casehistory.cli import verify as _verify  # noqa: F401
 from casehistory.cli._app import main
 
 __all__ = ["main"]
