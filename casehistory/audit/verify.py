@@ -30,7 +30,15 @@ from casehistory.domain.chain import digest, record_of
 from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
 from casehistory.errors import StoreUnavailable
 
-__all__ = ["Finding", "Problem", "Verification", "ChainCheck", "log_rows", "verify_cases"]
+__all__ = [
+    "Finding",
+    "Problem",
+    "Verification",
+    "ChainCheck",
+    "log_rows",
+    "log_size",
+    "verify_cases",
+]
 
 _TOPICS = frozenset(get_topic(cls) for cls in EVENT_TYPES)
 _PAGE = 500
@@ -229,6 +237,39 @@ def log_rows(desk: Any, page: int = _PAGE) -> Iterator[StoredEvent]:
         if len(rows) < page:
             return
         start = rows[-1].id + 1
+
+
+def log_size(desk: Any) -> int:
+    """How many events the log holds now: a checkpoint fixes its size with this before it
+    reads the clock. Writers commit in log order (SQLite has one writer; PostgreSQL
+    inserts under a table lock), so the first ``log_size`` entries of any later read are
+    exactly the events committed before this call."""
+    recorder = desk._recorder
+    table = getattr(recorder, "events_table_name", None)
+    try:
+        if table is None:  # the in-process store: count its rows page by page
+            return sum(1 for _ in log_rows(desk))
+        datastore = recorder.datastore
+        schema = getattr(datastore, "schema", None)
+        if schema is None:  # SQLite
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                return int(cursor.fetchone()[0])
+        import psycopg
+        from psycopg import sql
+
+        try:
+            with datastore.get_connection() as connection, connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("SELECT COUNT(*) AS n FROM {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(table)
+                    )
+                )
+                return int(cursor.fetchone()["n"])
+        except psycopg.Error as error:
+            raise _store_failure(error) from None
+    except (PersistenceError, sqlite3.Error) as error:
+        raise _store_failure(error) from None
 
 
 def verify_cases(desk: Any, case_ids: Iterable[UUID]) -> Verification:
