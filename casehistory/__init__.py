@@ -15,7 +15,7 @@ from casehistory.errors import __all__ as _errors
 
 if TYPE_CHECKING:
     from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
-    from casehistory.desk import CaseDesk
+    from casehistory.desk import CaseDesk, SnapshotIgnored
     from casehistory.domain.events import EVENT_TYPES, CaseEvent
     from casehistory.domain.ledger import Balance, Hold, Ledger
     from casehistory.domain.lifecycle import TRANSITIONS, Status
@@ -58,6 +58,7 @@ _LAZY: dict[str, str] = {
     "SteppingClock": "casehistory.clock",
     "SystemClock": "casehistory.clock",
     "CaseDesk": "casehistory.desk",
+    "SnapshotIgnored": "casehistory.desk",
     "EVENT_TYPES": "casehistory.domain.events",
     "CaseEvent": "casehistory.domain.events",
     "Balance": "casehistory.domain.ledger",
@@ -156,6 +157,7 @@ __all__ = [
     "RmaStage",
     "Role",
     "ServiceLevel",
+    "SnapshotIgnored",
     "Status",
     "SteppingClock",
     "SystemClock",

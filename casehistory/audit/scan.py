@@ -72,7 +72,7 @@ def scan_log(
 
     ``entry`` receives each event as a :class:`LogEntry`, in log order (for checkpoints);
     ``progress`` the number of events read so far, every page."""
-    decode = desk.mapper.to_domain_event
+    decode = desk._mapper.to_domain_event
     chains: dict[UUID, ChainCheck] = {}
     highest: dict[UUID, int] = {}
     irregular: set[UUID] = set()

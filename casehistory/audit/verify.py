@@ -219,7 +219,7 @@ def _store_failure(error: Exception) -> StoreUnavailable:
 def case_rows(desk: Any, case_id: UUID) -> Sequence[StoredEvent]:
     """The stored rows of one case, in version order."""
     try:
-        rows: Sequence[StoredEvent] = desk.recorder.select_events(case_id)
+        rows: Sequence[StoredEvent] = desk._recorder.select_events(case_id)
     except (PersistenceError, sqlite3.Error) as error:
         raise _store_failure(error) from None
     return rows
@@ -230,7 +230,7 @@ def log_rows(desk: Any, page: int = _PAGE) -> Iterator[StoredEvent]:
     start: int | None = 1
     while True:
         try:
-            rows = desk.recorder.select_notifications(start, page)
+            rows = desk._recorder.select_notifications(start, page)
         except (PersistenceError, sqlite3.Error) as error:
             raise _store_failure(error) from None
         yield from rows
@@ -282,7 +282,7 @@ def verify_cases(desk: Any, case_ids: Iterable[UUID]) -> Verification:
         if not rows:
             findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
             continue
-        chain = ChainCheck(case_id, desk.mapper.to_domain_event)
+        chain = ChainCheck(case_id, desk._mapper.to_domain_event)
         for row in rows:
             chain.check(row)
         events += len(rows)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from casehistory.desk._base import SNAPSHOT_INTERVAL
+from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 from casehistory.desk._case_commands import CaseCommands
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
 
-__all__ = ["SNAPSHOT_INTERVAL", "CaseDesk"]
+__all__ = ["SNAPSHOT_INTERVAL", "CaseDesk", "SnapshotIgnored", "SnapshotLog"]
 
 
 class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands):

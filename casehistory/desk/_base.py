@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     ConnectionPoolClosedError,
     IntegrityError,
@@ -27,7 +27,15 @@ from casehistory.desk._as_of import (
     last_version_recorded_by,
     runs_to_read,
 )
+from casehistory.desk._snapshots import (
+    SnapshotLog,
+    TrustedSnapshot,
+    decode_snapshot,
+    snapshot_problem,
+    trusted,
+)
 from casehistory.domain.case import Case, CaseSnapshot
+from casehistory.domain.chain import STATE_COMMITMENT
 from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.policies import Policies
 from casehistory.domain.state import evolve
@@ -62,10 +70,35 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
-class DeskBase(Application[UUID]):
+class _Store(Application[UUID]):
+    """eventsourcing's half of a desk: the recorders, the snapshots table, the log.
+
+    Private on purpose: an :class:`~eventsourcing.application.Application` offers
+    ``save()``, a ``repository`` and an ``events`` store that write whatever events
+    they are given. A desk holds one and offers none of them, so the only public way
+    to write an event is a command, which checks every rule first (docs/auditing.md).
+    """
+
     name = "CaseDesk"
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only what open() was given: a stray CASEDESK_* variable in os.environ must
+        # never point a desk (or a test) at another store.
+        settings = dict(type(self).env)
+        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        settings.update(env or {})
+        return Environment(name, settings)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_value_transcodings(transcoder)
+
+
+class DeskBase:
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: SNAPSHOT_INTERVAL}
-    snapshotting_projectors: ClassVar[dict[Any, Any]] = {Case: _project}
+    """How often a case is snapshotted (``{Case: N}``; ``{}``: never). The event at each
+    snapshot's version commits to the state after it, which is what lets a snapshot be
+    checked before it is used (:mod:`casehistory.desk._snapshots`)."""
 
     def __init__(
         self,
@@ -80,7 +113,16 @@ class DeskBase(Application[UUID]):
             raise InvalidInput(f"policies must be a Policies, got {policies!r}")
         self.clock: Clock = clock or SystemClock()
         self.policies: Policies = policies or Policies()
-        super().__init__(env)
+        interval = type(self).snapshotting_intervals.get(Case)
+        if interval is not None and (
+            isinstance(interval, bool) or not isinstance(interval, int) or interval < 2
+        ):
+            raise InvalidInput(
+                f"snapshotting_intervals[Case] must be a whole number >= 2, got {interval!r}"
+            )
+        self._snapshot_every: int | None = interval
+        self._store = _Store(env)
+        self.snapshot_log = SnapshotLog()
 
     @classmethod
     def open(
@@ -99,17 +141,31 @@ class DeskBase(Application[UUID]):
                 f"cannot open the store {describe_store(location)}: {error}".strip()
             ) from None
 
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # Only what open() was given: a stray CASEDESK_* variable in os.environ must
-        # never point a desk (or a test) at another store.
-        settings = dict(type(self).env)
-        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
-        settings.update(env or {})
-        return Environment(name, settings)
+    def close(self) -> None:
+        """Close the store's connections; the desk cannot be used afterwards."""
+        self._store.close()
 
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_value_transcodings(transcoder)
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # What the auditor's toolkit reads (read-only access to the store's rows) ------
+
+    @property
+    def _recorder(self) -> Any:
+        return self._store.recorder
+
+    @property
+    def _mapper(self) -> Any:
+        return self._store.mapper
+
+    @property
+    def _snapshot_rows(self) -> Any:
+        """The recorder of the snapshots table (None when snapshotting is off)."""
+        snapshots = self._store.snapshots
+        return None if snapshots is None else snapshots.recorder
 
     # Commands ----------------------------------------------------------------
 
@@ -118,18 +174,17 @@ class DeskBase(Application[UUID]):
 
     def _load(self, case_id: UUID) -> Case:
         require_instance(case_id, UUID, "case_id")
-        try:
-            case: Case = self.repository.get(case_id, projector_func=_project)
-        except AggregateNotFoundError:
-            raise CaseNotFound(f"no case {case_id} in this store") from None
-        except _STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+        start, events = self._start(case_id, None)
+        if start is None and not events:
+            raise CaseNotFound(f"no case {case_id} in this store")
+        case = cast(Case, _project(None if start is None else start.case(), events))
+        case.commit_state_every = self._snapshot_every
         return case
 
     def _save(self, case: Case) -> None:
         first = case.version - len(case.pending_events) + 1  # save() empties pending_events
         try:
-            self.save(case)
+            self._store.save(case)
         except _STORE_FAILURES as error:
             if not isinstance(error, IntegrityError):
                 raise StoreUnavailable(f"cannot record on case {case.id}: {error}") from None
@@ -143,6 +198,27 @@ class DeskBase(Application[UUID]):
                 f"version {first} first); reload the case and retry the command"
             ) from None
 
+        self._snapshot(case)
+
+    def _snapshot(self, case: Case) -> None:
+        """Write the snapshots the case took where its events committed to its state
+        (:meth:`Case.commit_state_every`): of state this desk folded itself, never of
+        a reload."""
+        due: list[CaseSnapshot] = case.__dict__.pop("snapshots_due", [])
+        if not due or self._store.snapshots is None:
+            return
+        try:
+            self._store.snapshots.put(due)
+        except _STORE_FAILURES:
+            # The events are recorded: a missing snapshot costs only speed, so a failure
+            # to write one must not turn a recorded command into an error.
+            self.snapshot_log.not_written_for(case.id, case.version)
+            return
+        for snapshot in due:
+            # Folded here, so trusted here: a later load of these bytes needs no check.
+            row = self._store.mapper.to_stored_event(snapshot)
+            self.snapshot_log.remember(row, trusted(snapshot))
+
     def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> None:
         """Load, act, save: the whole of every command."""
         case = self._load(case_id)
@@ -155,7 +231,7 @@ class DeskBase(Application[UUID]):
         """Every event of a case, oldest first, as stored."""
         require_instance(case_id, UUID, "case_id")
         try:
-            events = tuple(self.events.get(case_id))
+            events = tuple(self._store.events.get(case_id))
         except _STORE_FAILURES as error:
             raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
         if not events:
@@ -165,7 +241,7 @@ class DeskBase(Application[UUID]):
     def _require_exists(self, case_id: UUID) -> None:
         """Raise :class:`CaseNotFound` unless the case exists (reads one event, not all)."""
         require_instance(case_id, UUID, "case_id")
-        if not list(self.events.get(case_id, limit=1)):
+        if not list(self._store.events.get(case_id, limit=1)):
             raise CaseNotFound(f"no case {case_id} in this store")
 
     def case(
@@ -216,7 +292,9 @@ class DeskBase(Application[UUID]):
         self, case_id: UUID, *, gt: int | None = None, lte: int | None = None, **more: Any
     ) -> list[CaseEvent]:
         try:
-            return cast(list[CaseEvent], list(self.events.get(case_id, gt=gt, lte=lte, **more)))
+            return cast(
+                list[CaseEvent], list(self._store.events.get(case_id, gt=gt, lte=lte, **more))
+            )
         except _STORE_FAILURES as error:
             raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
 
@@ -256,23 +334,50 @@ class DeskBase(Application[UUID]):
 
     def _loaded(self, case_id: UUID, version: int | None) -> Loaded:
         """The case up to ``version`` (None: the last): the nearest snapshot at or below
-        it, then the events after the snapshot, as ``repository.get`` reads them."""
-        try:
-            snapshots = (
-                []
-                if self.snapshots is None
-                else list(self.snapshots.get(case_id, desc=True, limit=1, lte=version))
-            )
-        except _STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
-        start = snapshots[0].originator_version if snapshots else 0
-        events = self._read(case_id, gt=start or None, lte=version)
-        if not snapshots:
+        it that checks out against the chain, then the events after it."""
+        start, events = self._start(case_id, version)
+        if start is None:
             if not events:
                 raise CaseNotFound(f"no case {case_id} in this store")
             return Loaded(None, tuple(events))
-        case = cast(Case, cast(CaseSnapshot, snapshots[0]).mutate(None))
-        return Loaded(At(case.state, case.version, case.modified_on), tuple(events))
+        return Loaded(At(start.state, start.version, start.modified_on), tuple(events))
+
+    def _start(
+        self, case_id: UUID, version: int | None
+    ) -> tuple[TrustedSnapshot | None, list[CaseEvent]]:
+        """Where a load starts: a trusted snapshot and the events after it, or no
+        snapshot and every event up to ``version`` (see :mod:`._snapshots`)."""
+        rows = self._snapshot_rows
+        try:
+            found = (
+                [] if rows is None else rows.select_events(case_id, desc=True, limit=1, lte=version)
+            )
+        except _STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+        if not found:
+            return None, self._read(case_id, lte=version)
+        row = found[0]
+        at = row.originator_version
+        known = self.snapshot_log.remembered(row)
+        if known is not None:
+            self.snapshot_log.used += 1
+            return known, self._read(case_id, gt=at, lte=version)
+        events = self._read(case_id, gt=at - 1, lte=version)
+        snapshot = decode_snapshot(self._store.mapper, row)
+        if not events or events[0].originator_version != at:
+            why = f"is at version {at}, which the case does not have"
+        elif isinstance(snapshot, str):
+            why = snapshot
+        else:
+            why = snapshot_problem(snapshot, events[0]) or ""
+            if not why:
+                start = trusted(snapshot)
+                self.snapshot_log.remember(row, start)
+                self.snapshot_log.used += 1
+                return start, events[1:]
+        bound = bool(events) and STATE_COMMITMENT in vars(events[0])
+        self.snapshot_log.ignore(case_id, at, why, bound=bound or not events)
+        return None, [*self._read(case_id, lte=at - 1), *events]
 
     def _view(self, case_id: UUID, last: At, stored: int, kept: Sequence[CaseEvent]) -> CaseView:
         """The view of ``last``, folded from versions 1..``stored`` (read from the store
@@ -333,7 +438,7 @@ class DeskBase(Application[UUID]):
         topic = get_topic(CaseOpened)
         start = 1
         while True:
-            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            page = self._store.recorder.select_notifications(start, 500, topics=[topic])
             for notification in page:
                 yield cast(UUID, notification.originator_id)
             if len(page) < 500:

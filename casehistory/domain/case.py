@@ -48,6 +48,9 @@ class CaseSnapshot(Snapshot):
         state = dict(vars(aggregate))
         for private in ("_id", "_version", "_pending_events"):
             state.pop(private)
+        # The desk's setting and the desk's to-do list, not the case's state.
+        state.pop("commit_state_every", None)
+        state.pop("snapshots_due", None)
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
@@ -240,6 +243,11 @@ class Case(
     """One customer's problem, from first contact to close, as a stream of events."""
 
     Snapshot = CaseSnapshot
+
+    commit_state_every: int | None = None
+    """Commit to the state after every event whose version is a multiple of this (the
+    desk sets its snapshot interval here): see
+    :func:`~casehistory.domain.chain.state_commitment`."""
 
     def __init__(self) -> None:
         # State arrives through _evolve(CaseOpened) right after construction.

@@ -14,6 +14,13 @@ verifies, and so does an export with no store at all; because it covers the plac
 the predecessor, an event cannot be changed, moved, renumbered, removed from the
 middle or slipped in without a digest that no longer matches.
 
+An event at a version where the desk snapshots the case (every 50 versions by
+default) also carries ``state_commitment`` in its payload: the SHA-256 of the
+canonical JSON of the case's state right after that event (:func:`state_commitment`).
+The digest covers it like any other field, so a snapshot is bound to the chain (and
+through the chain to every checkpoint): a snapshot whose state does not hash to the
+commitment of the event at its version is never used.
+
 Pure: no I/O, no clock.
 """
 
@@ -41,6 +48,9 @@ __all__ = [
     "plain_scalar",
     "record",
     "record_of",
+    "STATE_COMMITMENT",
+    "state_commitment",
+    "typed",
 ]
 
 RECORD_FIELDS = (
@@ -197,3 +207,59 @@ def chain_digest(
     """The digest an event about to be triggered must carry (see the module docs)."""
     entry = record(case_id, version, event_class.__name__, occurred_at, timestamp, by, fields)
     return digest(entry, previous)
+
+
+STATE_COMMITMENT = "state_commitment"
+"""The payload field of an event that commits to the case's state after it."""
+
+
+def typed(value: Any) -> Any:
+    """A JSON form of a value that keeps its type: unlike :func:`plain`, the decimal
+    ``100.00``, the string ``"100.00"`` and the enum member ``OPEN`` and the string
+    ``"OPEN"`` all differ. What a state commitment hashes, so that a snapshot whose
+    values decode to other types (a status that is a string, and so never ``is``
+    CLOSED) cannot match the commitment of the state it imitates."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return {"$enum": f"{type(value).__name__}.{value.name}"}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, Decimal | UUID | date):
+        return {f"${type(value).__name__.lower()}": str(value)}
+    if attrs.has(type(value)):
+        fields = {f.name: typed(getattr(value, f.name)) for f in attrs.fields(type(value))}
+        return {f"${type(value).__name__}": fields}
+    if isinstance(value, tuple | list):
+        return [typed(item) for item in value]
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
+        return {"$map": {key: typed(item) for key, item in value.items()}}
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form: {value!r:.80}")
+
+
+def state_commitment(state: Any, created_on: datetime, modified_on: datetime) -> str:
+    """SHA-256 (hex) of the canonical JSON of a case's state as a snapshot holds it.
+
+    Covers the state's every field, with its type (:func:`typed`), but ``digest`` (the
+    digest of the event that carries the commitment, which cannot cover itself; a
+    snapshot's ``digest`` is checked against that event's instead), and the store times
+    of the case's first and last events (``created_on``, ``modified_on``)."""
+    if not attrs.has(type(state)):
+        raise TypeError(f"a case state is an attrs instance, got {type(state).__name__}")
+    body = typed(state)
+    name = f"${type(state).__name__}"
+    body[name] = {key: item for key, item in body[name].items() if key != "digest"}
+    document = {
+        "created_on": require_datetime(created_on).isoformat(),
+        "modified_on": require_datetime(modified_on).isoformat(),
+        "state": body,
+    }
+    return hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+def require_datetime(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"a store time is a datetime, got {type(value).__name__}")
+    return value

@@ -67,14 +67,14 @@ texts = st.text(min_size=1, max_size=12).filter(str.strip)
 class RecordingDesk(CaseDesk):
     """A desk that keeps the events it wrote, as they were before the store saw them."""
 
-    name = "CaseDesk"  # else eventsourcing names it after the class (PostgreSQL table names)
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.written: list[CaseEvent] = []
         super().__init__(*args, **kwargs)
 
-    def _notify(self, recordings: Any) -> None:
-        self.written.extend(r.domain_event for r in recordings)
+    def _save(self, case: Any) -> None:
+        pending = list(case.pending_events)
+        super()._save(case)
+        self.written.extend(pending)
 
 
 def _through_a_file(apply: Any) -> tuple[list[CaseEvent], dict[Any, tuple[CaseEvent, ...]], Any]:
@@ -83,11 +83,11 @@ def _through_a_file(apply: Any) -> tuple[list[CaseEvent], dict[Any, tuple[CaseEv
         path = str(Path(folder) / "cases.sqlite")
         desk = RecordingDesk.open(path, clock=SteppingClock(CLOCK_START))
         case_id = apply(desk)
-        desk.take_snapshot(case_id, projector_func=_project)
+        desk._store.take_snapshot(case_id, projector_func=_project)
         desk.close()
         reader = CaseDesk.open(path, clock=SteppingClock(CLOCK_START))
         read = {i: reader.history(i) for i in reader.case_ids()}
-        snapshot = list(reader.snapshots.get(case_id))[-1].mutate(None)
+        snapshot = list(reader._store.snapshots.get(case_id))[-1].mutate(None)
         reader.close()
     return desk.written, read, (case_id, snapshot)
 

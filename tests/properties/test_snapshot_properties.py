@@ -33,7 +33,7 @@ def test_loading_from_a_snapshot_equals_folding_every_event(
     events = desk.history(case_id)
     version = len(events)
     assert version >= SNAPSHOT_INTERVAL
-    snapshots = [s.originator_version for s in desk.snapshots.get(case_id)]
+    snapshots = [s.originator_version for s in desk._store.snapshots.get(case_id)]
     assert snapshots == list(range(SNAPSHOT_INTERVAL, version + 1, SNAPSHOT_INTERVAL))
 
     loaded = desk._load(case_id)
@@ -46,4 +46,4 @@ def test_loading_from_a_snapshot_equals_folding_every_event(
 
     # As of any version, from the nearest snapshot at or below it.
     at = data.draw(st.integers(1, version), label="version")
-    assert desk.repository.get(case_id, version=at).state == fold(events[:at])
+    assert desk._store.repository.get(case_id, version=at).state == fold(events[:at])

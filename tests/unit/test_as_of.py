@@ -49,11 +49,11 @@ def story_desk(location: str = ":memory:") -> tuple[CaseDesk, UUID]:
 def counting_reads(desk: CaseDesk) -> Iterator[dict[str, int]]:
     """Count the stored events and snapshots the desk reads inside the block."""
     counts = {"events": 0, "snapshots": 0}
-    assert desk.snapshots is not None
+    assert desk._store.snapshots is not None
     patched: list[Any] = []
     for name, recorder in (
-        ("events", desk.events.recorder),
-        ("snapshots", desk.snapshots.recorder),
+        ("events", desk._store.events.recorder),
+        ("snapshots", desk._store.snapshots.recorder),
     ):
         original: Callable[..., Any] = recorder.select_events
 
@@ -94,7 +94,7 @@ def long_case(desk: CaseDesk, size: int, late: dict[int, datetime]) -> UUID:
                 occurred_at=late.get(version, MONDAY + timedelta(minutes=version)),
                 recorded_at=desk.clock.now(),
             )
-        desk.save(case)
+        desk._save(case)
     return case_id
 
 
@@ -375,8 +375,8 @@ class TestSnapshotsOlderThanTheIndex:
         # As a snapshot taken before the index existed would be: a state without it.
         case = desk._load(case_id)
         case.state = attrs.evolve(case.state, occurred_runs=())
-        assert desk.snapshots is not None
-        desk.snapshots.put([case.Snapshot.take(case)])
+        assert desk._store.snapshots is not None
+        desk._store.snapshots.put([case.Snapshot.take(case)])
 
         with counting_reads(desk) as reads:
             view = desk.case(case_id, as_of=as_of)
