@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from casehistory.desk._base import SNAPSHOT_INTERVAL
-from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 from casehistory.desk._case_commands import CaseCommands
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
+from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 
 __all__ = ["SNAPSHOT_INTERVAL", "CaseDesk", "SnapshotIgnored", "SnapshotLog"]
 
