@@ -1,4 +1,5 @@
-"""``casehistory checkpoint``: pin the whole event log in a checkpoint."""
+"""``casehistory checkpoint`` (pin the whole event log in a C2SP checkpoint) and
+``casehistory keygen`` (make the key pair that signs checkpoints)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ from pathlib import Path
 
 import click
 
-from casehistory.audit.checkpoint import load_private_key
+from casehistory.audit.checkpoint import AnyCheckpoint, read_checkpoint
+from casehistory.audit.note import SignerKey, load_signer_key, write_key_pair
 from casehistory.audit.store_checks import make_checkpoint
 from casehistory.cli._app import Refused, console, db_option, main, open_desk
 from casehistory.cli.audit import log_progress, report
 from casehistory.errors import CaseHistoryError
 
 
-@main.command(epilog="Example: casehistory checkpoint -o today.json --key signing.pem")
+@main.command(
+    epilog="Example: casehistory checkpoint -o today.checkpoint --key signing.key "
+    "--previous yesterday.checkpoint"
+)
 @click.option(
     "-o",
     "--output",
@@ -23,32 +28,78 @@ from casehistory.errors import CaseHistoryError
 @click.option(
     "--key",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Sign with this Ed25519 private key (PEM, as `openssl genpkey -algorithm ed25519` "
-    "writes).",
+    help="Sign with this signer key (the FILE `casehistory keygen` writes; an Ed25519 PEM "
+    "private key is read too).",
+)
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Refuse to sign unless the log extends this earlier checkpoint of the store.",
 )
 @db_option
-def checkpoint(output: Path | None, key: Path | None, db: str) -> None:
-    """Pin the whole event log: its size and RFC 9162 Merkle tree head, now.
+def checkpoint(output: Path | None, key: Path | None, previous: Path | None, db: str) -> None:
+    """Pin the whole event log in a C2SP checkpoint: the store's origin, the log's size,
+    its RFC 9162 Merkle root, the store time and the root of the case heads.
 
-    Verifies every chain first; a store that fails gets no checkpoint (exit 1). Keep the
-    file where the store's operators cannot change it; `verify --checkpoint FILE` later
-    proves the store still extends it."""
+    Verifies every chain first; a store that fails gets no checkpoint (exit 1), and so
+    does a log that does not extend --previous. Keep the file where the store's
+    operators cannot change it; `verify --checkpoint FILE` later proves the store still
+    extends it."""
     try:
-        signing_key = load_private_key(key) if key is not None else None
+        signing_key = load_signer_key(key) if key is not None else None
     except CaseHistoryError as error:
         raise click.BadParameter(str(error), param_hint="--key") from None
+    earlier: AnyCheckpoint | None = None
+    if previous is not None:
+        try:
+            earlier = read_checkpoint(previous)
+        except CaseHistoryError as error:
+            raise click.BadParameter(str(error), param_hint="--previous") from None
     with open_desk(db) as desk, log_progress("checkpointing") as progress:
         made, verification = make_checkpoint(
-            desk, desk.clock.now(), key=signing_key, progress=progress
+            desk, key=signing_key, previous=earlier, progress=progress
         )
     if made is None:
         report(verification, "store")
         raise Refused("no checkpoint: the store fails verification (see above)")
     if output is None:
-        click.echo(made.to_json())
+        click.echo(made.text(), nl=False)
         return
     made.write(output)
-    signed = "signed" if made.signature is not None else "unsigned"
+    signed = f"signed by {made.signatures[0].name}" if made.signatures else "unsigned"
+    extends = f", extends {previous}" if previous is not None else ""
     console().print(
-        f"checkpoint of {made.size} entries ({signed}) written to {output}: root {made.root.hex()}"
+        f"checkpoint of {made.origin}: {made.size} entries, {made.cases} cases, "
+        f"{signed}{extends}; written to {output}"
+    )
+
+
+@main.command(epilog="Example: casehistory keygen --name example.com/cases -o signing.key")
+@click.option(
+    "--name",
+    required=True,
+    help="The key's name, written on every signature line (no space, no '+'); the "
+    "store's origin or a URL-like name such as example.com/cases.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the signer key here (mode 0600) and the verifier key to OUTPUT.pub.",
+)
+def keygen(name: str, output: Path) -> None:
+    """Make an Ed25519 key pair for signing checkpoints, in the C2SP signed-note text
+    forms: the signer key (secret: give it to `checkpoint --key`) and the verifier key
+    (public: give it to auditors for `verify --trusted-key`). Never overwrites a file."""
+    try:
+        key = SignerKey.generate(name)
+    except CaseHistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--name") from None
+    try:
+        public = write_key_pair(key, output)
+    except CaseHistoryError as error:
+        raise Refused(str(error)) from None
+    console().print(
+        f"signer key {name} written to {output} (keep it secret); verifier key to {public}"
     )
