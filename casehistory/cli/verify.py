@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import click
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from casehistory.audit.checkpoint import Checkpoint
+from casehistory.audit.checkpoint import AnyCheckpoint, Checkpoint, read_checkpoint
 from casehistory.audit.export_jsonl import verify_bundle
+from casehistory.audit.note import VerifierKey, load_verifier_key
 from casehistory.audit.store_checks import CheckpointOutcome, check_store
 from casehistory.audit.verify import verify_cases
 from casehistory.cli._app import console, db_option, main, open_desk
@@ -21,7 +21,8 @@ from casehistory.errors import CaseHistoryError
 
 
 @main.command(
-    epilog="Example: casehistory verify --checkpoint pinned.json",
+    epilog="Example: casehistory verify --checkpoint old.checkpoint --checkpoint "
+    "new.checkpoint --trusted-key signing.key.pub",
 )
 @case_ids_argument
 @click.option(
@@ -34,13 +35,14 @@ from casehistory.errors import CaseHistoryError
     "checkpoint_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Also prove the store still extends this checkpoint (repeatable: each one "
-    "must extend the one before it).",
+    help="Also prove the store still extends this checkpoint, is the store it names, and "
+    "agrees with its time (repeatable: each one must extend the one before it).",
 )
 @click.option(
     "--trusted-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="PEM Ed25519 public key every checkpoint must be signed with.",
+    help="The verifier key every checkpoint must be signed with: the FILE.pub of "
+    "`casehistory keygen` (C2SP note verifier key), or an Ed25519 PEM public key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @db_option
@@ -60,8 +62,13 @@ def verify(
         raise click.UsageError("--bundle verifies a whole export; name no case or checkpoint")
     if checkpoint_files and case_ids:
         raise click.UsageError("--checkpoint checks the whole log; name no case")
+    if trusted_key is not None and not checkpoint_files and bundle is None:
+        raise click.UsageError(
+            "--trusted-key checks the signatures of checkpoints; give --checkpoint FILE "
+            "(or --bundle FILE) too"
+        )
     checkpoints = [_read_checkpoint(path) for path in checkpoint_files]
-    key = _public_key(trusted_key) if trusted_key is not None else None
+    key = _verifier_key(trusted_key) if trusted_key is not None else None
     outcomes: list[CheckpointOutcome] = []
     if bundle is not None:
         with bundle.open(encoding="utf-8") as lines:
@@ -87,34 +94,30 @@ def verify(
         raise SystemExit(1)
 
 
-def _read_checkpoint(path: Path) -> Checkpoint:
+def _read_checkpoint(path: Path) -> AnyCheckpoint:
     try:
-        return Checkpoint.read(path)
+        return read_checkpoint(path)
     except CaseHistoryError as error:
         raise click.BadParameter(str(error), param_hint="--checkpoint") from None
 
 
-def _public_key(path: Path) -> bytes:
+def _verifier_key(path: Path) -> VerifierKey:
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except ValueError:
-        key = None
-    if not isinstance(key, Ed25519PublicKey):
-        raise click.BadParameter(
-            f"{path} holds no PEM Ed25519 public key; write one from the signing key with "
-            "`openssl pkey -in key.pem -pubout -out public.pem`",
-            param_hint="--trusted-key",
-        )
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return load_verifier_key(path)
+    except CaseHistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-key") from None
 
 
 def _outcome(outcome: CheckpointOutcome, names: dict[int, str]) -> dict[str, Any]:
     return {
         "file": names[id(outcome.checkpoint)],
+        "format": outcome.checkpoint.format_name,
+        "origin": outcome.checkpoint.origin,
         "size": outcome.checkpoint.size,
-        "root": outcome.checkpoint.root.hex(),
+        "root": base64.b64encode(outcome.checkpoint.root).decode("ascii"),
         "created_at": outcome.checkpoint.created_at.isoformat(),
-        "signed": outcome.checkpoint.signature is not None,
+        "signed": outcome.checkpoint.signed,
+        "signature": outcome.signature,
         "ok": outcome.problem is None,
         "problem": outcome.problem,
         "extends_previous": outcome.extends_previous,
@@ -123,9 +126,9 @@ def _outcome(outcome: CheckpointOutcome, names: dict[int, str]) -> dict[str, Any
 
 def _print_outcome(outcome: CheckpointOutcome, name: str) -> None:
     checkpoint = outcome.checkpoint
-    signed = "signed" if checkpoint.signature is not None else "unsigned"
     when = checkpoint.created_at.isoformat()
-    head = f"checkpoint {name} ({checkpoint.size} entries, {signed}, {when})"
+    what = checkpoint.origin if isinstance(checkpoint, Checkpoint) else checkpoint.format_name
+    head = f"checkpoint {name} ({what}, {checkpoint.size} entries, {when}, {outcome.signature})"
     out = console()
     if outcome.problem is None:
         out.print(f"{head}: the log still extends it")
