@@ -23,7 +23,7 @@ from uuid import UUID
 from casehistory.audit._export_steps import Step, steps
 from casehistory.domain.chain import plain
 
-__all__ = ["CSV_COLUMNS", "CsvDialect", "neutralise", "write_csv"]
+__all__ = ["CSV_COLUMNS", "UNVERIFIED_COLUMN", "CsvDialect", "neutralise", "write_csv"]
 
 CSV_COLUMNS = (
     "case_id",
@@ -40,6 +40,9 @@ CSV_COLUMNS = (
     "digest",
 )
 """The header row: the columns of every row, in order."""
+
+UNVERIFIED_COLUMN = "unverified"
+"""The last column of an export of a store that failed verification: ``true`` on every row."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -82,17 +85,20 @@ def _row(step: Step) -> list[Any]:
     return [neutralise(cell) if isinstance(cell, str) else cell for cell in row]
 
 
-def write_csv(desk: Any, case_ids: Iterable[UUID], out: TextIO) -> int:
+def write_csv(desk: Any, case_ids: Iterable[UUID], out: TextIO, *, unverified: bool = False) -> int:
     """Write the header and a row per event of ``case_ids``, reading one case at a time;
     return the rows written (the header not counted).
 
     ``out`` is a text stream; open a file for it with ``encoding="utf-8", newline=""``.
+    ``unverified`` adds a last column, :data:`UNVERIFIED_COLUMN`, that is ``true`` on
+    every row: the store failed verification and was exported anyway.
     """
     writer = csv.writer(out, dialect=CsvDialect)
-    writer.writerow(CSV_COLUMNS)
+    mark = [UNVERIFIED_COLUMN] if unverified else []
+    writer.writerow([*CSV_COLUMNS, *mark])
     rows = 0
     for case_id in case_ids:
         for step in steps(desk.history(case_id)):
-            writer.writerow(_row(step))
+            writer.writerow([*_row(step), *(["true"] if unverified else [])])
             rows += 1
     return rows

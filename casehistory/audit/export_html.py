@@ -194,19 +194,22 @@ def write_html(
     *,
     generated_at: datetime,
     title: str = DEFAULT_TITLE,
+    unverified: bool = False,
 ) -> None:
     """Write one self-contained HTML page showing ``case_ids``, in that order.
 
     ``generated_at`` (timezone-aware) is printed as the page's generation time: pass
     the clock's reading, so that the same export gives the same bytes. Cases are
-    rendered and written one at a time.
+    rendered and written one at a time. ``unverified`` puts a banner at the top of the
+    page (and in its title) saying the store failed verification when it was exported.
     """
     generated_at = require_aware(generated_at, "generated_at")
     title = require_text(title, "title")
     entries = [_entry(desk, case_id) for case_id in case_ids]
     template = _environment().get_template("page.html.j2")
     stream = template.generate(
-        title=title,
+        title=("UNVERIFIED: " + title) if unverified else title,
+        unverified=unverified,
         generated_at=generated_at,
         entries=entries,
         events=sum(entry.version for entry in entries),

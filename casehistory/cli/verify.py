@@ -10,11 +10,11 @@ from uuid import UUID
 import click
 
 from casehistory.audit.checkpoint import AnyCheckpoint, Checkpoint, read_checkpoint
-from casehistory.audit.export_jsonl import verify_bundle
 from casehistory.audit.note import VerifierKey, load_verifier_key
 from casehistory.audit.store_checks import CheckpointOutcome, check_store
 from casehistory.audit.verify import verify_cases
 from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.cli._bundle import verify_bundle_file
 from casehistory.cli.audit import as_json as _as_json
 from casehistory.cli.audit import case_ids_argument, log_progress, report
 from casehistory.errors import CaseHistoryError
@@ -28,7 +28,8 @@ from casehistory.errors import CaseHistoryError
 @click.option(
     "--bundle",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Verify a JSON Lines export instead of the store (no database needed).",
+    help="Verify a JSON Lines export instead of the store (no database needed); with "
+    "--checkpoint FILE, against that checkpoint; with --trusted-key, signed by that key.",
 )
 @click.option(
     "--checkpoint",
@@ -58,8 +59,9 @@ def verify(
 
     Names the case, the version and what is wrong, and exits with 1, when an event was
     changed, retyped, deleted, inserted, swapped or moved to another case."""
-    if bundle is not None and (case_ids or checkpoint_files):
-        raise click.UsageError("--bundle verifies a whole export; name no case or checkpoint")
+    if bundle is not None:  # no store: casehistory.cli._bundle
+        verify_bundle_file(bundle, case_ids, checkpoint_files, trusted_key, as_json)
+        return
     if checkpoint_files and case_ids:
         raise click.UsageError("--checkpoint checks the whole log; name no case")
     if trusted_key is not None and not checkpoint_files and bundle is None:
@@ -71,9 +73,7 @@ def verify(
     key = _verifier_key(trusted_key) if trusted_key is not None else None
     outcomes: list[CheckpointOutcome] = []
     if bundle is not None:
-        with bundle.open(encoding="utf-8") as lines:
-            verification = verify_bundle(lines)
-        what = f"bundle {bundle}"
+        raise AssertionError("bundles are verified above, with no store")
     else:
         with open_desk(db) as desk:
             if case_ids:
