@@ -234,11 +234,17 @@ def check_store(
 
 def _problem(checkpoint: AnyCheckpoint, origin: str | None, gathered: _Pass) -> str | None:
     if checkpoint.origin is not None and checkpoint.origin != origin:
-        return (
+        named = (
             f"this checkpoint is of the store {checkpoint.origin}, this store is "
-            f"{origin or 'empty'} (rule: a checkpoint pins one store, named by its origin); "
-            "check --db, or the checkpoint file"
+            f"{origin or 'empty'} (rule: a checkpoint pins one store, named by its first "
+            "event): another store (check --db, or the checkpoint file), or this store's "
+            "first event was deleted or changed"
         )
+        try:
+            check_head(checkpoint, gathered.tree.size, gathered.heads.get(checkpoint.size, b""))
+        except CaseHistoryError as error:
+            return f"{named}; and {error}"
+        return named
     check_head(checkpoint, gathered.tree.size, gathered.heads.get(checkpoint.size, b""))
     if isinstance(checkpoint, Checkpoint):
         heads = gathered.case_heads[id(checkpoint)]
