@@ -22,6 +22,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.persistence import StoredEvent
 
+from casehistory.audit.snapshots import snapshot_findings
 from casehistory.audit.verify import (
     ChainCheck,
     Finding,
@@ -115,6 +116,9 @@ def scan_log(
         if case_id not in irregular:
             findings.extend(chain.findings)
     order = {case_id: n for n, case_id in enumerate(chains)}
-    findings.extend(verify_cases(desk, sorted(irregular, key=order.__getitem__)).findings)
+    irregulars = sorted(irregular, key=order.__getitem__)
+    findings.extend(verify_cases(desk, irregulars, snapshots=False).findings)
     findings.extend(ordering)
+    for case_id in chains:
+        findings.extend(snapshot_findings(desk, case_id))
     return Verification(len(chains), events, tuple(findings))

@@ -272,8 +272,11 @@ def log_size(desk: Any) -> int:
         raise _store_failure(error) from None
 
 
-def verify_cases(desk: Any, case_ids: Iterable[UUID]) -> Verification:
-    """Verify the chains of the named cases, each read on its own in version order."""
+def verify_cases(desk: Any, case_ids: Iterable[UUID], *, snapshots: bool = True) -> Verification:
+    """Verify the chains of the named cases, each read on its own in version order, and
+    (unless ``snapshots`` is False) their stored snapshots."""
+    from casehistory.audit.snapshots import snapshot_findings  # it imports this module
+
     findings: list[Finding] = []
     cases = events = 0
     for case_id in case_ids:
@@ -287,6 +290,8 @@ def verify_cases(desk: Any, case_ids: Iterable[UUID]) -> Verification:
             chain.check(row)
         events += len(rows)
         findings.extend(chain.findings)
+        if snapshots:
+            findings.extend(snapshot_findings(desk, case_id))
     return Verification(cases, events, tuple(findings))
 
 

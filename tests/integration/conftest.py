@@ -341,16 +341,18 @@ class Database:
             schema = parse_qs(parts.query)["schema"][0]
             self.conn: Any = psycopg.connect(parts._replace(query="").geturl(), autocommit=True)
             self.events = f'"{schema}".casedesk_events'
+            self.snapshots = f'"{schema}".casedesk_snapshots'
         else:
             self.conn = sqlite3.connect(store, isolation_level=None)
             self.events = "stored_events"
+            self.snapshots = "stored_snapshots"
 
     def _params(self, params: tuple[Any, ...]) -> tuple[Any, ...]:
         # eventsourcing 9.5 writes SQLite ids in hex; PostgreSQL has a uuid column.
         return tuple(p.hex if isinstance(p, UUID) and not self.postgres else p for p in params)
 
     def run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        sql = sql.format(events=self.events)
+        sql = sql.format(events=self.events, snapshots=self.snapshots)
         if self.postgres:
             sql = sql.replace("?", "%s")
         cursor = self.conn.execute(sql, self._params(params))

@@ -1,0 +1,289 @@
+"""Lawful, not only intact: every recorded event replayed through the command that
+records it.
+
+The hash chain proves that events were not changed after they were recorded; it cannot
+prove they were recorded by a desk. Anyone who can write rows (or code that reaches
+eventsourcing beneath the desk) can append an event with a correct digest that no
+command would ever have accepted: a refund by an auditor, a refund above what was
+paid, an approval of one's own escalation. :func:`verify_rules` catches those.
+
+For each case, in version order, it rebuilds the case as it stood before each event
+and calls the domain command that records that kind of event, with the event's own
+arguments, actor and both times. Policy decisions are taken *as recorded* (the command
+is given the decisions its event carries, never a policy's fresh answer: see
+docs/auditing.md), so what is checked is everything a desk checks: rights and
+segregation of duties, the lifecycle table, store time, ledger invariants, escalation
+and RMA order, the goodwill limit, exceptions to policy, and the state commitments of
+snapshot versions. The command must either refuse, and the refusal names the rule, or
+record an event whose digest is the stored one, which proves the stored event is
+exactly what the command records. Later events are checked against the history as
+recorded, so one unlawful event does not hide or cause the findings after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from casehistory.audit.verify import Finding, Problem, Verification
+from casehistory.domain import events as ev
+from casehistory.domain.case import Case
+from casehistory.domain.chain import ENVELOPE, STATE_COMMITMENT, record_of
+from casehistory.domain.policies import PolicyDecision, ReturnShippingPolicy
+from casehistory.domain.values import EntitlementKind, Fault, Money, Product
+from casehistory.errors import CaseHistoryError, CaseNotFound
+
+__all__ = ["verify_rules"]
+
+# The command that records each event (the events' own arguments are its keywords).
+_COMMAND_OF: Mapping[type[ev.CaseEvent], str] = {
+    ev.AgentAssigned: "assign_agent",
+    ev.CaseTransferred: "transfer_case",
+    ev.CaseResolved: "resolve_case",
+    ev.CaseClosed: "close_case",
+    ev.CaseReopened: "reopen_case",
+    ev.CasesLinked: "link_cases",
+    ev.ContactLogged: "log_contact",
+    ev.NoteAdded: "add_note",
+    ev.ComplaintRecorded: "record_complaint",
+    ev.CommendationRecorded: "record_commendation",
+    ev.DiagnosisRecorded: "record_diagnosis",
+    ev.RemediationPerformed: "record_remediation",
+    ev.EntitlementChecked: "check_entitlement",
+    ev.EscalationRequested: "request_escalation",
+    ev.EscalationApproved: "approve_escalation",
+    ev.EscalationDenied: "deny_escalation",
+    ev.GoodwillGranted: "grant_goodwill",
+    ev.RmaIssued: "issue_rma",
+    ev.ReturnReceived: "receive_return",
+    ev.InspectionCompleted: "complete_inspection",
+    ev.RepairCompleted: "complete_repair",
+    ev.ReplacementShipped: "ship_replacement",
+    ev.RmaRejected: "reject_rma",
+    ev.RmaClosed: "close_rma",
+    ev.PaymentRecorded: "record_payment",
+    ev.RefundRequested: "request_refund",
+    ev.RefundIssued: "issue_refund",
+    ev.RefundDenied: "deny_refund",
+    ev.HoldPlaced: "place_hold",
+    ev.HoldReleased: "release_hold",
+    ev.CreditIssued: "issue_credit",
+    ev.CancellationRequested: "request_cancellation",
+    ev.CancellationCompleted: "complete_cancellation",
+}
+
+# Fields an event records that its command derives rather than takes.
+_DERIVED = frozenset(
+    {
+        "from_department",
+        "number",
+        "decision",
+        "limit_check",
+        "cutoff_check",
+        "return_shipping_paid_by",
+        "shipping_decision",
+        "warranty_check",
+        "policy_exception",
+        "window_check",
+        STATE_COMMITMENT,
+    }
+)
+_DECISIONS = ("decision", "limit_check", "cutoff_check", "shipping_decision")
+_ENTITLEMENTS = ("decision", "window_check", "warranty_check")
+
+
+class DecisionNotRecorded(CaseHistoryError):
+    """Raised (and reported as a finding) when a replayed command needs a policy decision
+    that its event does not carry: the event was not recorded by that command."""
+
+
+class _Recorded:
+    """Policies that answer with the decisions one event recorded, and nothing else."""
+
+    def __init__(self, event: ev.CaseEvent) -> None:
+        fields = vars(event)
+        self._decisions = {
+            name: fields[name] for name in (*_DECISIONS, *_ENTITLEMENTS) if fields.get(name)
+        }
+        self.goodwill_limit = _Answer(self, "limit_check")
+        self.overnight_cutoff = _Answer(self, "cutoff_check")
+        self.return_shipping = _ShippingAnswer(self, "shipping_decision")
+
+    def recorded(self, name: str, asked: str) -> PolicyDecision:
+        decision = self._decisions.get(name)
+        if not isinstance(decision, PolicyDecision):
+            raise DecisionNotRecorded(
+                f"the command asks the {asked} policy, and the event records no decision "
+                f"of it ({name}) (rule: every decision a command relies on is recorded)"
+            )
+        return decision
+
+    def entitlement(self, kind: EntitlementKind, product: Product, on: Any) -> PolicyDecision:
+        for name in _ENTITLEMENTS:
+            decision = self._decisions.get(name)
+            if isinstance(decision, PolicyDecision) and decision.kind is kind:
+                return decision
+        return self.recorded(f"a {kind.name} decision", kind.name)
+
+
+class _Answer:
+    def __init__(self, policies: _Recorded, name: str) -> None:
+        self._policies, self._name = policies, name
+
+    def decide(self, _: Money | Any) -> PolicyDecision:
+        return self._policies.recorded(self._name, self._name.removesuffix("_check"))
+
+
+class _ShippingAnswer(_Answer):
+    def decide(self, _: Fault | Any) -> PolicyDecision:
+        return self._policies.recorded(self._name, "return shipping")
+
+    payer = staticmethod(ReturnShippingPolicy.payer)
+
+
+@functools.cache
+def _parameters(command: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(command).parameters)
+
+
+def _arguments(event: ev.CaseEvent, command: Callable[..., Any]) -> dict[str, Any]:
+    fields = {
+        f.name: getattr(event, f.name)
+        for f in dataclasses.fields(event)
+        if f.name not in ENVELOPE and f.name not in _DERIVED
+    }
+    if isinstance(event, ev.EntitlementChecked):
+        fields["kind"] = event.decision.kind
+    if "policies" in _parameters(command):
+        fields["policies"] = _Recorded(event)
+    return {**fields, "by": event.by, "occurred_at": event.occurred_at}
+
+
+def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
+    """The event the command records on ``case`` given ``event``'s arguments."""
+    if isinstance(event, ev.CaseOpened):
+        opened = Case.open(
+            customer=event.customer,
+            subject=event.subject,
+            channel=event.channel,
+            product=event.product,
+            case_id=event.originator_id,
+            by=event.by,
+            occurred_at=event.occurred_at,
+            recorded_at=event.timestamp,
+        )
+        return opened.pending_events[-1]  # type: ignore[no-any-return]
+    if case is None:
+        raise CaseNotFound("the case has no CaseOpened before this event")
+    name = _COMMAND_OF[type(event)]
+    command = getattr(case, name)
+    committed = STATE_COMMITMENT in vars(event)
+    case.commit_state_every = event.originator_version if committed else None
+    before = len(case.pending_events)
+    command(**_arguments(event, getattr(Case, name)), recorded_at=event.timestamp)
+    replayed: ev.CaseEvent = case.pending_events[before]
+    return replayed
+
+
+def _difference(stored: ev.CaseEvent, replayed: ev.CaseEvent) -> str:
+    mine, theirs = record_of(replayed), record_of(stored)
+    for key in ("type", "actor", "occurred_at", "recorded_at"):
+        if mine[key] != theirs[key]:
+            return f"its {key} is {theirs[key]!r}; the command records {mine[key]!r}"
+    payload_mine, payload_theirs = mine["payload"], theirs["payload"]
+    for key in sorted(set(payload_mine) | set(payload_theirs)):
+        if payload_mine.get(key) != payload_theirs.get(key):
+            return (
+                f"its {key} is {payload_theirs.get(key)!r:.80}; the command records "
+                f"{payload_mine.get(key)!r:.80}"
+            )
+    return "its digest is not the one the command computes from the events before it"
+
+
+def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
+    """The findings of one case's events, replayed in version order."""
+    findings: list[Finding] = []
+    case: Case | None = None
+    for event in events:
+        version = event.originator_version
+        try:
+            replayed = _replay(case, event)
+        except CaseHistoryError as error:
+            findings.append(
+                Finding(
+                    case_id,
+                    version,
+                    Problem.UNLAWFUL,
+                    f"{type(event).__name__} would have been refused: "
+                    f"{type(error).__name__}: {error}",
+                )
+            )
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            findings.append(
+                Finding(
+                    case_id,
+                    version,
+                    Problem.UNLAWFUL,
+                    f"{type(event).__name__} has arguments no command takes ({error})",
+                )
+            )
+        else:
+            if replayed.digest != event.digest:
+                findings.append(
+                    Finding(
+                        case_id,
+                        version,
+                        Problem.UNLAWFUL,
+                        f"{type(event).__name__} is not what its command records: "
+                        + _difference(event, replayed),
+                    )
+                )
+        # Go on from the history as recorded, whatever the replay made of this event.
+        try:
+            case = event.mutate(case)
+        except Exception:  # a gap or a stranger in the chain: verify reports it
+            return findings
+    return findings
+
+
+def verify_rules(
+    desk: Any,
+    case_ids: Iterable[UUID] | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Replay the named cases (default: every case) through the rules; every event no
+    desk would have recorded is a :attr:`Problem.UNLAWFUL` finding naming the rule.
+
+    Reads each case's events as the desk decodes them: verify the chains first
+    (:func:`~casehistory.audit.scan.scan_log`), since an event that cannot be read is
+    reported there, not here."""
+    findings: list[Finding] = []
+    cases = events = 0
+    for case_id in desk.case_ids() if case_ids is None else case_ids:
+        try:
+            history = desk.history(case_id)
+        except CaseNotFound:
+            findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
+            continue
+        except Exception as error:  # stored bytes are untrusted: any decoding failure
+            reason = f"{type(error).__name__}: {error}".split("\n")[0][:160]
+            findings.append(
+                Finding(
+                    case_id,
+                    None,
+                    Problem.UNREADABLE,
+                    f"cannot be read to replay its rules ({reason}); run verify without --rules",
+                )
+            )
+            continue
+        cases += 1
+        events += len(history)
+        findings.extend(check_case(case_id, history))
+        if progress is not None:
+            progress(events)
+    return Verification(cases, events, tuple(findings))
