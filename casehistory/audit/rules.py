@@ -180,6 +180,8 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
     if case is None:
         raise CaseNotFound("the case has no CaseOpened before this event")
     name = _COMMAND_OF[type(event)]
+    # On a copy: the case goes on from the stored event, not from what the command made.
+    case = _copy(case)
     command = getattr(case, name)
     committed = STATE_COMMITMENT in vars(event)
     case.commit_state_every = event.originator_version if committed else None
@@ -187,6 +189,14 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
     command(**_arguments(event, getattr(Case, name)), recorded_at=event.timestamp)
     replayed: ev.CaseEvent = case.pending_events[before]
     return replayed
+
+
+def _copy(case: Case) -> Case:
+    copy: Case = object.__new__(Case)
+    copy.__dict__.update(case.__dict__)
+    copy.__dict__["_pending_events"] = []
+    copy.__dict__.pop("snapshots_due", None)
+    return copy
 
 
 def _difference(stored: ev.CaseEvent, replayed: ev.CaseEvent) -> str:
