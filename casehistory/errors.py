@@ -35,6 +35,9 @@ __all__ = [
     "SelfApprovalForbidden",
     "SigningKeyUnusable",
     "StoreUnavailable",
+    "StoreNotFound",
+    "NotACaseStore",
+    "StoreIsReadOnly",
     "StoreTimeWentBackwards",
     "TransitionNotAllowed",
 ]
@@ -163,3 +166,15 @@ class CheckpointSignatureInvalid(CaseHistoryError):
 
 class SigningKeyUnusable(CaseHistoryError):
     """Raised when a signing key file is missing, unreadable, encrypted or not Ed25519."""
+
+
+class StoreNotFound(StoreUnavailable):
+    """Raised when a desk opened read-only finds no store at its location: no file, no tables."""
+
+
+class NotACaseStore(StoreUnavailable):
+    """Raised when a file opened read-only is not a casehistory store, which is left unchanged."""
+
+
+class StoreIsReadOnly(StoreUnavailable):
+    """Raised when a command is given to a desk that was opened read-only."""

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from casehistory.desk import CaseDesk
-from casehistory.errors import CaseHistoryError
+from casehistory.errors import CaseHistoryError, StoreNotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,11 +45,26 @@ class Refused(click.ClickException):
         return self.message
 
 
+class NoStore(Refused):
+    """No store at the given location (a mistyped path): one line, exit code 2, like a
+    usage error, since the command was pointed at nothing."""
+
+    exit_code = 2
+
+
 @contextmanager
-def open_desk(db: str) -> Iterator[CaseDesk]:
-    """A desk on ``db``; library errors become one-line messages with exit code 1."""
+def open_desk(db: str, *, writable: bool = False) -> Iterator[CaseDesk]:
+    """A desk on ``db``; library errors become one-line messages with exit code 1.
+
+    Read-only unless ``writable``: the auditor's commands read a store that exists and
+    change nothing, so a mistyped path is an error (exit code 2) rather than a new,
+    empty store, and another application's file is refused unchanged. Only a command
+    that records (``stories``) opens for writing.
+    """
     try:
-        desk = CaseDesk.open(db)
+        desk = CaseDesk.open(db, read_only=not writable)
+    except StoreNotFound as error:
+        raise NoStore(str(error)) from None
     except CaseHistoryError as error:
         raise Refused(str(error)) from None
     except Exception as error:  # a driver's connection error, a locked file, ...

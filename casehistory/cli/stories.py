@@ -18,7 +18,7 @@ def stories(db: str) -> None:
     Running it again on the same store adds five new cases; nothing is overwritten.
     """
     out = console()
-    with open_desk(db) as desk:
+    with open_desk(db, writable=True) as desk:
         out.print(f"Recording {len(STORIES)} stories into {describe_store(db)}")
         for story in STORIES:
             case_id = story.tell(desk)

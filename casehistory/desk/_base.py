@@ -42,12 +42,20 @@ from casehistory.domain.state import evolve
 from casehistory.domain.values import require_aware, require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
+    CaseHistoryError,
     CaseNotFound,
     ConcurrentUpdate,
     InvalidInput,
+    StoreIsReadOnly,
     StoreUnavailable,
 )
-from casehistory.store import describe_store, register_value_transcodings, store_env
+from casehistory.store import (
+    READ_ONLY,
+    describe_store,
+    prepare_read_only,
+    register_value_transcodings,
+    store_env,
+)
 from casehistory.views import CaseView, Trail, trail
 from casehistory.views.events import FoldedEvents
 
@@ -93,6 +101,15 @@ class _Store(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder)
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        # Every command ends here: a read-only desk refuses it before the store would.
+        if self.env.get(READ_ONLY):
+            raise StoreIsReadOnly(
+                "this desk was opened read-only (CaseDesk.open(..., read_only=True)) and "
+                "records nothing; open the store without read_only to record"
+            )
+        return super().save(*objs, **kwargs)
+
 
 class DeskBase:
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: SNAPSHOT_INTERVAL}
@@ -131,15 +148,33 @@ class DeskBase:
         *,
         clock: Clock | None = None,
         policies: Policies | None = None,
+        read_only: bool = False,
     ) -> Self:
-        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL."""
-        env = store_env(location)
+        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL.
+
+        With ``read_only``, the desk reads an existing store and writes nothing: no
+        file or table is created (:class:`StoreNotFound`), anything but a casehistory
+        store is refused unchanged (:class:`NotACaseStore`), and every command is
+        refused (:class:`StoreIsReadOnly`). A PostgreSQL login with only CONNECT,
+        USAGE and SELECT rights can open one (docs/operations.md).
+        """
+        env = store_env(location, read_only=read_only)
+        desk: Self | None = None
         try:
-            return cls(env, clock=clock, policies=policies)
+            desk = cls(env, clock=clock, policies=policies)
+            if read_only:
+                prepare_read_only(desk._store.factory, location)
+            return desk
         except _STORE_FAILURES as error:
+            if desk is not None:
+                desk.close()
             raise StoreUnavailable(
                 f"cannot open the store {describe_store(location)}: {error}".strip()
             ) from None
+        except CaseHistoryError:
+            if desk is not None:
+                desk.close()
+            raise
 
     def close(self) -> None:
         """Close the store's connections; the desk cannot be used afterwards."""
