@@ -242,8 +242,15 @@ def _check_sqlite_store(path: Path) -> str:
     if not path.exists():
         raise StoreNotFound(_no_file(path))
     uri = f"{path.resolve().as_uri()}?mode=ro"
+    check = uri
+    with path.open("rb") as file:
+        header = file.read(100)
+    if header[18:20] == b"\x02\x02" and not Path(f"{path}-wal").exists():
+        # A WAL file with no WAL beside it is all in the file; mode=ro would still
+        # create -wal and -shm files next to what may be another application's file.
+        check = f"{path.resolve().as_uri()}?immutable=1"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn = sqlite3.connect(check, uri=True, isolation_level=None)
         try:
             why = _sqlite_problem(conn)
         finally:
