@@ -87,7 +87,7 @@ def lookalike_tables(path: Path) -> None:
     conn.close()
 
 
-NOT_STORES: dict[str, Callable[[Path], None]] = {
+NOT_STORES: dict[str, Callable[[Path], object]] = {
     "another application's database": another_apps_database,
     "another application's WAL database": another_apps_wal_database,
     "tables named like a desk's": lookalike_tables,
