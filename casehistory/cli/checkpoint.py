@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from casehistory.audit.checkpoint import AnyCheckpoint, read_checkpoint
+from casehistory.audit.checkpoint import AnyCheckpoint, read_checkpoint, store_origin
 from casehistory.audit.note import SignerKey, load_signer_key, write_key_pair
 from casehistory.audit.store_checks import make_checkpoint
+from casehistory.audit.verify import log_rows
 from casehistory.cli._app import Refused, console, db_option, main, open_desk
 from casehistory.cli.audit import log_progress, report
 from casehistory.errors import CaseHistoryError
 
 
 @main.command(
-    epilog="Example: casehistory checkpoint -o today.checkpoint --key signing.key "
-    "--previous yesterday.checkpoint"
+    epilog="Example: casehistory checkpoint -o new.cp --key signing.key --previous old.cp"
 )
 @click.option(
     "-o",
@@ -77,9 +78,8 @@ def checkpoint(output: Path | None, key: Path | None, previous: Path | None, db:
 @main.command(epilog="Example: casehistory keygen --name example.com/cases -o signing.key")
 @click.option(
     "--name",
-    required=True,
-    help="The key's name, written on every signature line (no space, no '+'); the "
-    "store's origin or a URL-like name such as example.com/cases.",
+    help="The key's name, written on every signature line (no space, no '+'), such as "
+    "example.com/cases (default: the origin of the store --db, as C2SP recommends).",
 )
 @click.option(
     "-o",
@@ -88,10 +88,16 @@ def checkpoint(output: Path | None, key: Path | None, previous: Path | None, db:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the signer key here (mode 0600) and the verifier key to OUTPUT.pub.",
 )
-def keygen(name: str, output: Path) -> None:
+@db_option
+def keygen(name: str | None, output: Path, db: str) -> None:
     """Make an Ed25519 key pair for signing checkpoints, in the C2SP signed-note text
     forms: the signer key (secret: give it to `checkpoint --key`) and the verifier key
-    (public: give it to auditors for `verify --trusted-key`). Never overwrites a file."""
+    (public: give it to auditors for `verify --trusted-key`). Never overwrites a file.
+
+    The store (--db) is read only when --name is not given, for its origin."""
+    if name is None:
+        with open_desk(db) as desk:
+            name = _origin(desk)
     try:
         key = SignerKey.generate(name)
     except CaseHistoryError as error:
@@ -103,3 +109,14 @@ def keygen(name: str, output: Path) -> None:
     console().print(
         f"signer key {name} written to {output} (keep it secret); verifier key to {public}"
     )
+
+
+def _origin(desk: Any) -> str:
+    # The first event of the log names the store (docs/checkpoints.md: the origin).
+    first = next(iter(log_rows(desk, page=1)), None)
+    if first is None:
+        raise Refused(
+            "the store has no event, so no origin to name the key after; open a case "
+            "first, or give --name"
+        )
+    return store_origin(bytes.fromhex(desk.history(first.originator_id)[0].digest))

@@ -21,8 +21,7 @@ from casehistory.errors import CaseHistoryError
 
 
 @main.command(
-    epilog="Example: casehistory verify --checkpoint old.checkpoint --checkpoint "
-    "new.checkpoint --trusted-key signing.key.pub",
+    epilog="Example: casehistory verify --checkpoint new.cp --trusted-key signing.key.pub",
 )
 @case_ids_argument
 @click.option(

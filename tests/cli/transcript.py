@@ -32,6 +32,12 @@ STORE_TIME = re.compile(
 DIGEST = re.compile(r'("digest": ")[0-9a-f]{64}')  # chained over case ids and store times
 
 CLOCK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
+# Checkpoints (C2SP notes): the store's origin, note times, base64 hashes, signatures
+# and key IDs differ on every run.
+ORIGIN = re.compile(r"casehistory/[0-9a-f]{32}")
+NOTE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42,}==?")
+KEY_ID = re.compile(r"\+[0-9a-f]{8}\b")
 SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 
 
@@ -41,6 +47,10 @@ def normalise(text: str) -> str:
     def placeholder(match: re.Match[str]) -> str:
         return seen.setdefault(match.group(0), f"<case-{len(seen) + 1}>")
 
+    text = ORIGIN.sub("casehistory/<origin>", text)
+    text = NOTE_TIME.sub("<store-time>", text)
+    text = BASE64.sub("<base64>", text)
+    text = KEY_ID.sub("+<key-id>", text)
     text = STORE_TIME.sub(lambda m: m.group(1) + "<store-time>", text)
     # Digests and tree heads cover store times, and checkpoints are dated by the clock.
     text = CLOCK_TIME.sub("<store-time>", text)
