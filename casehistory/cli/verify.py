@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import attrs
 import click
 
 from casehistory.audit.checkpoint import AnyCheckpoint, Checkpoint, read_checkpoint
 from casehistory.audit.note import VerifierKey, load_verifier_key
+from casehistory.audit.rules import verify_rules
 from casehistory.audit.store_checks import CheckpointOutcome, check_store
 from casehistory.audit.verify import verify_cases
 from casehistory.cli._app import console, db_option, main, open_desk
@@ -44,6 +46,12 @@ from casehistory.errors import CaseHistoryError
     help="The verifier key every checkpoint must be signed with: the FILE.pub of "
     "`casehistory keygen` (C2SP note verifier key), or an Ed25519 PEM public key.",
 )
+@click.option(
+    "--rules",
+    is_flag=True,
+    help="Also replay every case (or those named) through the domain's rules, as recorded: "
+    "an intact event no desk would have accepted is an 'unlawful' finding.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @db_option
 def verify(
@@ -51,6 +59,7 @@ def verify(
     bundle: Path | None,
     checkpoint_files: tuple[Path, ...],
     trusted_key: Path | None,
+    rules: bool,
     as_json: bool,
     db: str,
 ) -> None:
@@ -58,6 +67,8 @@ def verify(
 
     Names the case, the version and what is wrong, and exits with 1, when an event was
     changed, retyped, deleted, inserted, swapped or moved to another case."""
+    if rules and bundle is not None:
+        raise click.UsageError("--rules replays the store's cases; it does not apply to --bundle")
     if bundle is not None:  # no store: casehistory.cli._bundle
         verify_bundle_file(bundle, case_ids, checkpoint_files, trusted_key, as_json)
         return
@@ -81,6 +92,12 @@ def verify(
                 with log_progress("verifying") as progress:
                     checked = check_store(desk, checkpoints, trusted_key=key, progress=progress)
                 verification, outcomes = checked.verification, list(checked.checkpoints)
+            if rules:
+                with log_progress("replaying the rules") as progress:
+                    lawful = verify_rules(desk, case_ids or None, progress=progress)
+                verification = attrs.evolve(
+                    verification, findings=(*verification.findings, *lawful.findings)
+                )
         what = "store"
     names = {id(c): str(path) for c, path in zip(checkpoints, checkpoint_files, strict=True)}
     if as_json:
