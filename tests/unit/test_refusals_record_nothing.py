@@ -128,6 +128,29 @@ def _store_unavailable(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     return case_id, lambda: CaseDesk.open(not_a_database) and None
 
 
+def _store_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    mistyped = store.with_name("csaes.sqlite")
+    return case_id, lambda: CaseDesk.open(mistyped, read_only=True) and None
+
+
+def _not_a_case_store(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    not_a_database = store.with_name("notes.txt")
+    not_a_database.write_text("this file is not a SQLite database, " * 10)
+    return case_id, lambda: CaseDesk.open(not_a_database, read_only=True) and None
+
+
+def _store_is_read_only(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+
+    def note_on_a_read_only_desk() -> None:
+        with CaseDesk.open(store, read_only=True, clock=desk.clock) as reader:
+            reader.add_note(case_id, text="auditors write nothing", by=AGENT, occurred_at=T)
+
+    return case_id, note_on_a_read_only_desk
+
+
 def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     case_id = open_assigned_case(desk)
     place_hold(desk, case_id, usd("6000.00"))
@@ -263,6 +286,9 @@ SCENARIOS: dict[str, Scenario] = {
     "ConcurrentUpdate": _concurrent_update,
     "StoreTimeWentBackwards": _store_time_went_backwards,
     "StoreUnavailable": _store_unavailable,
+    "StoreNotFound": _store_not_found,
+    "NotACaseStore": _not_a_case_store,
+    "StoreIsReadOnly": _store_is_read_only,
     "HoldNotFound": _hold_not_found,
     "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,
