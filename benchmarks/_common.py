@@ -15,8 +15,6 @@ from importlib.metadata import version
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.utils import Environment, EnvType
-
 import casehistory
 from casehistory import (
     Actor,
@@ -37,20 +35,10 @@ def new_clock() -> SteppingClock:
 
 
 class NoSnapshotDesk(CaseDesk):
-    """A CaseDesk with snapshotting switched off: no snapshot store, no intervals.
+    """A CaseDesk with snapshotting switched off: no snapshot store, no intervals, so
+    every load replays the whole stream (with the desk's own plain projector loop)."""
 
-    ``CaseDesk.construct_env`` forces ``IS_SNAPSHOTTING_ENABLED=y``; this turns it back
-    off after the fact, so ``self.snapshots`` is ``None`` and every load replays the
-    whole stream (with the desk's own plain projector loop).
-    """
-
-    name = "CaseDesk"  # same application name, same settings keys as the real desk
     snapshotting_intervals: ClassVar[dict[Any, int]] = {}
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        settings = super().construct_env(name, env)
-        settings["IS_SNAPSHOTTING_ENABLED"] = "n"
-        return settings
 
 
 def check(condition: bool, message: str) -> None:
@@ -62,7 +50,7 @@ def check(condition: bool, message: str) -> None:
 def open_desk(path: str, *, snapshots: bool) -> CaseDesk:
     desk_class = CaseDesk if snapshots else NoSnapshotDesk
     desk = desk_class.open(path, clock=new_clock())
-    check((desk.snapshots is not None) is snapshots, "snapshot store on/off as asked")
+    check((desk._store.snapshots is not None) is snapshots, "snapshot store on/off as asked")
     return desk
 
 

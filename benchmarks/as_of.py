@@ -72,14 +72,14 @@ def build_case(desk: CaseDesk, size: int) -> UUID:
                 occurred_at=occurred(written),
                 recorded_at=desk.clock.now(),
             )
-        desk.save(case)
+        desk._save(case)
     return case_id
 
 
 def count_reads(desk: CaseDesk, call: Callable[[], object]) -> tuple[int, int]:
     """(stored events, snapshots) that ``call`` reads."""
     counts = [0, 0]
-    stores = [desk.events, desk.snapshots]
+    stores = [desk._store.events, desk._store.snapshots]
     originals: list[Any] = []
     for i, store in enumerate(stores):
         if store is None:

@@ -57,7 +57,7 @@ def build(path: str, tellings: int) -> int:
 
 def read_log(desk: CaseDesk) -> None:
     for row in log_rows(desk):
-        desk.mapper.to_domain_event(row)
+        desk._mapper.to_domain_event(row)
 
 
 def main() -> None:

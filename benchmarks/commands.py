@@ -221,7 +221,7 @@ class CaseHistorySide:
     def finish(self) -> None:
         check(self.desk._load(self.case_id).version == self.done + 2, "all desk events saved")
         if self.snapshots:
-            snapshots = self.desk.snapshots
+            snapshots = self.desk._store.snapshots
             check(
                 snapshots is not None and any(snapshots.get(self.case_id, limit=1)),
                 "desk took snapshots",

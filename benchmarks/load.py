@@ -8,7 +8,7 @@ Setup
     SQLite file in a temporary directory by the normal ``CaseDesk`` (snapshots every
     ``SNAPSHOT_INTERVAL`` = 50 events): opened, an agent assigned, then S - 2 events
     cycling add_note / log_contact / record_payment, built quickly by calling the
-    aggregate's commands 500 times per ``desk.save`` (one transaction per batch).
+    aggregate's commands 500 times per ``desk._save`` (one transaction per batch).
     ``save`` snapshots at every version within a batch that is a multiple of 50, so
     the case ends with a snapshot at version S; the script checks that it exists (no
     explicit ``take_snapshot`` is needed). A second desk, ``NoSnapshotDesk`` (a
@@ -21,7 +21,7 @@ repeated enough times to last ~50 ms, giving the time per call; warm OS page cac
 the with/without ratios are taken per run, then the median)
     load, snapshot at head   ``desk._load(id)``: snapshot S, no events to replay
                              (best case; S is a multiple of 50).
-    load, snapshot + 49      ``desk.repository.get(id, version=S - 1,
+    load, snapshot + 49      ``desk._store.repository.get(id, version=S - 1,
                              projector_func=<the desk's projector>)``: snapshot S - 50
                              plus 49 events, the most a snapshotting desk ever replays.
     load, no snapshots       ``NoSnapshotDesk._load(id)``: all S events replayed.
@@ -91,7 +91,7 @@ def build_case(desk: CaseDesk, size: int) -> UUID:
                     recorded_at=now,
                 )
             written += 1
-        desk.save(case)
+        desk._save(case)
     return case_id
 
 
@@ -136,20 +136,20 @@ def measure(size: int, runs: int, folder: str) -> SizeResult:
     case_id = build_case(desk, size)
     build_seconds = time.perf_counter() - started
 
-    if desk.snapshots is None:
+    if desk._store.snapshots is None:
         raise RuntimeError("the normal desk has no snapshot store")
-    stored = desk.snapshots.recorder.select_events(case_id, desc=True, limit=1)
+    stored = desk._store.snapshots.recorder.select_events(case_id, desc=True, limit=1)
     check(bool(stored) and stored[0].originator_version == size, "a snapshot at the head")
     no_snapshots = open_desk(path, snapshots=False)
     check(desk._load(case_id).version == size, "case has all events")
     check(no_snapshots._load(case_id).version == size, "case has all events (no snapshots)")
-    before_head = desk.repository.get(case_id, version=size - 1, projector_func=_project)
+    before_head = desk._store.repository.get(case_id, version=size - 1, projector_func=_project)
     check(before_head.version == size - 1, "as-of-version load")
 
     result = SizeResult(size, stored[0].originator_version, len(stored[0].state), build_seconds)
     calls: dict[str, Callable[[], object]] = {
         "load, snapshot at head": lambda: desk._load(case_id),
-        "load, snapshot + 49": lambda: desk.repository.get(
+        "load, snapshot + 49": lambda: desk._store.repository.get(
             case_id, version=size - 1, projector_func=_project
         ),
         "load, no snapshots": lambda: no_snapshots._load(case_id),
@@ -158,7 +158,7 @@ def measure(size: int, runs: int, folder: str) -> SizeResult:
     result.timings = per_call(calls, runs)
 
     # Where a full replay goes, per event.
-    recorder, mapper = no_snapshots.recorder, no_snapshots.mapper
+    recorder, mapper = no_snapshots._recorder, no_snapshots._mapper
     records = recorder.select_events(case_id)
     events = [mapper.to_domain_event(r) for r in records]
     parts: dict[str, Callable[[], object]] = {

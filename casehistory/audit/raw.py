@@ -21,7 +21,6 @@ above 1) is left to the reference path: decode, then ``record_of``.
 from __future__ import annotations
 
 import functools
-import json
 import types
 import typing
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+import orjson
 from eventsourcing.utils import get_topic
 
 from casehistory.domain.case import Case
@@ -40,8 +40,8 @@ from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
 
 __all__ = ["RawRecord", "RowProblem", "raw_record"]
 
-Convert = Callable[[Any, str], Any]
-"""Takes a stored JSON value and the field's name (for messages); returns its plain form."""
+Convert = Callable[[Any], Any]
+"""Takes a stored JSON value; returns its plain form, or raises :class:`RowProblem`."""
 
 
 class RowProblem(Exception):
@@ -59,10 +59,10 @@ _ENVELOPE_HINTS = frozenset(
 )
 
 
-def _tagged(value: Any, name: str, field: str) -> Any:
-    if type(value) is not dict or len(value) != 2 or value.get("_type_") != name:
-        raise RowProblem(f"{field} is not a {name} value (stored as {_shape(value)})")
-    return value["_data_"]
+def _tagged(value: Any, name: str) -> Any:
+    if type(value) is dict and len(value) == 2 and value.get("_type_") == name:
+        return value["_data_"]
+    raise RowProblem(f"is not a {name} value (stored as {_shape(value)})")
 
 
 def _shape(value: Any) -> str:
@@ -71,104 +71,146 @@ def _shape(value: Any) -> str:
     return f"a JSON {type(value).__name__}"
 
 
-def _text(value: Any, field: str) -> str:
+def _within(path: str, problem: RowProblem) -> RowProblem:
+    """The problem of a part, named from the whole: ``product.price.amount is not ...``."""
+    text = str(problem)
+    return RowProblem(f"{path}{'' if text.startswith(('.', '[')) else ' '}{text}")
+
+
+def _text(value: Any) -> str:
     if type(value) is not str:
-        raise RowProblem(f"{field} is not a text (stored as {_shape(value)})")
+        raise RowProblem(f"is not a text (stored as {_shape(value)})")
     return value
 
 
-def _integer(value: Any, field: str) -> int:
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _integer(value: Any) -> int:
     if type(value) is not int:
-        raise RowProblem(f"{field} is not a whole number (stored as {_shape(value)})")
+        raise RowProblem(f"is not a whole number (stored as {_shape(value)})")
+    if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        raise Unsupported("an integer RFC 8785 writes otherwise than orjson")
     return value
 
 
-def _boolean(value: Any, field: str) -> bool:
+def _boolean(value: Any) -> bool:
     if type(value) is not bool:
-        raise RowProblem(f"{field} is not true or false (stored as {_shape(value)})")
+        raise RowProblem(f"is not true or false (stored as {_shape(value)})")
     return value
 
 
-def _decimal(value: Any, field: str) -> str:
-    data = _tagged(value, "decimal_str", field)
+def _decimal(value: Any) -> str:
+    data = _text(_tagged(value, "decimal_str"))
     try:
-        return str(Decimal(_text(data, field)))
+        return str(Decimal(data))
     except InvalidOperation:
-        raise RowProblem(f"{field} is not a decimal ({data!r:.40})") from None
+        raise RowProblem(f"is not a decimal ({data!r:.40})") from None
 
 
-def _datetime(value: Any, field: str) -> str:
-    data = _text(_tagged(value, "datetime_iso", field), field)
+def _datetime(value: Any) -> str:
+    # The text as stored, once it is known to be a time: a desk stores isoformat(), so
+    # another spelling of the same instant is a changed byte, and then its digest fails.
+    data = _text(_tagged(value, "datetime_iso"))
     try:
-        return datetime.fromisoformat(data).isoformat()
+        datetime.fromisoformat(data)
     except ValueError:
-        raise RowProblem(f"{field} is not a time ({data!r:.40})") from None
+        raise RowProblem(f"is not a time ({data!r:.40})") from None
+    return data
 
 
-def _date(value: Any, field: str) -> str:
-    data = _text(_tagged(value, "date", field), field)
+def _date(value: Any) -> str:
+    data = _text(_tagged(value, "date"))
     try:
         return date.fromisoformat(data).isoformat()
     except ValueError:
-        raise RowProblem(f"{field} is not a date ({data!r:.40})") from None
+        raise RowProblem(f"is not a date ({data!r:.40})") from None
 
 
-def _uuid(value: Any, field: str) -> str:
-    data = _text(_tagged(value, "uuid_hex", field), field)
+def _uuid(value: Any) -> str:
+    data = _text(_tagged(value, "uuid_hex"))
     try:
         return str(UUID(data))
     except ValueError:
-        raise RowProblem(f"{field} is not a UUID ({data!r:.40})") from None
+        raise RowProblem(f"is not a UUID ({data!r:.40})") from None
 
 
 def _enum(cls: type[Enum]) -> Convert:
     names = frozenset(cls.__members__)
+    name = cls.__name__
 
-    def convert(value: Any, field: str) -> str:
-        data = _tagged(value, cls.__name__, field)
-        if type(data) is not str or data not in names:
-            raise RowProblem(f"{field} is not a {cls.__name__} ({data!r:.40})")
-        return data
+    def convert(value: Any) -> str:
+        if type(value) is dict and len(value) == 2 and value.get("_type_") == name:
+            data = value["_data_"]
+            if type(data) is str and data in names:
+                return data
+            raise RowProblem(f"is not a {name} ({data!r:.40})")
+        raise RowProblem(f"is not a {name} value (stored as {_shape(value)})")
 
     return convert
 
 
 def _optional(inner: Convert) -> Convert:
-    def convert(value: Any, field: str) -> Any:
-        return None if value is None else inner(value, field)
+    def convert(value: Any) -> Any:
+        return None if value is None else inner(value)
 
     return convert
 
 
 def _sequence(inner: Convert) -> Convert:
-    def convert(value: Any, field: str) -> list[Any]:
+    def convert(value: Any) -> list[Any]:
         if type(value) is not list:
-            raise RowProblem(f"{field} is not a list (stored as {_shape(value)})")
-        return [inner(item, f"{field}[{n}]") for n, item in enumerate(value)]
+            raise RowProblem(f"is not a list (stored as {_shape(value)})")
+        try:
+            return [inner(item) for item in value]
+        except RowProblem as problem:
+            raise _within("[...]", problem) from None
 
     return convert
 
 
 def _mapping(inner: Convert) -> Convert:
-    def convert(value: Any, field: str) -> dict[str, Any]:
+    def convert(value: Any) -> dict[str, Any]:
         if type(value) is not dict or (len(value) == 2 and "_type_" in value):
-            raise RowProblem(f"{field} is not a mapping (stored as {_shape(value)})")
-        return {key: inner(item, f"{field}.{key}") for key, item in value.items()}
+            raise RowProblem(f"is not a mapping (stored as {_shape(value)})")
+        if not all(key.isascii() for key in value):
+            raise Unsupported("keys RFC 8785 sorts otherwise than orjson")
+        converted = {}
+        for key, item in value.items():
+            try:
+                converted[key] = inner(item)
+            except RowProblem as problem:
+                raise _within(f".{key}", problem) from None
+        return converted
 
     return convert
 
 
 def _attrs(cls: type[Any]) -> Convert:
     fields = _fields_of(cls)
-    names = frozenset(fields)
+    names = fields.keys()
+    name = cls.__name__
 
-    def convert(value: Any, field: str) -> dict[str, Any]:
-        data = _tagged(value, cls.__name__, field)
+    def convert(value: Any) -> dict[str, Any]:
+        data = _tagged(value, name)
         if type(data) is not dict or data.keys() != names:
-            raise RowProblem(f"{field} does not hold the fields of a {cls.__name__}")
-        return {name: check(data[name], f"{field}.{name}") for name, check in fields.items()}
+            raise RowProblem(f"does not hold the fields of a {name}")
+        try:
+            return {field: check(data[field]) for field, check in fields.items()}
+        except RowProblem as problem:
+            raise _located(data, fields, problem) from None
 
     return convert
+
+
+def _located(data: dict[str, Any], fields: dict[str, Convert], problem: RowProblem) -> RowProblem:
+    """Which field ``problem`` came from (found again on the slow path, after the fact)."""
+    for field, check in fields.items():
+        try:
+            check(data[field])
+        except RowProblem as found:
+            return _within(f".{field}", found)
+    return problem
 
 
 def _fields_of(cls: type[Any]) -> dict[str, Convert]:
@@ -214,6 +256,11 @@ class _Schema:
     """The stored keys that are not payload."""
     payload: dict[str, Convert]
     actor: Convert
+    keys: frozenset[str] = attrs.field(init=False)
+    """Every key a stored event of this class holds (but a state commitment)."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "keys", self.envelope | self.payload.keys())
 
 
 @functools.cache
@@ -246,13 +293,23 @@ def _schema(cls: type[CaseEvent]) -> _Schema:
 
 @attrs.frozen
 class RawRecord:
-    """What verification needs of one stored event, read from its bytes."""
+    """What verification needs of one stored event, read from its bytes.
+
+    ``record`` holds only what :func:`~casehistory.domain.chain.plain_digest` may hash
+    unchecked: strings, booleans, null, safe integers, lists, objects with ASCII keys."""
 
     type_name: str
     record: dict[str, Any]
     digest: Any
     """The digest it carries, as stored (checked by the caller)."""
     recorded_at: datetime
+
+
+def _field(name: str, check: Convert, value: Any) -> Any:
+    try:
+        return check(value)
+    except RowProblem as problem:
+        raise _within(name, problem) from None
 
 
 def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawRecord:
@@ -262,17 +319,18 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
     schema = _schemas().get(topic)
     if schema is None:
         raise Unsupported(f"no schema for {topic!r}")
-    stored = json.loads(state)
+    stored = orjson.loads(state)
     if type(stored) is not dict:
         raise RowProblem("is not a JSON object")
     committed = stored.pop(STATE_COMMITMENT, None)
-    keys = stored.keys()
-    if keys - schema.envelope != schema.payload.keys() or not schema.envelope <= keys:
+    if stored.keys() != schema.keys:
         raise Unsupported("fields other than its class declares")
     if schema.name == CaseOpened.__name__ and stored["originator_topic"] != _CASE_TOPIC:
         raise RowProblem(f"names the aggregate {stored['originator_topic']!r:.60}, not a Case")
-    recorded_at = _datetime(stored["timestamp"], "recorded_at")
-    payload = {name: check(stored[name], name) for name, check in schema.payload.items()}
+    recorded_at = _field("recorded_at", _datetime, stored["timestamp"])
+    payload = {}
+    for name, check in schema.payload.items():
+        payload[name] = _field(name, check, stored[name])
     if committed is not None:
         if type(committed) is not str or len(committed) != 64 or not set(committed) <= _HEX:
             raise RowProblem(f"{STATE_COMMITMENT} is not a SHA-256 in hex")
@@ -281,9 +339,9 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
         "case_id": str(case_id),
         "version": version,
         "type": schema.name,
-        "occurred_at": _datetime(stored["occurred_at"], "occurred_at"),
+        "occurred_at": _field("occurred_at", _datetime, stored["occurred_at"]),
         "recorded_at": recorded_at,
-        "actor": schema.actor(stored["by"], "by"),
+        "actor": _field("by", schema.actor, stored["by"]),
         "payload": payload,
     }
     return RawRecord(schema.name, record, stored["digest"], datetime.fromisoformat(recorded_at))

@@ -14,6 +14,7 @@ its chain check fails, or carries a new one, and every checkpoint over it fails.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.persistence import StoredEvent
 
-from casehistory.audit.snapshots import snapshot_findings
+from casehistory.audit.snapshots import snapshot_findings, snapshot_index
 from casehistory.audit.verify import (
     ChainCheck,
     Finding,
@@ -34,8 +35,6 @@ from casehistory.audit.verify import (
 )
 
 __all__ = ["LogEntry", "scan_log"]
-
-_HEX = frozenset("0123456789abcdef")
 
 
 @attrs.frozen
@@ -52,8 +51,11 @@ class LogEntry:
     """Its store time; None when the row cannot be decoded."""
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def _entry(row: StoredEvent, digest: str | None) -> bytes:
-    if digest is not None and len(digest) == 64 and set(digest) <= _HEX:
+    if digest is not None and _DIGEST.fullmatch(digest):
         return bytes.fromhex(digest)
     return stand_in_leaf(row)
 
@@ -61,6 +63,16 @@ def _entry(row: StoredEvent, digest: str | None) -> bytes:
 def _case_id(row: StoredEvent) -> UUID:
     # Recorders give UUIDs back; the type also admits the str ids of other applications.
     return row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id)
+
+
+@attrs.define
+class _Case:
+    """What the pass keeps of one case: its chain, the highest version seen, and
+    whether its versions arrived out of order (then it is read again on its own)."""
+
+    chain: ChainCheck
+    highest: int = 0
+    irregular: bool = False
 
 
 def scan_log(
@@ -74,51 +86,51 @@ def scan_log(
     ``entry`` receives each event as a :class:`LogEntry`, in log order (for checkpoints);
     ``progress`` the number of events read so far, every page."""
     decode = desk._mapper.to_domain_event
-    chains: dict[UUID, ChainCheck] = {}
-    highest: dict[UUID, int] = {}
-    irregular: set[UUID] = set()
+    cases: dict[UUID, _Case] = {}
     ordering: list[Finding] = []
     events = 0
     for row in log_rows(desk):
         events += 1
         case_id = _case_id(row)
         version = row.originator_version
-        chain = chains.get(case_id)
-        if chain is None:
-            chain = chains[case_id] = ChainCheck(case_id, decode)
-        if version < highest.get(case_id, 0):
+        seen = cases.get(case_id)
+        if seen is None:
+            seen = cases[case_id] = _Case(ChainCheck(case_id, decode))
+        if version < seen.highest:
             ordering.append(
                 Finding(
                     case_id,
                     version,
                     Problem.OUT_OF_ORDER,
-                    f"comes after version {highest[case_id]} in the log: rows were "
+                    f"comes after version {seen.highest} in the log: rows were "
                     "renumbered or swapped",
                 )
             )
-        highest[case_id] = max(version, highest.get(case_id, 0))
-        if case_id not in irregular and version != chain.expected:
-            irregular.add(case_id)
-        if case_id in irregular:
-            # Checked again on its own after the pass; here only its entry is needed.
-            alone = ChainCheck(case_id, decode, expected=version, link_known=False)
-            digest, recorded_at = alone.check(row), alone.recorded_at
         else:
-            digest, recorded_at = chain.check(row), chain.recorded_at
+            seen.highest = version
+        chain = seen.chain
+        if not seen.irregular and version != chain.expected:
+            seen.irregular = True
+        if seen.irregular:
+            # Checked again on its own after the pass; here only its entry is needed.
+            chain = ChainCheck(case_id, decode, expected=version, link_known=False)
+        digest = chain.check(row)
         if entry is not None:
-            entry(LogEntry(events - 1, case_id, version, _entry(row, digest), recorded_at))
+            entry(LogEntry(events - 1, case_id, version, _entry(row, digest), chain.recorded_at))
         if progress is not None and events % 500 == 0:
             progress(events)
     if progress is not None:
         progress(events)
     findings: list[Finding] = []
-    for case_id, chain in chains.items():
-        if case_id not in irregular:
-            findings.extend(chain.findings)
-    order = {case_id: n for n, case_id in enumerate(chains)}
-    irregulars = sorted(irregular, key=order.__getitem__)
+    for seen in cases.values():
+        if not seen.irregular:
+            findings.extend(seen.chain.findings)
+    irregulars = [case_id for case_id, seen in cases.items() if seen.irregular]
     findings.extend(verify_cases(desk, irregulars, snapshots=False).findings)
     findings.extend(ordering)
-    for case_id in chains:
+    indexed = snapshot_index(desk)
+    for case_id in cases if indexed is None else indexed[0]:
         findings.extend(snapshot_findings(desk, case_id))
-    return Verification(len(chains), events, tuple(findings))
+    if indexed is not None:
+        findings.extend(indexed[1])
+    return Verification(len(cases), events, tuple(findings))

@@ -23,11 +23,68 @@ from casehistory.domain.chain import STATE_COMMITMENT, state_commitment
 from casehistory.domain.state import CaseState, fold
 from casehistory.errors import StoreUnavailable
 
-__all__ = ["snapshot_findings"]
+__all__ = ["snapshot_findings", "snapshot_index"]
+
+
+def snapshot_index(desk: Any) -> tuple[dict[UUID, list[int]], list[Finding]] | None:
+    """Which cases have stored snapshots, and at which versions, read in one query: the
+    snapshots of cases the log does not hold are found too. None for the in-process
+    store, whose snapshots are read case by case. Rows whose id is no UUID (no desk
+    writes them, none reads them) are findings of their own."""
+    recorder = desk._snapshot_rows
+    if recorder is None:
+        return {}, []
+    table = getattr(recorder, "events_table_name", None)
+    if table is None:
+        return None
+    index: dict[UUID, list[int]] = {}
+    strays: list[Finding] = []
+    try:
+        keys = _all_keys(recorder.datastore, table)
+    except (PersistenceError, sqlite3.Error) as error:
+        raise StoreUnavailable(f"cannot read the snapshots table: {error}") from None
+    for case_id, version in keys:
+        try:
+            key = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
+        except ValueError:
+            strays.append(
+                Finding(
+                    None,
+                    None,
+                    Problem.SNAPSHOT,
+                    f"the snapshots table holds a row for {str(case_id)[:60]!r}, which is no "
+                    "case id: written beside the desk (delete the row)",
+                )
+            )
+            continue
+        index.setdefault(key, []).append(int(version))
+    return index, strays
+
+
+def _all_keys(datastore: Any, table: str) -> list[tuple[Any, Any]]:
+    query = "SELECT originator_id, originator_version FROM {}"
+    schema = getattr(datastore, "schema", None)
+    if schema is None:  # SQLite
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(query.format(table))
+            return [(row[0], row[1]) for row in cursor.fetchall()]
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with datastore.get_connection() as connection, connection.cursor() as cursor:
+            statement = sql.SQL(query).format(sql.Identifier(schema, table))
+            cursor.execute(statement)
+            return [(row["originator_id"], row["originator_version"]) for row in cursor]
+    except psycopg.Error as error:
+        raise StoreUnavailable(f"cannot read the snapshots table: {error}") from None
 
 
 def snapshot_findings(desk: Any, case_id: UUID) -> list[Finding]:
-    """What is wrong with the stored snapshots of one case (nothing: an empty list)."""
+    """What is wrong with the stored snapshots of one case (nothing: an empty list).
+
+    A snapshot of a case with no events is found too: it is at a version the case
+    does not have."""
     recorder = desk._snapshot_rows
     if recorder is None:
         return []

@@ -28,7 +28,7 @@ from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from casehistory.audit.raw import RowProblem, Unsupported, raw_record
-from casehistory.domain.chain import digest, record_of
+from casehistory.domain.chain import digest, plain_digest, record_of
 from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
 from casehistory.errors import StoreUnavailable
 
@@ -158,7 +158,7 @@ class ChainCheck:
             else:
                 self.advance(version)
                 self.note_time(version, raw.recorded_at)
-                return self.settle(version, raw.type_name, raw.record, raw.digest)
+                return self.settle(version, raw.type_name, raw.record, raw.digest, plain=True)
         return self._check_decoded(row, version)
 
     def _mistyped(self, row: StoredEvent, version: int, problem: str) -> str | None:
@@ -209,7 +209,13 @@ class ChainCheck:
         self.recorded_at = recorded_at
 
     def settle(
-        self, version: int, type_name: str, entry: Mapping[str, Any], stored: object
+        self,
+        version: int,
+        type_name: str,
+        entry: Mapping[str, Any],
+        stored: object,
+        *,
+        plain: bool = False,
     ) -> str | None:
         """Check an event's record against the digest it carries (after :meth:`advance`),
         and make that digest the link the next event must have been chained to."""
@@ -223,7 +229,8 @@ class ChainCheck:
                 Problem.ALTERED,
                 f"is a {type_name}; a case starts with CaseOpened at version 1, and only there",
             )
-        if self.link_known and digest(entry, self.previous) != stored:
+        recompute = plain_digest if plain else digest
+        if self.link_known and recompute(entry, self.previous) != stored:
             self._find(
                 version,
                 Problem.ALTERED,

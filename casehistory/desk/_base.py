@@ -138,6 +138,8 @@ class DeskBase:
                 f"snapshotting_intervals[Case] must be a whole number >= 2, got {interval!r}"
             )
         self._snapshot_every: int | None = interval
+        if interval is None:  # a desk that never snapshots reads no snapshots either
+            env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
         self._store = _Store(env)
         self.snapshot_log = SnapshotLog()
 

@@ -40,6 +40,7 @@ class SnapshotIgnored(UserWarning):
     so every answer and decision stays right. But a snapshot that should have checked
     out and did not was changed outside the desk: run ``casehistory verify``."""
 
+
 SNAPSHOT_TOPIC = get_topic(CaseSnapshot)
 _LOG = logging.getLogger("casehistory.snapshots")
 _SNAPSHOT_KEYS = frozenset({"_created_on", "_modified_on", "state"})

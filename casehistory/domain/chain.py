@@ -27,7 +27,6 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +35,7 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+import orjson
 import rfc8785
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "chain_digest",
     "digest",
     "plain",
+    "plain_digest",
     "plain_scalar",
     "record",
     "record_of",
@@ -175,13 +176,16 @@ def canonical_json(value: Any) -> bytes:
     """The RFC 8785 (JCS) bytes of a JSON value.
 
     Records hold only strings, safe integers, booleans, null, arrays and objects with
-    ASCII keys; for those, Python's C JSON encoder with sorted keys and no whitespace
-    writes exactly the JCS bytes (strings escaped alike: the short escapes, ``\\u00xx``
-    for other control characters, everything else as UTF-8) several times faster. Any
-    other value goes through the ``rfc8785`` package. A test holds the two equal."""
+    ASCII keys; for those, ``orjson`` with sorted keys writes exactly the JCS bytes
+    (strings escaped alike: the short escapes, ``\\u00xx`` for other control characters,
+    everything else as UTF-8, keys in code point order) about ten times faster than
+    Python's own encoder. Any other value goes through the ``rfc8785`` package. A
+    property test holds the two equal."""
     if _plain_json(value):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return text.encode("utf-8")
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate: no UTF-8, rfc8785 says why
+            pass
     return rfc8785.dumps(value)
 
 
@@ -192,6 +196,19 @@ def digest(record: Mapping[str, Any], previous: str | None) -> str:
     body = {name: value for name, value in record.items() if name != "digest"}
     body["previous"] = previous
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def plain_digest(record: Mapping[str, Any], previous: str | None) -> str:
+    """:func:`digest` of a record its maker knows to hold only strings, booleans, null,
+    integers within 2**53 - 1, arrays and objects with ASCII keys, for which ``orjson``
+    writes the RFC 8785 bytes (see :func:`canonical_json`), unchecked."""
+    body = {name: value for name, value in record.items() if name != "digest"}
+    body["previous"] = previous
+    try:
+        text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # a lone surrogate: let canonical_json say why
+        text = canonical_json(body)
+    return hashlib.sha256(text).hexdigest()
 
 
 def chain_digest(

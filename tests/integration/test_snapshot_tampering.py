@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -189,3 +189,21 @@ def test_a_deleted_snapshot_is_no_finding(forged: Any, open_desk: Any) -> None:
 
     assert desk.case(case_id).version == 60
     assert scan_log(desk).ok
+
+
+def test_a_snapshot_of_a_case_the_log_does_not_hold_is_found(forged: Any, open_desk: Any) -> None:
+    db, _, forge = forged
+    stranger = uuid4()
+    db.run(
+        "INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?)",
+        stranger,
+        50,
+        "casehistory.domain.case:CaseSnapshot",
+        forge.original,
+    )
+    desk = open_desk()
+
+    assert [(f.case_id, f.version, f.problem) for f in scan_log(desk).findings] == [
+        (stranger, 50, Problem.SNAPSHOT)
+    ]
