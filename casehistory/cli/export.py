@@ -54,8 +54,7 @@ def _refusal(verification: Verification) -> str:
 
 
 @main.command(
-    epilog="Example: casehistory export --format jsonl --checkpoint pinned.checkpoint "
-    "-o cases.jsonl",
+    epilog="Example: casehistory export --format jsonl --checkpoint today.txt",
 )
 @case_ids_argument
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), required=True, help="What to write.")

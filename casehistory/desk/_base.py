@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
@@ -101,13 +101,17 @@ class _Store(Application[UUID]):
         super().register_transcodings(transcoder)
         register_value_transcodings(transcoder)
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        # Every command ends here: a read-only desk refuses it before the store would.
+    def require_writable(self) -> None:
+        """Refuse a command on a desk opened read-only, before it checks anything."""
         if self.env.get(READ_ONLY):
             raise StoreIsReadOnly(
                 "this desk was opened read-only (CaseDesk.open(..., read_only=True)) and "
                 "records nothing; open the store without read_only to record"
             )
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        # Every command ends here; a read-only desk refused it already (defence in depth).
+        self.require_writable()
         return super().save(*objs, **kwargs)
 
 
@@ -178,9 +182,21 @@ class DeskBase:
                 desk.close()
             raise
 
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The store settings this desk was opened with (eventsourcing's keys, such as
+        ``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_SCHEMA``); changing them
+        changes nothing."""
+        return self._store.env
+
     def close(self) -> None:
         """Close the store's connections; the desk cannot be used afterwards."""
         self._store.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._store.closing.is_set()
 
     def __enter__(self) -> Self:
         return self
@@ -258,6 +274,7 @@ class DeskBase:
 
     def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> None:
         """Load, act, save: the whole of every command."""
+        self._store.require_writable()
         case = self._load(case_id)
         act(case, self._now())
         self._save(case)

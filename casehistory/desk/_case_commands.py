@@ -38,6 +38,7 @@ class CaseCommands(DeskBase):
         case_id: UUID | None = None,
     ) -> UUID:
         """Open a case (status NEW) and return its id. ``case_id`` imports an existing id."""
+        self._store.require_writable()
         case = Case.open(
             customer=customer,
             subject=subject,

@@ -254,6 +254,26 @@ class TestReadOnlyDesk:
         desk.close()
         assert sha256(store) == before
 
+    def test_refuses_before_any_rule_and_reads_no_clock(self, tmp_path: Path) -> None:
+        # A command a writable desk would refuse by a rule (a closed case takes only a
+        # reopen) is refused as read-only first: the reason is the desk, not the case.
+        store = tmp_path / "cases.sqlite"
+        record_a_story(store)
+        clock = SteppingClock(datetime(2027, 1, 1, tzinfo=UTC))
+        desk = CaseDesk.open(store, read_only=True, clock=clock)
+        [case_id] = list(desk.case_ids())
+
+        with pytest.raises(StoreIsReadOnly):
+            desk.add_note(
+                case_id,
+                text="on a closed case",
+                by=Actor("a.lee", Role.AGENT),
+                occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+            )
+
+        assert clock.now() == datetime(2027, 1, 1, tzinfo=UTC)  # no step was taken
+        desk.close()
+
     def test_errors_are_store_errors(self, tmp_path: Path) -> None:
         text = tmp_path / "notes.txt"
         text.write_text("not a store")

@@ -55,14 +55,14 @@ def _types(value: Any, path: str = "event") -> list[tuple[str, type]]:
 class RecordingDesk(CaseDesk):
     """A desk that keeps the events it wrote, as they were before the store saw them."""
 
-    name = "CaseDesk"  # else eventsourcing names it after the class (PostgreSQL table names)
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.written: list[CaseEvent] = []
         super().__init__(*args, **kwargs)
 
-    def _notify(self, recordings: Any) -> None:
-        self.written.extend(r.domain_event for r in recordings)
+    def _save(self, case: Any) -> None:
+        pending = list(case.pending_events)
+        super()._save(case)
+        self.written.extend(pending)
 
 
 def test_every_event_reads_back_equal_and_of_the_same_types(

@@ -185,7 +185,7 @@ class TestCaseDesk:
                 DESKS.append(case_desk)
 
             def test_the_next_test_has_a_new_empty_desk(case_desk):
-                assert DESKS[0].closing.is_set()
+                assert DESKS[0].closed
                 assert case_desk is not DESKS[0]
                 assert list(case_desk.case_ids()) == []
             """,
@@ -212,7 +212,7 @@ class TestCaseDeskSqlite:
                 DESKS.append(case_desk_sqlite)
 
             def test_the_next_test_has_a_new_empty_desk(case_desk_sqlite, case_desk):
-                assert DESKS[0].closing.is_set()
+                assert DESKS[0].closed
                 assert list(case_desk_sqlite.case_ids()) == []
                 assert case_desk is not case_desk_sqlite  # case_desk stays in memory
             """,
