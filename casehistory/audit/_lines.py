@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 __all__ = ["line_of", "numbered_lines"]
 
 # JSON leaves these unescaped, yet many line readers (str.splitlines among them) end a
@@ -15,8 +17,16 @@ _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": 
 
 
 def line_of(value: dict[str, Any]) -> str:
-    """One object as one line of UTF-8 JSON (readable names, no line break inside)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS)
+    """One object as one line of UTF-8 JSON (readable names, no line break inside), its
+    keys in their order. ``orjson`` writes exactly what ``json.dumps`` with
+    ``ensure_ascii=False`` and compact separators writes (a test holds them equal), at
+    a fraction of the cost; what it cannot write (an integer beyond 64 bits, a lone
+    surrogate) goes through ``json``."""
+    try:
+        text = orjson.dumps(value).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_LINE_BREAKS)
 
 
 def numbered_lines(

@@ -17,16 +17,31 @@ carries a checkpoint and the proofs that close those gaps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 from uuid import UUID
 
 from casehistory.audit._lines import line_of
 from casehistory.audit.bundle import PLAIN_FIELDS
 from casehistory.audit.bundle_check import verify_bundle
+from casehistory.audit.snapshots import snapshot_findings, snapshot_index
+from casehistory.audit.verify import (
+    ChainCheck,
+    Finding,
+    Problem,
+    Verification,
+    case_rows,
+    log_rows,
+)
 from casehistory.domain.chain import record_of
 
-__all__ = ["BUNDLE_FIELDS", "UNVERIFIED_FIELD", "verify_bundle", "write_jsonl"]
+__all__ = [
+    "BUNDLE_FIELDS",
+    "UNVERIFIED_FIELD",
+    "export_verified",
+    "verify_bundle",
+    "write_jsonl",
+]
 
 BUNDLE_FIELDS = PLAIN_FIELDS
 """The keys of every line of a plain export, in the order they are written."""
@@ -50,3 +65,88 @@ def write_jsonl(
             out.write(line_of(line) + "\n")
             lines += 1
     return lines
+
+
+def export_verified(
+    desk: Any,
+    case_ids: Sequence[UUID] | None,
+    out: TextIO,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Verification, int]:
+    """Verify the named cases (None: the whole store) and write their plain export, in
+    one read of each case; return the verification and the lines written.
+
+    Each case's rows are read once, in version order: the chain check reads its record
+    from the row's bytes (:mod:`casehistory.audit.raw`), and that record is the line.
+    So ``out`` receives lines before the verdict: give it a file to discard (the
+    command line spools) when a failing store must export nothing. A row that cannot be
+    read has no record and no line (it is a finding). For the whole store, one more
+    pass over the log, reading no event's content, finds versions out of log order, and
+    every case the log holds is exported, even one that lost its ``CaseOpened``; the
+    findings are then those of :func:`~casehistory.audit.scan.scan_log`."""
+    findings: list[Finding] = []
+    if case_ids is None:
+        order, ordering = _log_order(desk)
+        chosen: Sequence[UUID] = order
+    else:
+        chosen, ordering = case_ids, []
+    decode = desk._mapper.to_domain_event
+    events = lines = 0
+    for case_id in chosen:
+        rows = case_rows(desk, case_id)
+        if not rows:
+            findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
+            continue
+        chain = ChainCheck(case_id, decode)
+        for row in rows:
+            digest = chain.check(row)
+            if chain.record is not None:
+                out.write(line_of({**chain.record, "digest": digest}) + "\n")
+                lines += 1
+        events += len(rows)
+        findings.extend(chain.findings)
+        if progress is not None:
+            progress(events)
+    findings.extend(ordering)
+    findings.extend(_snapshots(desk, chosen, whole=case_ids is None))
+    return Verification(len(chosen) - _absent(findings), events, tuple(findings)), lines
+
+
+def _absent(findings: list[Finding]) -> int:
+    return sum(1 for f in findings if f.problem is Problem.ABSENT)
+
+
+def _log_order(desk: Any) -> tuple[list[UUID], list[Finding]]:
+    """Every case in the log, in the order of its first event, and the versions that
+    come after a later version of their case (as :func:`scan_log` finds them)."""
+    highest: dict[UUID, int] = {}
+    ordering: list[Finding] = []
+    for row in log_rows(desk):
+        case_id = row.originator_id
+        if not isinstance(case_id, UUID):
+            case_id = UUID(str(case_id))
+        version = row.originator_version
+        seen = highest.get(case_id)
+        if seen is not None and version < seen:
+            ordering.append(
+                Finding(
+                    case_id,
+                    version,
+                    Problem.OUT_OF_ORDER,
+                    f"comes after version {seen} in the log: rows were renumbered or swapped",
+                )
+            )
+        else:
+            highest[case_id] = version
+    return list(highest), ordering
+
+
+def _snapshots(desk: Any, case_ids: Sequence[UUID], *, whole: bool) -> list[Finding]:
+    if not whole:
+        return [f for case_id in case_ids for f in snapshot_findings(desk, case_id)]
+    indexed = snapshot_index(desk)
+    if indexed is None:
+        return [f for case_id in case_ids for f in snapshot_findings(desk, case_id)]
+    index, strays = indexed
+    return [*(f for case_id in index for f in snapshot_findings(desk, case_id)), *strays]

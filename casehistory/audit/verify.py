@@ -118,6 +118,9 @@ class ChainCheck:
     findings: list[Finding] = attrs.Factory(list)
     recorded_at: datetime | None = None
     """The store time of the last event checked (None before the first, or unreadable)."""
+    record: dict[str, Any] | None = None
+    """The record of the last row checked (None when it could not be read): what an
+    export writes of it."""
 
     def _find(self, version: int | None, problem: Problem, detail: str) -> None:
         self.findings.append(Finding(self.case_id, version, problem, detail))
@@ -150,6 +153,7 @@ class ChainCheck:
                 raw = raw_record(row.topic, bytes(row.state), self.case_id, version)
             except RowProblem as problem:
                 self.advance(version)
+                self.record = None
                 return self._mistyped(row, version, str(problem))
             except Unsupported:
                 pass
@@ -158,7 +162,9 @@ class ChainCheck:
             else:
                 self.advance(version)
                 self.note_time(version, raw.recorded_at)
+                self.record = raw.record
                 return self.settle(version, raw.type_name, raw.record, raw.digest, plain=True)
+        self.record = None
         return self._check_decoded(row, version)
 
     def _mistyped(self, row: StoredEvent, version: int, problem: str) -> str | None:
@@ -190,6 +196,7 @@ class ChainCheck:
             self._find(version, Problem.ALTERED, f"has fields no event has ({error})")
             self.link_known = False
             return stored if isinstance(stored, str) else None
+        self.record = entry
         return self.settle(version, type(event).__name__, entry, stored)
 
     def note_time(self, version: int, recorded_at: datetime) -> None:

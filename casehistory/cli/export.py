@@ -7,7 +7,9 @@ JSON Lines export is a proven bundle (:mod:`casehistory.audit.bundle`)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +21,7 @@ import click
 from casehistory.audit.bundle import ExportProofs, prove_export, write_bundle
 from casehistory.audit.export_csv import write_csv
 from casehistory.audit.export_html import write_html
-from casehistory.audit.export_jsonl import write_jsonl
+from casehistory.audit.export_jsonl import UNVERIFIED_FIELD, export_verified, write_jsonl
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Verification, verify_cases
 from casehistory.cli._app import Refused, console, db_option, main, open_desk
@@ -95,6 +97,9 @@ def export(
     with open_desk(db) as desk:
         for case_id in case_ids:
             desk._require_exists(case_id)  # refuse before writing anything
+        if fmt == "jsonl" and checkpoint_text is None:
+            _export_jsonl(desk, case_ids, output, unverified)
+            return
         proofs = None
         with log_progress("verifying") as progress:
             if checkpoint_text is not None:
@@ -114,6 +119,34 @@ def export(
         else:
             _write_file(output, write)
     _tell(output, fmt, len(chosen), proofs, verification if marked else None)
+
+
+def _export_jsonl(
+    desk: Any, case_ids: Sequence[UUID], output: Path | None, unverified: bool
+) -> None:
+    """A plain JSON Lines export verified and written in one read of each case: the
+    lines are spooled, and reach the output only once the store has passed (or with
+    ``--unverified``, each marked)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        with log_progress("exporting") as progress:
+            verification, _ = export_verified(desk, case_ids or None, spool, progress=progress)
+        if not verification.ok and not unverified:
+            raise Refused(_refusal(verification))
+        marked = not verification.ok
+        spool.seek(0)
+
+        def write(out: TextIO) -> None:
+            if not marked:
+                shutil.copyfileobj(spool, out)
+                return
+            for line in spool:  # each line is one object: '...}\n'
+                out.write(line[:-2] + ',"' + UNVERIFIED_FIELD + '":true}\n')
+
+        if output is None:
+            write(sys.stdout)
+        else:
+            _write_file(output, write)
+    _tell(output, "jsonl", verification.cases, None, verification if marked else None)
 
 
 def _of(verification: Verification, case_ids: Sequence[UUID]) -> Verification:
