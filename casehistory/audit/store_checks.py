@@ -15,6 +15,7 @@ recorded no later than it, an event outside it no earlier (:data:`Problem.STORE_
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -31,7 +32,12 @@ from casehistory.audit.merkle import TreeBuilder, consistency_proof
 from casehistory.audit.note import SignerKey, VerifierKey
 from casehistory.audit.scan import LogEntry, scan_log
 from casehistory.audit.verify import Finding, Problem, Verification, log_size
-from casehistory.errors import CaseHistoryError, CheckpointMismatch, InvalidInput
+from casehistory.errors import (
+    CaseHistoryError,
+    CheckpointMismatch,
+    InvalidInput,
+    StoreTimeWentBackwards,
+)
 
 __all__ = ["CheckpointOutcome", "StoreCheck", "check_store", "make_checkpoint"]
 
@@ -63,6 +69,7 @@ def make_checkpoint(
     tree, heads = TreeBuilder(), CaseHeads(size)
     kept: list[bytes] | None = [] if previous is not None else None
     first: list[bytes] = []
+    latest: list[datetime] = []
 
     def entry(logged: LogEntry) -> None:
         if logged.position == 0:
@@ -72,6 +79,8 @@ def make_checkpoint(
             heads.add(logged)
             if kept is not None:
                 kept.append(logged.leaf)
+            if logged.recorded_at is not None and (not latest or logged.recorded_at > latest[0]):
+                latest[:] = [logged.recorded_at]
 
     verification = scan_log(desk, entry=entry, progress=progress)
     if not verification.ok:
@@ -81,6 +90,7 @@ def make_checkpoint(
             f"the log held {size} events when the checkpoint began and {tree.size} when it "
             "was read (rule: the log only grows); find who deletes events, then retry"
         )
+    _require_clock(created_at, latest[0] if latest else None, previous)
     made = Checkpoint(
         origin=store_origin(first[0]),
         size=size,
@@ -92,6 +102,27 @@ def make_checkpoint(
     if previous is not None and kept is not None:
         _require_extends(previous, made, kept)
     return (made.sign(key) if key is not None else made), verification
+
+
+def _require_clock(
+    created_at: datetime, latest: datetime | None, previous: AnyCheckpoint | None
+) -> None:
+    """A checkpoint's time must not precede what it pins: its events, or the previous
+    checkpoint. Otherwise every later check would find its own events "recorded after
+    the checkpoint", and ``known_at`` answers would rest on a time that never was."""
+    if latest is not None and created_at < latest:
+        raise StoreTimeWentBackwards(
+            f"the desk's clock says {created_at.isoformat()}, earlier than the latest event "
+            f"in the store ({latest.isoformat()}) (rule: a checkpoint is dated after "
+            "everything it pins); fix the clock of the machine making the checkpoint"
+        )
+    before = getattr(previous, "created_at", None)
+    if isinstance(before, datetime) and created_at < before:
+        raise StoreTimeWentBackwards(
+            f"the desk's clock says {created_at.isoformat()}, earlier than the previous "
+            f"checkpoint ({before.isoformat()}) (rule: checkpoints are dated in the order "
+            "they are made); fix the clock of the machine making the checkpoint"
+        )
 
 
 def _require_extends(previous: AnyCheckpoint, made: Checkpoint, entries: list[bytes]) -> None:
