@@ -26,7 +26,9 @@ def line_of(value: dict[str, Any]) -> str:
         text = orjson.dumps(value).decode("utf-8")
     except (orjson.JSONEncodeError, UnicodeDecodeError):
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.translate(_LINE_BREAKS)
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:  # rare: searched in C first
+        return text.translate(_LINE_BREAKS)
+    return text
 
 
 def numbered_lines(

@@ -31,7 +31,7 @@ from casehistory.audit.verify import (
     Problem,
     Verification,
     case_rows,
-    log_rows,
+    log_keys,
 )
 from casehistory.domain.chain import record_of
 
@@ -122,11 +122,7 @@ def _log_order(desk: Any) -> tuple[list[UUID], list[Finding]]:
     come after a later version of their case (as :func:`scan_log` finds them)."""
     highest: dict[UUID, int] = {}
     ordering: list[Finding] = []
-    for row in log_rows(desk):
-        case_id = row.originator_id
-        if not isinstance(case_id, UUID):
-            case_id = UUID(str(case_id))
-        version = row.originator_version
+    for case_id, version in log_keys(desk):
         seen = highest.get(case_id)
         if seen is not None and version < seen:
             ordering.append(

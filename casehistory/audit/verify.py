@@ -295,28 +295,52 @@ def log_size(desk: Any) -> int:
     reads the clock. Writers commit in log order (SQLite has one writer; PostgreSQL
     inserts under a table lock), so the first ``log_size`` entries of any later read are
     exactly the events committed before this call."""
+    counted = _select(desk, "SELECT COUNT(*) FROM {table}")
+    if counted is None:  # the in-process store: count its rows page by page
+        return sum(1 for _ in log_rows(desk))
+    return int(counted[0][0])
+
+
+def log_keys(desk: Any) -> Iterator[tuple[UUID, int]]:
+    """The case id and version of every event, in log order, reading no event's content
+    (a pass that only needs to know which rows there are, in which order)."""
+    keys = _select(desk, "SELECT originator_id, originator_version FROM {table} ORDER BY {order}")
+    if keys is None:
+        for row in log_rows(desk):
+            yield _uuid(row.originator_id), row.originator_version
+        return
+    for case_id, version in keys:
+        yield _uuid(case_id), int(version)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _select(desk: Any, template: str) -> list[tuple[Any, ...]] | None:
+    """Rows of a query on the events table, in SQLite's or PostgreSQL's dialect (the
+    table and its log order filled in); None for the in-process store."""
     recorder = desk._recorder
     table = getattr(recorder, "events_table_name", None)
+    if table is None:
+        return None
+    datastore = recorder.datastore
+    schema = getattr(datastore, "schema", None)
     try:
-        if table is None:  # the in-process store: count its rows page by page
-            return sum(1 for _ in log_rows(desk))
-        datastore = recorder.datastore
-        schema = getattr(datastore, "schema", None)
         if schema is None:  # SQLite
             with datastore.transaction(commit=False) as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM {table}")
-                return int(cursor.fetchone()[0])
+                cursor.execute(template.format(table=table, order="rowid"))
+                return [tuple(row) for row in cursor.fetchall()]
         import psycopg
         from psycopg import sql
 
+        statement = sql.SQL(template).format(
+            table=sql.Identifier(schema, table), order=sql.Identifier("notification_id")
+        )
         try:
             with datastore.get_connection() as connection, connection.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("SELECT COUNT(*) AS n FROM {}.{}").format(
-                        sql.Identifier(schema), sql.Identifier(table)
-                    )
-                )
-                return int(cursor.fetchone()["n"])
+                cursor.execute(statement)
+                return [tuple(row.values()) for row in cursor.fetchall()]
         except psycopg.Error as error:
             raise _store_failure(error) from None
     except (PersistenceError, sqlite3.Error) as error:
