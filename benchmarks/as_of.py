@@ -103,6 +103,33 @@ def count_reads(desk: CaseDesk, call: Callable[[], object]) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+def across_the_case(desk: CaseDesk, case_id: UUID, history: Any, runs: int) -> None:
+    """As-of and known-at at moments spread over the case, against loading its head: the
+    case as it stands, and as it stood 25 versions past its last snapshot (the typical
+    head, which reads a snapshot and the events after it)."""
+    size = len(history)
+    typical = size - SNAPSHOT_INTERVAL + 25
+    calls: dict[str, Callable[[], object]] = {
+        "head: case()": lambda: desk.case(case_id),
+        # What case() reads for a case whose head is 25 versions past its snapshot.
+        f"head 25 past a snapshot (v{typical})": lambda: desk._loaded(case_id, typical),
+    }
+    for version in (120, size // 4, size // 2 + 25, 3 * size // 4, size - 25):
+        calls[f"as_of v{version}"] = lambda v=version: desk.case(case_id, as_of=occurred(v))
+        calls[f"known_at v{version}"] = lambda v=version: desk.case(
+            case_id, known_at=history[v - 1].timestamp
+        )
+    timings = {name: median(figures) for name, figures in per_call(calls, runs).items()}
+    head = timings["head: case()"]
+    typical_head = timings[f"head 25 past a snapshot (v{typical})"]
+    print(f"{'moment':<40} {'ms':>8} {'x head':>8} {'x typical head':>15}")
+    for name, seconds in timings.items():
+        print(
+            f"{name:<40} {1000 * seconds:>8.3f} {seconds / head:>8.1f} "
+            f"{seconds / typical_head:>15.1f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
@@ -156,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in answers:
             ratio = median(timings[f"{name} no snapshots"]) / median(timings[f"{name} snapshots"])
             print(f"{name:<26} no snapshots / snapshots: {ratio:.1f}x")
+        print()
+        across_the_case(desk, case_id, history, args.runs)
         desk.close()
         plain.close()
     return 0
