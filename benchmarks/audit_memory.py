@@ -9,10 +9,12 @@ Setup
 
 What is measured
     The peak of memory allocated by Python (``tracemalloc``) while
-    ``scan_log`` verifies the whole store, and while ``write_jsonl`` exports every case
-    to a file, measured from a desk already open. The ratio between the largest and the
-    smallest store says whether memory grows with the store: ``scan_log`` keeps a chain
-    head per case (tens of bytes each), ``write_jsonl`` holds one case at a time.
+    ``scan_log`` verifies the whole store, and while ``export_verified`` verifies and
+    exports it to a file (what ``casehistory export --format jsonl`` does), measured from
+    a desk already open. The ratio between the largest and the smallest store says
+    whether memory grows with the store: ``scan_log`` keeps a chain head per case (tens
+    of bytes each); the export holds one case at a time and reads the log's order a page
+    at a time.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 from _common import check, machine
 
 from casehistory import Actor, CaseDesk, Channel, Customer, Role, SteppingClock
-from casehistory.audit.export_jsonl import write_jsonl
+from casehistory.audit.export_jsonl import export_verified
 from casehistory.audit.scan import scan_log
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -65,9 +67,10 @@ def measure(path: str, export_path: str) -> tuple[int, int, int]:
     desk = CaseDesk.open(path, clock=SteppingClock(NOW))
     case_ids = list(desk.case_ids())
 
-    def export() -> None:
+    def export() -> None:  # what `casehistory export --format jsonl` does: verify and write
         with open(export_path, "w", encoding="utf-8") as out:
-            write_jsonl(desk, case_ids, out)
+            verification, _ = export_verified(desk, None, out)
+        check(verification.ok, "the export verifies")
 
     try:
         verified = peak(lambda: check(scan_log(desk).ok, "the store verifies"))

@@ -98,7 +98,7 @@ def export_verified(
         if not rows:
             findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
             continue
-        chain = ChainCheck(case_id, decode)
+        chain = ChainCheck(case_id, decode, keep_record=True)
         for row in rows:
             digest = chain.check(row)
             if chain.record is not None:

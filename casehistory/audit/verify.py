@@ -118,9 +118,12 @@ class ChainCheck:
     findings: list[Finding] = attrs.Factory(list)
     recorded_at: datetime | None = None
     """The store time of the last event checked (None before the first, or unreadable)."""
+    keep_record: bool = False
+    """Whether to keep :attr:`record` (an export writes it; a pass over a whole log keeps
+    nothing per case but the link)."""
     record: dict[str, Any] | None = None
-    """The record of the last row checked (None when it could not be read): what an
-    export writes of it."""
+    """With ``keep_record``, the record of the last row checked (None when it could not
+    be read): what an export writes of it."""
 
     def _find(self, version: int | None, problem: Problem, detail: str) -> None:
         self.findings.append(Finding(self.case_id, version, problem, detail))
@@ -162,7 +165,7 @@ class ChainCheck:
             else:
                 self.advance(version)
                 self.note_time(version, raw.recorded_at)
-                self.record = raw.record
+                self.record = raw.record if self.keep_record else None
                 return self.settle(version, raw.type_name, raw.record, raw.digest, plain=True)
         self.record = None
         return self._check_decoded(row, version)
@@ -196,7 +199,7 @@ class ChainCheck:
             self._find(version, Problem.ALTERED, f"has fields no event has ({error})")
             self.link_known = False
             return stored if isinstance(stored, str) else None
-        self.record = entry
+        self.record = entry if self.keep_record else None
         return self.settle(version, type(event).__name__, entry, stored)
 
     def note_time(self, version: int, recorded_at: datetime) -> None:
@@ -301,23 +304,34 @@ def log_size(desk: Any) -> int:
     return int(counted[0][0])
 
 
-def log_keys(desk: Any) -> Iterator[tuple[UUID, int]]:
+def log_keys(desk: Any, page: int = 5000) -> Iterator[tuple[UUID, int]]:
     """The case id and version of every event, in log order, reading no event's content
-    (a pass that only needs to know which rows there are, in which order)."""
-    keys = _select(desk, "SELECT originator_id, originator_version FROM {table} ORDER BY {order}")
-    if keys is None:
-        for row in log_rows(desk):
-            yield _uuid(row.originator_id), row.originator_version
-        return
-    for case_id, version in keys:
-        yield _uuid(case_id), int(version)
+    (a pass that only needs to know which rows there are, in which order), a page at a
+    time so that memory stays flat."""
+    after = 0
+    while True:
+        keys = _select(
+            desk,
+            "SELECT {order}, originator_id, originator_version FROM {table} "
+            "WHERE {order} > ? ORDER BY {order} LIMIT ?",
+            (after, page),
+        )
+        if keys is None:  # the in-process store
+            for row in log_rows(desk):
+                yield _uuid(row.originator_id), row.originator_version
+            return
+        for _, case_id, version in keys:
+            yield _uuid(case_id), int(version)
+        if len(keys) < page:
+            return
+        after = int(keys[-1][0])
 
 
 def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _select(desk: Any, template: str) -> list[tuple[Any, ...]] | None:
+def _select(desk: Any, template: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]] | None:
     """Rows of a query on the events table, in SQLite's or PostgreSQL's dialect (the
     table and its log order filled in); None for the in-process store."""
     recorder = desk._recorder
@@ -329,17 +343,17 @@ def _select(desk: Any, template: str) -> list[tuple[Any, ...]] | None:
     try:
         if schema is None:  # SQLite
             with datastore.transaction(commit=False) as cursor:
-                cursor.execute(template.format(table=table, order="rowid"))
+                cursor.execute(template.format(table=table, order="rowid"), params)
                 return [tuple(row) for row in cursor.fetchall()]
         import psycopg
         from psycopg import sql
 
-        statement = sql.SQL(template).format(
+        statement = sql.SQL(template.replace("?", "%s")).format(
             table=sql.Identifier(schema, table), order=sql.Identifier("notification_id")
         )
         try:
             with datastore.get_connection() as connection, connection.cursor() as cursor:
-                cursor.execute(statement)
+                cursor.execute(statement, params)
                 return [tuple(row.values()) for row in cursor.fetchall()]
         except psycopg.Error as error:
             raise _store_failure(error) from None
