@@ -3,7 +3,7 @@
 A desk never uses a snapshot that does not check out (:mod:`casehistory.desk._snapshots`),
 so a changed snapshot cannot change an answer; verification still names it, since a
 snapshots table that changed was changed by someone outside the desk. A snapshot at a
-version whose event commits to a state (every snapshot written since 0.2) must hash to
+version whose event commits to a state (every snapshot written since 0.2.0) must hash to
 that commitment; one written before commitments existed (0.1.0) is checked the slow
 way: the case is replayed to its version and the two states compared.
 """
