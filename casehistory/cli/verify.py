@@ -14,7 +14,7 @@ from casehistory.audit.checkpoint import AnyCheckpoint, Checkpoint, read_checkpo
 from casehistory.audit.note import VerifierKey, load_verifier_key
 from casehistory.audit.rules import verify_rules
 from casehistory.audit.store_checks import CheckpointOutcome, check_store
-from casehistory.audit.verify import verify_cases
+from casehistory.audit.verify import Verification, verify_cases
 from casehistory.cli._app import console, db_option, main, open_desk
 from casehistory.cli._bundle import verify_bundle_file
 from casehistory.cli.audit import as_json as _as_json
@@ -82,6 +82,7 @@ def verify(
     checkpoints = [_read_checkpoint(path) for path in checkpoint_files]
     key = _verifier_key(trusted_key) if trusted_key is not None else None
     outcomes: list[CheckpointOutcome] = []
+    lawful: Verification | None = None
     if bundle is not None:
         raise AssertionError("bundles are verified above, with no store")
     else:
@@ -101,9 +102,17 @@ def verify(
         what = "store"
     names = {id(c): str(path) for c, path in zip(checkpoints, checkpoint_files, strict=True)}
     if as_json:
-        click.echo(_as_json(verification, checkpoints=[_outcome(o, names) for o in outcomes]))
+        more: dict[str, Any] = {"checkpoints": [_outcome(o, names) for o in outcomes]}
+        if lawful is not None:
+            more["rules"] = {"ok": lawful.ok, "cases": lawful.cases, "events": lawful.events}
+        click.echo(_as_json(verification, **more))
     else:
         report(verification, what)
+        if lawful is not None and lawful.ok:
+            console().print(
+                f"rules: {lawful.cases} cases, {lawful.events} events: every event is one "
+                "a desk would have recorded"
+            )
         for outcome in outcomes:
             _print_outcome(outcome, names[id(outcome.checkpoint)])
     if not verification.ok or any(o.problem for o in outcomes):
