@@ -173,25 +173,18 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """Read the verifier key text form; :class:`InvalidInput` names what is wrong."""
-        parts = text.split("+", 2)  # base64 may hold + too
-        raw = _b64decode(parts[2]) if len(parts) == 3 else None
-        if (
-            len(parts) != 3
-            or not _valid_name(parts[0])
-            or not _HEX8.fullmatch(parts[1])
-            or raw is None
-            or len(raw) != 1 + _KEY_SIZE
-            or raw[0] != ED25519
-        ):
+        parts = _key_parts(text)
+        if parts is None:
             raise InvalidInput(
                 f"{text!r:.120} is not an Ed25519 verifier key (rule: name+8 hex digits+"
                 "base64 of 0x01 and 32 key bytes, as `casehistory keygen` writes to FILE.pub)"
             )
-        key = cls(raw[1:], parts[0])
-        if key_id(parts[0], raw[1:]).hex() != parts[1]:
+        name, given, raw = parts
+        key = cls(raw, name)
+        if key_id(name, raw).hex() != given:
             raise InvalidInput(
-                f"verifier key {text!r:.120} has key ID {parts[1]}, but its name and key "
-                f"give {key_id(parts[0], raw[1:]).hex()} (rule: the ID is SHA-256 of name, "
+                f"verifier key {text!r:.120} has key ID {given}, but its name and key "
+                f"give {key_id(name, raw).hex()} (rule: the ID is SHA-256 of name, "
                 "newline, 0x01 and key); copy the key again from its FILE.pub"
             )
         return key
@@ -247,29 +240,40 @@ class SignerKey:
     @classmethod
     def parse(cls, text: str) -> SignerKey:
         """Read the signer key text form; :class:`SigningKeyUnusable` if malformed."""
-        parts = text[len(_PRIVATE) :].split("+", 2) if text.startswith(_PRIVATE) else []
-        raw = _b64decode(parts[2]) if len(parts) == 3 else None
-        if (
-            len(parts) != 3
-            or not _valid_name(parts[0])
-            or not _HEX8.fullmatch(parts[1])
-            or raw is None
-            or len(raw) != 1 + _KEY_SIZE
-            or raw[0] != ED25519
-        ):
+        parts = _key_parts(text[len(_PRIVATE) :]) if text.startswith(_PRIVATE) else None
+        if parts is None:
             raise SigningKeyUnusable(
                 "this is not an Ed25519 signer key (rule: PRIVATE+KEY+name+8 hex digits+"
                 "base64 of 0x01 and the 32-byte seed); create one with "
                 "`casehistory keygen --name NAME -o FILE`"
             )
-        key = cls(raw[1:], parts[0])
-        if key_id(parts[0], key.public_key).hex() != parts[1]:
+        name, given, seed = parts
+        key = cls(seed, name)
+        if key_id(name, key.public_key).hex() != given:
             raise SigningKeyUnusable(
-                f"the signer key named {parts[0]} has key ID {parts[1]}, but its seed gives "
-                f"{key_id(parts[0], key.public_key).hex()} (the file was changed); "
+                f"the signer key named {name} has key ID {given}, but its seed gives "
+                f"{key_id(name, key.public_key).hex()} (the file was changed); "
                 "restore it from its backup"
             )
         return key
+
+
+def _key_parts(text: str) -> tuple[str, str, bytes] | None:
+    """``name+<8 hex digits>+<base64 of 0x01 and 32 bytes>`` (both key forms, the signer's
+    after its ``PRIVATE+KEY+``): the name, the key ID as written, the 32 bytes; None if
+    the text has another shape."""
+    parts = text.split("+", 2)  # base64 may hold + too
+    raw = _b64decode(parts[2]) if len(parts) == 3 else None
+    if (
+        len(parts) != 3
+        or not _valid_name(parts[0])
+        or not _HEX8.fullmatch(parts[1])
+        or raw is None
+        or len(raw) != 1 + _KEY_SIZE
+        or raw[0] != ED25519
+    ):
+        return None
+    return parts[0], parts[1], raw[1:]
 
 
 @attrs.frozen
