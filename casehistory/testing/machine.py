@@ -345,10 +345,11 @@ class CaseDeskMachine(RuleBasedStateMachine):
 
     @invariant()
     def snapshots_change_no_answer(self) -> None:
-        # Through the stored snapshot's bytes, not the desk's memory of what it wrote.
+        # The views as the desk answered them, then the cases loaded again through the
+        # stored snapshots' bytes (not the desk's memory of the snapshots it wrote).
+        views = {case_id: self.view(case_id) for case_id in self._changed}
         self.desk.snapshot_log.forget()
-        for case_id in self._changed:
-            view = self.view(case_id)
+        for case_id, view in views.items():
             state = self.desk._load(case_id).state
             assert state == self._checked_state(case_id).state, (
                 f"case {case_id}: loaded state differs from fold"

@@ -77,6 +77,7 @@ FIND = settings(
 """Search until found, then shrink: as Hypothesis reports a failing example."""
 
 
+@pytest.mark.usefixtures("same_search_whatever_is_imported")
 class TestShrinking:
     def test_a_history_with_a_refund_shrinks_to_the_commands_it_needs(self) -> None:
         found = find(
