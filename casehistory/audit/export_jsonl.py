@@ -30,8 +30,10 @@ from casehistory.audit.verify import (
     Finding,
     Problem,
     Verification,
-    case_rows,
+    log_cases,
     log_keys,
+    out_of_log_order,
+    rows_by_case,
 )
 from casehistory.domain.chain import record_of
 
@@ -81,23 +83,28 @@ def export_verified(
     from the row's bytes (:mod:`casehistory.audit.raw`), and that record is the line.
     So ``out`` receives lines before the verdict: give it a file to discard (the
     command line spools) when a failing store must export nothing. A row that cannot be
-    read has no record and no line (it is a finding). For the whole store, one more
-    pass over the log, reading no event's content, finds versions out of log order, and
-    every case the log holds is exported, even one that lost its ``CaseOpened``; the
-    findings are then those of :func:`~casehistory.audit.scan.scan_log`."""
+    read has no record and no line (it is a finding). For the whole store, every case the
+    log holds is exported, in the order of its first event, even one that lost its
+    ``CaseOpened``, and versions out of log order are found from the rows' log
+    positions: the findings are those of :func:`~casehistory.audit.scan.scan_log`."""
     findings: list[Finding] = []
-    if case_ids is None:
-        order, ordering = _log_order(desk)
-        chosen: Sequence[UUID] = order
-    else:
-        chosen, ordering = case_ids, []
+    ordering: list[Finding] = []
+    in_log = log_cases(desk) if case_ids is None else None
+    if case_ids is not None:
+        chosen: Sequence[UUID] = case_ids
+    elif in_log is not None:
+        chosen = in_log
+    else:  # the in-process store: one pass over its log for the order
+        chosen, ordering = _log_order(desk)
     decode = desk._mapper.to_domain_event
     events = lines = 0
-    for case_id in chosen:
-        rows = case_rows(desk, case_id)
+    for case_id, rows, positions in rows_by_case(desk, chosen):
         if not rows:
             findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
             continue
+        if in_log is not None:
+            versions = [row.originator_version for row in rows]
+            ordering.extend(out_of_log_order(case_id, versions, positions))
         chain = ChainCheck(case_id, decode, keep_record=True)
         for row in rows:
             digest = chain.check(row)

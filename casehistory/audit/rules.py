@@ -220,6 +220,18 @@ def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
     case: Case | None = None
     for event in events:
         version = event.originator_version
+        if isinstance(event, ev.CaseOpened) and event.originator_topic != ev.CASE_TOPIC:
+            findings.append(
+                Finding(
+                    case_id,
+                    version,
+                    Problem.UNLAWFUL,
+                    f"CaseOpened names the aggregate {event.originator_topic!r:.80}, which "
+                    "no desk records; the case is not replayed (nothing a row names is "
+                    "imported)",
+                )
+            )
+            return findings
         try:
             replayed = _replay(case, event)
         except CaseHistoryError as error:

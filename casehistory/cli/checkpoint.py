@@ -66,7 +66,10 @@ def checkpoint(output: Path | None, key: Path | None, previous: Path | None, db:
     if output is None:
         click.echo(made.text(), nl=False)
         return
-    made.write(output)
+    try:
+        made.write(output)
+    except OSError as error:
+        raise Refused(f"cannot write the checkpoint to {output}: {error.strerror}") from None
     signed = f"signed by {made.signatures[0].name}" if made.signatures else "unsigned"
     extends = f", extends {previous}" if previous is not None else ""
     console().print(

@@ -35,6 +35,7 @@ from casehistory.domain.values import (
     RepairCoverage,
     ServiceLevel,
 )
+from casehistory.errors import StoreUnavailable
 
 __all__ = [
     "EVENT_TYPES",
@@ -108,11 +109,26 @@ class CaseEvent(Aggregate.Event):
         aggregate._evolve(self)
 
 
+CASE_TOPIC = "casehistory.domain.case:Case"
+"""The aggregate every ``CaseOpened`` creates (its ``originator_topic``)."""
+
+
 class CaseOpened(CaseEvent, Aggregate.Created):
     customer: Customer
     subject: str
     channel: Channel
     product: Product | None
+
+    def mutate(self, aggregate: Any) -> Any:
+        # eventsourcing imports the module the stored originator_topic names: never
+        # import what a row says, whatever changed it.
+        if self.originator_topic != CASE_TOPIC:
+            raise StoreUnavailable(
+                f"case {self.originator_id} cannot be read: its CaseOpened names the "
+                f"aggregate {self.originator_topic!r:.80}, not {CASE_TOPIC!r} (the row was "
+                "changed outside the desk); run `casehistory verify`"
+            )
+        return super().mutate(aggregate)
 
 
 class AgentAssigned(CaseEvent):
