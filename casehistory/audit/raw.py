@@ -47,6 +47,10 @@ class RowProblem(Exception):
     """A stored value that is not of its declared type (a finding, not an error)."""
 
 
+class FieldsProblem(RowProblem):
+    """A stored event whose fields are not those its type declares (a finding)."""
+
+
 class Unsupported(Exception):
     """This row needs the reference path (decode, then record_of)."""
 
@@ -328,12 +332,13 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
         # slip past the type checks here. No desk writes other keys than these.
         extra = sorted(stored.keys() - schema.keys)
         missing = sorted(schema.keys - stored.keys())
-        raise RowProblem(
-            "holds "
+        raise FieldsProblem(
+            f"{schema.name} holds "
             + "; ".join(
-                [f"fields its event does not declare: {', '.join(extra)}"] * bool(extra)
+                [f"fields it does not declare: {', '.join(extra)}"] * bool(extra)
                 + [f"no {', '.join(missing)}"] * bool(missing)
             )
+            + " (its type or its fields were changed after it was recorded)"
         )
     if schema.name == CaseOpened.__name__ and stored["originator_topic"] != _CASE_TOPIC:
         raise RowProblem(f"names the aggregate {stored['originator_topic']!r:.60}, not a Case")

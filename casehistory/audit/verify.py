@@ -27,7 +27,7 @@ import attrs
 from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from casehistory.audit.raw import RowProblem, Unsupported, raw_record
+from casehistory.audit.raw import FieldsProblem, RowProblem, Unsupported, raw_record
 from casehistory.domain.chain import digest, plain_digest, record_of
 from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
 from casehistory.errors import StoreUnavailable
@@ -157,7 +157,7 @@ class ChainCheck:
             except RowProblem as problem:
                 self.advance(version)
                 self.record = None
-                return self._mistyped(row, version, str(problem))
+                return self._mistyped(row, version, problem)
             except Unsupported:
                 pass
             except ValueError:  # not JSON: the reference path says why
@@ -170,13 +170,15 @@ class ChainCheck:
         self.record = None
         return self._check_decoded(row, version)
 
-    def _mistyped(self, row: StoredEvent, version: int, problem: str) -> str | None:
-        self._find(
-            version,
-            Problem.ALTERED,
-            f"holds a value of another type than its event declares: {problem} (its "
-            "digest cannot show it: the record is the same; the desk would read it wrong)",
-        )
+    def _mistyped(self, row: StoredEvent, version: int, problem: RowProblem) -> str | None:
+        if isinstance(problem, FieldsProblem):
+            detail = str(problem)
+        else:
+            detail = (
+                f"holds a value of another type than its event declares: {problem} (its "
+                "digest cannot show it: the record is the same; the desk would read it wrong)"
+            )
+        self._find(version, Problem.ALTERED, detail)
         self.link_known, self.recorded_at = False, None
         try:
             stored = json.loads(bytes(row.state)).get("digest")

@@ -12,8 +12,10 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
+    StoredEvent,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 
 from casehistory.clock import Clock, SystemClock
 from casehistory.desk._queries import STORE_FAILURES, Queries
@@ -22,6 +24,7 @@ from casehistory.desk._snapshots import (
     trusted,
 )
 from casehistory.domain.case import Case, CaseSnapshot
+from casehistory.domain.events import EVENT_TYPES
 from casehistory.domain.policies import Policies
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
@@ -57,6 +60,24 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+_READABLE = frozenset({*(get_topic(cls) for cls in EVENT_TYPES), get_topic(CaseSnapshot)})
+
+
+class _CaseMapper(Mapper[UUID]):
+    """eventsourcing's mapper, refusing a row whose topic is no case event or snapshot:
+    decoding resolves a topic by importing the module it names, and a row changed
+    outside the desk could name any module."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if stored_event.topic not in _READABLE:
+            raise StoreUnavailable(
+                f"version {stored_event.originator_version} of case "
+                f"{stored_event.originator_id} has type {stored_event.topic!r:.80}, which is "
+                "no case event (the row was changed outside the desk); run `casehistory verify`"
+            )
+        return super().to_domain_event(stored_event)
+
+
 class _Store(Application[UUID]):
     """eventsourcing's half of a desk: the recorders, the snapshots table, the log.
 
@@ -75,6 +96,9 @@ class _Store(Application[UUID]):
         settings["IS_SNAPSHOTTING_ENABLED"] = "y"
         settings.update(env or {})
         return Environment(name, settings)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=_CaseMapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

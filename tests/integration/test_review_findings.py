@@ -101,3 +101,23 @@ def test_a_bundle_line_with_a_lone_surrogate_is_a_finding() -> None:
 
     assert not outcome.ok
     assert "no canonical JSON" in str(outcome.findings[0])
+
+
+def test_a_row_whose_type_names_a_module_is_never_imported_by_the_desk(
+    open_desk: Callable[[], CaseDesk], raw_sql: Any
+) -> None:
+    case_id = STORIES[0].tell(open_desk())
+    raw_sql.run(
+        "UPDATE {events} SET topic = ? WHERE originator_id = ? AND originator_version = 3",
+        "pydoc_data.topics:topics",  # a harmless module no test imports
+        case_id,
+    )
+    assert "pydoc_data.topics" not in sys.modules
+    desk = open_desk()
+
+    with pytest.raises(StoreUnavailable, match="no case event"):
+        desk.case(case_id)
+    with pytest.raises(StoreUnavailable, match="no case event"):
+        desk.history(case_id)
+    assert [(f.version, f.problem) for f in scan_log(desk).findings] == [(3, Problem.UNREADABLE)]
+    assert "pydoc_data.topics" not in sys.modules
