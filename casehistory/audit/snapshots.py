@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
+from casehistory._sql import reading
 from casehistory.audit.verify import Finding, Problem
 from casehistory.desk._snapshots import decode_snapshot, snapshot_problem
 from casehistory.domain.case import CaseSnapshot
@@ -34,15 +35,12 @@ def snapshot_index(desk: Any) -> tuple[dict[UUID, list[int]], list[Finding]] | N
     recorder = desk._snapshot_rows
     if recorder is None:
         return {}, []
-    table = getattr(recorder, "events_table_name", None)
-    if table is None:
-        return None
+    with reading(recorder) as reader:
+        if reader is None:
+            return None
+        keys = reader.rows("SELECT originator_id, originator_version FROM {table}")
     index: dict[UUID, list[int]] = {}
     strays: list[Finding] = []
-    try:
-        keys = _all_keys(recorder.datastore, table)
-    except (PersistenceError, sqlite3.Error) as error:
-        raise StoreUnavailable(f"cannot read the snapshots table: {error}") from None
     for case_id, version in keys:
         try:
             key = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
@@ -59,25 +57,6 @@ def snapshot_index(desk: Any) -> tuple[dict[UUID, list[int]], list[Finding]] | N
             continue
         index.setdefault(key, []).append(int(version))
     return index, strays
-
-
-def _all_keys(datastore: Any, table: str) -> list[tuple[Any, Any]]:
-    query = "SELECT originator_id, originator_version FROM {}"
-    schema = getattr(datastore, "schema", None)
-    if schema is None:  # SQLite
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(query.format(table))
-            return [(row[0], row[1]) for row in cursor.fetchall()]
-    import psycopg
-    from psycopg import sql
-
-    try:
-        with datastore.get_connection() as connection, connection.cursor() as cursor:
-            statement = sql.SQL(query).format(sql.Identifier(schema, table))
-            cursor.execute(statement)
-            return [(row["originator_id"], row["originator_version"]) for row in cursor]
-    except psycopg.Error as error:
-        raise StoreUnavailable(f"cannot read the snapshots table: {error}") from None
 
 
 def snapshot_findings(desk: Any, case_id: UUID) -> list[Finding]:

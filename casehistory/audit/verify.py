@@ -16,34 +16,46 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
+from casehistory.audit.log import (  # re-exported: read the log where it is checked
+    CaseRows,
+    case_rows,
+    log_cases,
+    log_keys,
+    log_rows,
+    log_size,
+    rows_by_case,
+)
 from casehistory.audit.raw import FieldsProblem, RowProblem, Unsupported, raw_record
 from casehistory.domain.chain import digest, plain_digest, record_of
 from casehistory.domain.events import EVENT_TYPES, CaseEvent, CaseOpened
-from casehistory.errors import StoreUnavailable
 
 __all__ = [
+    "CaseRows",
     "Finding",
     "Problem",
     "Verification",
     "ChainCheck",
+    "case_rows",
+    "log_cases",
+    "log_keys",
     "log_rows",
     "log_size",
+    "out_of_log_order",
+    "rows_by_case",
     "verify_cases",
 ]
 
 _TOPICS = frozenset(get_topic(cls) for cls in EVENT_TYPES)
-_PAGE = 500
 
 
 class Problem(Enum):
@@ -274,142 +286,6 @@ class ChainCheck:
         return event
 
 
-def _store_failure(error: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"cannot read the event log: {error}")
-
-
-def case_rows(desk: Any, case_id: UUID) -> Sequence[StoredEvent]:
-    """The stored rows of one case, in version order."""
-    try:
-        rows: Sequence[StoredEvent] = desk._recorder.select_events(case_id)
-    except (PersistenceError, sqlite3.Error) as error:
-        raise _store_failure(error) from None
-    return rows
-
-
-CaseRows = tuple[UUID, Sequence[StoredEvent], Sequence[int]]
-"""A case id, its rows in version order, and each row's log position (none for the
-in-process store)."""
-
-
-def rows_by_case(desk: Any, case_ids: Iterable[UUID]) -> Iterator[CaseRows]:
-    """Each case's stored rows, in version order, one case after the other, with their
-    log positions, all read in one transaction on one connection (a query per case, not
-    a transaction per case)."""
-    recorder = desk._recorder
-    table = getattr(recorder, "events_table_name", None)
-    if table is None:  # the in-process store
-        for case_id in case_ids:
-            yield case_id, case_rows(desk, case_id), ()
-        return
-    query = (
-        "SELECT {order}, originator_version, topic, state FROM {table} "
-        "WHERE originator_id = ? ORDER BY originator_version"
-    )
-    datastore = recorder.datastore
-    schema = getattr(datastore, "schema", None)
-    try:
-        if schema is None:  # SQLite, whose ids are stored as hex
-            with datastore.transaction(commit=False) as cursor:
-                statement = query.format(table=table, order="rowid")
-                for case_id in case_ids:
-                    cursor.execute(statement, (case_id.hex,))
-                    fetched = cursor.fetchall()
-                    yield (
-                        case_id,
-                        [StoredEvent(case_id, row[1], row[2], row[3]) for row in fetched],
-                        [row[0] for row in fetched],
-                    )
-            return
-        import psycopg
-        from psycopg import sql
-
-        pg_statement = sql.SQL(query.replace("?", "%s")).format(
-            table=sql.Identifier(schema, table), order=sql.Identifier("notification_id")
-        )
-        try:
-            with datastore.get_connection() as connection, connection.cursor() as cursor:
-                for case_id in case_ids:
-                    cursor.execute(pg_statement, (case_id,))
-                    fetched = cursor.fetchall()
-                    yield (
-                        case_id,
-                        [
-                            StoredEvent(
-                                case_id,
-                                row["originator_version"],
-                                row["topic"],
-                                bytes(row["state"]),
-                            )
-                            for row in fetched
-                        ],
-                        [row["notification_id"] for row in fetched],
-                    )
-        except psycopg.Error as error:
-            raise _store_failure(error) from None
-    except (PersistenceError, sqlite3.Error) as error:
-        raise _store_failure(error) from None
-
-
-def log_rows(desk: Any, page: int = _PAGE) -> Iterator[StoredEvent]:
-    """Every stored event of the desk's store, in log (notification) order, page by page."""
-    start: int | None = 1
-    while True:
-        try:
-            rows = desk._recorder.select_notifications(start, page)
-        except (PersistenceError, sqlite3.Error) as error:
-            raise _store_failure(error) from None
-        yield from rows
-        if len(rows) < page:
-            return
-        start = rows[-1].id + 1
-
-
-def log_size(desk: Any) -> int:
-    """How many events the log holds now: a checkpoint fixes its size with this before it
-    reads the clock. Writers commit in log order (SQLite has one writer; PostgreSQL
-    inserts under a table lock), so the first ``log_size`` entries of any later read are
-    exactly the events committed before this call."""
-    counted = _select(desk, "SELECT COUNT(*) FROM {table}")
-    if counted is None:  # the in-process store: count its rows page by page
-        return sum(1 for _ in log_rows(desk))
-    return int(counted[0][0])
-
-
-def log_keys(desk: Any, page: int = 5000) -> Iterator[tuple[UUID, int]]:
-    """The case id and version of every event, in log order, reading no event's content
-    (a pass that only needs to know which rows there are, in which order), a page at a
-    time so that memory stays flat."""
-    after = 0
-    while True:
-        keys = _select(
-            desk,
-            "SELECT {order}, originator_id, originator_version FROM {table} "
-            "WHERE {order} > ? ORDER BY {order} LIMIT ?",
-            (after, page),
-        )
-        if keys is None:  # the in-process store
-            for row in log_rows(desk):
-                yield _uuid(row.originator_id), row.originator_version
-            return
-        for _, case_id, version in keys:
-            yield _uuid(case_id), int(version)
-        if len(keys) < page:
-            return
-        after = int(keys[-1][0])
-
-
-def log_cases(desk: Any) -> list[UUID] | None:
-    """Every case the log holds, in the order of its first event, in one query (None for
-    the in-process store)."""
-    found = _select(
-        desk,
-        "SELECT originator_id, MIN({order}) AS first FROM {table} "
-        "GROUP BY originator_id ORDER BY first",
-    )
-    return None if found is None else [_uuid(case_id) for case_id, _ in found]
-
-
 def out_of_log_order(
     case_id: UUID, versions: Sequence[int], positions: Sequence[int]
 ) -> list[Finding]:
@@ -429,40 +305,6 @@ def out_of_log_order(
         else:
             highest = version
     return findings
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _select(desk: Any, template: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]] | None:
-    """Rows of a query on the events table, in SQLite's or PostgreSQL's dialect (the
-    table and its log order filled in); None for the in-process store."""
-    recorder = desk._recorder
-    table = getattr(recorder, "events_table_name", None)
-    if table is None:
-        return None
-    datastore = recorder.datastore
-    schema = getattr(datastore, "schema", None)
-    try:
-        if schema is None:  # SQLite
-            with datastore.transaction(commit=False) as cursor:
-                cursor.execute(template.format(table=table, order="rowid"), params)
-                return [tuple(row) for row in cursor.fetchall()]
-        import psycopg
-        from psycopg import sql
-
-        statement = sql.SQL(template.replace("?", "%s")).format(
-            table=sql.Identifier(schema, table), order=sql.Identifier("notification_id")
-        )
-        try:
-            with datastore.get_connection() as connection, connection.cursor() as cursor:
-                cursor.execute(statement, params)
-                return [tuple(row.values()) for row in cursor.fetchall()]
-        except psycopg.Error as error:
-            raise _store_failure(error) from None
-    except (PersistenceError, sqlite3.Error) as error:
-        raise _store_failure(error) from None
 
 
 def verify_cases(desk: Any, case_ids: Iterable[UUID], *, snapshots: bool = True) -> Verification:

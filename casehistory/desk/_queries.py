@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from casehistory._sql import reading
 from casehistory.desk._as_of import (
     At,
     Loaded,
@@ -213,41 +214,22 @@ class Queries:
         """``recorded_at(version)`` for a binary search: on SQLite and PostgreSQL every
         probe is one query on one connection (a transaction per probe costs more than
         the probe), the time peeked at in the stored JSON; elsewhere one read each."""
-        recorder = self._store.recorder
-        table = getattr(recorder, "events_table_name", None)
-        datastore = getattr(recorder, "datastore", None)
-        if table is None or datastore is None:
-            yield lambda version: self._recorded_at(case_id, version)
-            return
-        query = "SELECT topic, state FROM {} WHERE originator_id = {} AND originator_version = {}"
-        schema = getattr(datastore, "schema", None)
-        try:
-            if schema is None:  # SQLite, whose ids are stored as hex
-                with datastore.transaction(commit=False) as cursor:
-                    statement = query.format(table, "?", "?")
-
-                    def sqlite_time(version: int) -> datetime:
-                        cursor.execute(statement, (case_id.hex, version))
-                        return self._time_in(cursor.fetchone(), case_id, version)
-
-                    yield sqlite_time
+        with reading(self._store.recorder) as reader:
+            if reader is None:
+                yield lambda version: self._recorded_at(case_id, version)
                 return
-            from psycopg import sql
+            stored_id = reader.case_id(case_id)
 
-            pg_statement = sql.SQL(query.format("{}", "%s", "%s")).format(
-                sql.Identifier(schema, table)
-            )
-            with datastore.get_connection() as connection, connection.cursor() as cursor:
+            def recorded_at(version: int) -> datetime:
+                found = reader.rows(
+                    "SELECT topic, state FROM {table} "
+                    "WHERE originator_id = ? AND originator_version = ?",
+                    stored_id,
+                    version,
+                )
+                return self._time_in(found[0] if found else None, case_id, version)
 
-                def postgres_time(version: int) -> datetime:
-                    cursor.execute(pg_statement, (case_id, version))
-                    row = cursor.fetchone()
-                    found = None if row is None else (row["topic"], row["state"])
-                    return self._time_in(found, case_id, version)
-
-                yield postgres_time
-        except STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+            yield recorded_at
 
     def _time_in(self, row: Any, case_id: UUID, version: int) -> datetime:
         """The store time in a fetched ``(topic, state)`` row: peeked at, or decoded when
