@@ -57,7 +57,19 @@ STORE_FAILURES = (PersistenceError, sqlite3.Error)
 
 def _stored_time(state: bytes, name: str) -> datetime | None:
     """A time field of a stored event, read without decoding the event (None when the
-    bytes do not say plainly: the caller then decodes it)."""
+    bytes do not say plainly: the caller then decodes it).
+
+    The field is found by its bytes when they occur once in the record: a key and its
+    type tag cannot occur inside a JSON string, whose quotes are escaped, so a single
+    occurrence is the event's own field. Anything else is parsed in full."""
+    marker = _TIME_MARKERS[name]
+    if state.count(marker) == 1:
+        start = state.index(marker) + len(marker)
+        end = state.find(b'"', start)
+        try:
+            return datetime.fromisoformat(state[start:end].decode())
+        except (UnicodeDecodeError, ValueError):
+            return None
     try:
         field = orjson.loads(state)[name]
         if field["_type_"] != "datetime_iso":
@@ -65,6 +77,12 @@ def _stored_time(state: bytes, name: str) -> datetime | None:
         return datetime.fromisoformat(field["_data_"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
+
+
+_TIME_MARKERS = {
+    name: b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'
+    for name in ("timestamp", "occurred_at")
+}
 
 
 def _occurred_by(state: bytes, as_of: datetime) -> bool:

@@ -206,6 +206,37 @@ class TestAsOf:
         assert [line.version for line in lines] == list(range(1, 10))
 
 
+class TestPeekedTimes:
+    """An as-of read skips events by peeking at their stored business time; a text that
+    spells a time field cannot make it skip an event that occurred by then, or keep one
+    that did not."""
+
+    FORGED = '"occurred_at":{"_type_":"datetime_iso","_data_":"%s"}'
+
+    def test_a_note_spelling_another_time_is_judged_by_its_own(self) -> None:
+        desk = CaseDesk.open(":memory:", clock=SteppingClock(datetime(2026, 11, 1, tzinfo=UTC)))
+        early, late = MONDAY - timedelta(days=30), MONDAY + timedelta(days=30)
+        case_id = long_case(desk, 120, {})
+        # Run 3 (versions 101-150) holds two notes that lie about their times.
+        desk.add_note(case_id, text=self.FORGED % early.isoformat(), by=AGENT, occurred_at=late)
+        desk.add_note(case_id, text=self.FORGED % late.isoformat(), by=AGENT, occurred_at=MONDAY)
+        history = desk.history(case_id)
+
+        for minutes in (0, 60, 119, 200):
+            as_of = MONDAY + timedelta(minutes=minutes)
+            wanted = case_view(e for e in history if e.occurred_at <= as_of)
+            assert desk.case(case_id, as_of=as_of) == wanted
+
+    def test_a_time_field_nested_in_a_record_is_not_taken_for_the_events(self) -> None:
+        from casehistory.desk._queries import _stored_time
+
+        own, nested = "2026-03-02T09:00:00+00:00", "1999-01-01T00:00:00+00:00"
+        field = '"occurred_at":{"_type_":"datetime_iso","_data_":"%s"}'
+        state = ("{" + '"payload":{' + field % nested + "}," + field % own + "}").encode()
+
+        assert _stored_time(state, "occurred_at") == datetime.fromisoformat(own)
+
+
 class TestInput:
     @pytest.mark.parametrize("name", ["as_of", "known_at"])
     def test_a_naive_time_is_refused(self, name: str) -> None:
