@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     )
     from casehistory.domain.state import Escalation, EscalationOutcome, Rma, RmaStage
     from casehistory.domain.values import (
+        MAX_EVENT_BYTES,
+        MAX_TEXT_BYTES,
         Actor,
         Channel,
         ComplaintCategory,
@@ -77,6 +79,8 @@ _LAZY: dict[str, str] = {
     "EscalationOutcome": "casehistory.domain.state",
     "Rma": "casehistory.domain.state",
     "RmaStage": "casehistory.domain.state",
+    "MAX_EVENT_BYTES": "casehistory.domain.values",
+    "MAX_TEXT_BYTES": "casehistory.domain.values",
     "Actor": "casehistory.domain.values",
     "Channel": "casehistory.domain.values",
     "ComplaintCategory": "casehistory.domain.values",
@@ -119,6 +123,8 @@ __version__ = "0.2.0"
 
 __all__ = [
     "EVENT_TYPES",
+    "MAX_EVENT_BYTES",
+    "MAX_TEXT_BYTES",
     "TRANSITIONS",
     "Actor",
     "Balance",

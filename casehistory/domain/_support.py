@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from casehistory.domain import rights
-from casehistory.domain.chain import STATE_COMMITMENT, chain_digest, state_commitment
+from casehistory.domain.chain import STATE_COMMITMENT, chained_bytes, state_commitment
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
+    MAX_EVENT_BYTES,
     Actor,
     Direction,
     EntitlementKind,
@@ -22,6 +24,7 @@ from casehistory.domain.values import (
 )
 from casehistory.errors import (
     CaseIsClosed,
+    InvalidInput,
     OccurredInFuture,
     StoreTimeWentBackwards,
     TransitionNotAllowed,
@@ -141,9 +144,16 @@ class CommandSupport:
             committed[STATE_COMMITMENT] = self._commitment(
                 event, version, by, occurred_at, recorded_at, fields
             )
-        digest = chain_digest(
+        body = chained_bytes(
             self.id, version, event, self.state.digest, recorded_at, by, occurred_at, committed
         )
+        if len(body) > MAX_EVENT_BYTES:
+            raise InvalidInput(
+                f"{event.__name__} on case {self.id} would be {len(body):,} bytes (rule: an "
+                f"event holds at most {MAX_EVENT_BYTES:,} bytes of canonical JSON); record "
+                "less in one command"
+            )
+        digest = hashlib.sha256(body).hexdigest()
         self.trigger_event(
             event, timestamp=recorded_at, by=by, occurred_at=occurred_at, digest=digest, **fields
         )

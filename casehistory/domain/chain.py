@@ -50,6 +50,7 @@ __all__ = [
     "record",
     "record_of",
     "STATE_COMMITMENT",
+    "chained_bytes",
     "state_commitment",
     "typed",
 ]
@@ -224,6 +225,24 @@ def chain_digest(
     """The digest an event about to be triggered must carry (see the module docs)."""
     entry = record(case_id, version, event_class.__name__, occurred_at, timestamp, by, fields)
     return digest(entry, previous)
+
+
+def chained_bytes(
+    case_id: UUID,
+    version: int,
+    event_class: type[Any],
+    previous: str | None,
+    timestamp: datetime,
+    by: Any,
+    occurred_at: datetime,
+    fields: Mapping[str, Any],
+) -> bytes:
+    """The canonical JSON that :func:`chain_digest` hashes: its SHA-256 is the digest,
+    and its length the size of the event as the chain sees it."""
+    entry = record(case_id, version, event_class.__name__, occurred_at, timestamp, by, fields)
+    body = {name: value for name, value in entry.items() if name != "digest"}
+    body["previous"] = previous
+    return canonical_json(body)
 
 
 STATE_COMMITMENT = "state_commitment"

@@ -18,6 +18,8 @@ import attrs
 from casehistory.errors import CurrencyMismatch, InvalidInput
 
 __all__ = [
+    "MAX_EVENT_BYTES",
+    "MAX_TEXT_BYTES",
     "Actor",
     "Channel",
     "ComplaintCategory",
@@ -173,17 +175,42 @@ def require_instance(value: object, kind: type[_T], name: str) -> _T:
     return value
 
 
+MAX_TEXT_BYTES = 64 * 1024
+"""The most a free text (a note, a subject, a reason, a name, a reference) may hold:
+64 KiB of UTF-8. Case text is written by people; a bound keeps one careless or hostile
+call from making an event, a snapshot and every load of its case arbitrarily large."""
+
+
+MAX_EVENT_BYTES = 1024 * 1024
+"""The most one event may hold: 1 MiB of the canonical JSON its digest covers (its row in
+the store is a little larger, with type tags). Free texts are bounded first, so this
+binds only a command with many long texts; it keeps every row a store is sent small
+enough to write well inside the store's statement timeout (docs/operations.md)."""
+
+
 def require_text(value: object, name: str) -> str:
-    """Return ``value`` if it is a non-blank string the store can encode (UTF-8)."""
+    """Return ``value`` if it is a non-blank string the store can encode (UTF-8), of at
+    most :data:`MAX_TEXT_BYTES` bytes."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{name} must be a non-empty string, got {value!r}")
+        raise InvalidInput(f"{name} must be a non-empty string, got {value!r:.200}")
+    if len(value) > MAX_TEXT_BYTES:  # each character is at least one byte: too long
+        _too_long(name, len(value), "characters")
     try:
-        value.encode("utf-8")
+        size = len(value.encode("utf-8"))
     except UnicodeEncodeError:
         raise InvalidInput(
-            f"{name} is not valid Unicode text (it holds a lone surrogate): {value!r}"
+            f"{name} is not valid Unicode text (it holds a lone surrogate): {value!r:.200}"
         ) from None
+    if size > MAX_TEXT_BYTES:
+        _too_long(name, size, "bytes of UTF-8")
     return value
+
+
+def _too_long(name: str, size: int, unit: str) -> None:
+    raise InvalidInput(
+        f"{name} is {size:,} {unit} long (rule: a text holds at most {MAX_TEXT_BYTES:,} "
+        "bytes of UTF-8); shorten it, or keep the document elsewhere and record its reference"
+    )
 
 
 def require_aware(value: object, name: str) -> datetime:
@@ -197,8 +224,8 @@ def require_aware(value: object, name: str) -> datetime:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_MINOR_UNITS = Decimal(10_000)  # four decimal places: cents, mils, and the 3-digit currencies
-_LARGEST = Decimal(10) ** 15
+_DECIMALS = 4  # four decimal places: cents, mils, and the 3-digit currencies
+_LARGEST_DIGITS = 15  # amounts stay below 10**15
 
 
 def to_amount(value: Any) -> Decimal:
@@ -213,13 +240,36 @@ def to_amount(value: Any) -> Decimal:
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(f"{value!r} is not a valid money amount") from None
     if not amount.is_finite():
-        raise InvalidInput(f"money amounts must be finite, got {value!r}")
-    if abs(amount) >= _LARGEST or (amount * _MINOR_UNITS) % 1 != 0:
+        raise InvalidInput(f"money amounts must be finite, got {value!r:.200}")
+    exact = _exact_amount(amount)
+    if exact is None:
         raise InvalidInput(
-            f"money amounts have at most 4 decimal places and stay below 10**15, got {value!r} "
-            "(so that every ledger total is exact in Decimal's 28 digits)"
+            f"money amounts have at most 4 decimal places and stay below 10**15, got "
+            f"{value!r:.200} (so that every ledger total is exact in Decimal's 28 digits)"
         )
-    return amount
+    return exact
+
+
+def _exact_amount(amount: Decimal) -> Decimal | None:
+    """``amount`` written with at most 4 decimal places (trailing zeros past them
+    dropped: ``19.990000`` is ``19.9900``), or None when it has more places or is not
+    below 10**15.
+
+    Judged from its digits and exponent alone, with no arithmetic: on ``1E+1000000000``
+    Decimal's context overflows, and ``1E-1000000000`` rounds to a zero that would pass
+    for a whole amount. At most 15 + 4 digits, every total of a ledger is exact."""
+    sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    if not any(digits):  # a zero, however it is written
+        return Decimal((0, (0,), max(min(exponent, 0), -_DECIMALS)))
+    if amount.adjusted() >= _LARGEST_DIGITS:
+        return None
+    extra = -_DECIMALS - exponent  # digits past the fourth decimal place: must be zeros
+    if extra <= 0:
+        return amount
+    if any(digits[-extra:]):
+        return None
+    return Decimal((sign, digits[:-extra], -_DECIMALS))
 
 
 def _check_currency(_: object, __: attrs.Attribute[str], value: str) -> None:
