@@ -15,6 +15,7 @@ __all__ = [
     "CancellationNotRequested",
     "CheckpointMismatch",
     "CheckpointSignatureInvalid",
+    "CommandIdReused",
     "ConcurrentUpdate",
     "CurrencyMismatch",
     "EscalationAlreadyPending",
@@ -71,7 +72,13 @@ class StoreUnavailable(CaseHistoryError):
 
 
 class ConcurrentUpdate(CaseHistoryError):
-    """Raised when another writer recorded an event on the case between load and save."""
+    """Raised when another writer recorded an event on the case between load and save,
+    or when the case is no longer at the ``expected_version`` a command was given."""
+
+
+class CommandIdReused(CaseHistoryError):
+    """Raised when a command's ``command_id`` was recorded on the case for another
+    command or other arguments."""
 
 
 class OccurredInFuture(CaseHistoryError, ValueError):
