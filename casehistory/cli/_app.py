@@ -1,27 +1,73 @@
-"""The command group, the shared ``--db`` option and error handling at the edge."""
+"""The command group, the shared ``--db`` option and error handling at the edge.
+
+Every failure a verb meets leaves as one line on standard error and a documented exit
+code (docs/cli.md: 1 refused or failed, 2 a usage error), never a traceback: a library
+error is said in its own words, a store or driver error names the store (without its
+password), and anything else is caught at the edge of the group (:class:`_Edge`) as the
+last line of defence. Every message is cleaned (:func:`casehistory.cli._output.clean`)
+and has the password of ``--db`` scrubbed, since it may quote a file, a stored row or a
+driver's words about the URL.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+import errno
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import click
-from rich.console import Console
+from eventsourcing.domain import EventSourcingError
 
+from casehistory.cli._output import clean
 from casehistory.desk import CaseDesk
 from casehistory.errors import CaseHistoryError, StoreNotFound
+from casehistory.store import describe_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_DB = "casehistory.sqlite"
 
+_SECRETS = "casehistory.cli.secrets"
+"""The key in ``click.Context.meta`` (shared by the group's and the verb's contexts) of
+the passwords that no message may show."""
 
-def console() -> Console:
-    """Rich output on the current stdout; wide when piped, so tables never wrap at 80."""
-    interactive = sys.stdout.isatty()
-    return Console(highlight=False, soft_wrap=True, width=None if interactive else 200)
+# The login of a URL runs from "scheme://" to the last "@" before the path (so a
+# password holding an unencoded "@" is taken whole); the password follows its first ":".
+_LOGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://(?P<login>[^/?#]*)@", re.DOTALL)
+_HIDDEN = "***"
+
+
+def _secrets(db: str) -> list[str]:
+    match = _LOGIN.match(db)
+    if match is None:
+        return []
+    _, colon, password = match["login"].partition(":")
+    return sorted({password, unquote(password)} - {""}, key=len, reverse=True) if colon else []
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` cleaned, with every secret hidden: what any message may show."""
+    for secret in secrets:
+        text = text.replace(secret, _HIDDEN)
+    return clean(text)
+
+
+def where(db: str) -> str:
+    """The store ``db`` for a message: never its password, even when it does not parse."""
+    try:
+        described = describe_store(db)
+    except Exception:
+        described = f"at {db}"
+    return scrub(described, _secrets(db))
+
+
+def _remember(ctx: click.Context, _: click.Parameter, db: str) -> str:
+    ctx.meta.setdefault(_SECRETS, []).extend(_secrets(db))
+    return db
 
 
 def db_option(func: F) -> F:
@@ -32,6 +78,7 @@ def db_option(func: F) -> F:
         default=DEFAULT_DB,
         show_default=True,
         metavar="PATH|URL",
+        callback=_remember,
         help="SQLite file path or postgresql:// URL (env: CASEHISTORY_DB).",
     )(func)
 
@@ -42,7 +89,7 @@ class Refused(click.ClickException):
     exit_code = 1
 
     def format_message(self) -> str:
-        return self.message
+        return clean(self.message)
 
 
 class NoStore(Refused):
@@ -50,6 +97,11 @@ class NoStore(Refused):
     usage error, since the command was pointed at nothing."""
 
     exit_code = 2
+
+
+_STORE_ERRORS = (EventSourcingError, sqlite3.Error, OSError)
+"""What a store or its driver raises for a damaged, foreign or unreachable store
+(eventsourcing wraps psycopg's errors; sqlite3's escape some of its reads)."""
 
 
 @contextmanager
@@ -61,23 +113,73 @@ def open_desk(db: str, *, writable: bool = False) -> Iterator[CaseDesk]:
     empty store, and another application's file is refused unchanged. Only a command
     that records (``stories``) opens for writing.
     """
+    secrets = _secrets(db)
     try:
         desk = CaseDesk.open(db, read_only=not writable)
     except StoreNotFound as error:
-        raise NoStore(str(error)) from None
+        raise NoStore(scrub(str(error), secrets)) from None
     except CaseHistoryError as error:
-        raise Refused(str(error)) from None
-    except Exception as error:  # a driver's connection error, a locked file, ...
-        raise Refused(f"cannot open the store {db!r}: {error}") from None
+        raise Refused(scrub(str(error), secrets)) from None
+    except Exception as error:
+        raise Refused(f"cannot open the store {where(db)}: {scrub(str(error), secrets)}") from None
     try:
         yield desk
     except CaseHistoryError as error:
-        raise Refused(str(error)) from None
+        raise Refused(scrub(str(error), secrets)) from None
+    except _STORE_ERRORS as error:
+        if isinstance(error, OSError) and error.errno == errno.EPIPE:
+            raise  # the reader went away (`| head`): click exits quietly
+        said = scrub(f"{type(error).__name__}: {error}", secrets)
+        raise Refused(f"cannot read the store {where(db)}: {said}") from None
     finally:
         desk.close()
 
 
+class _Edge(click.Group):
+    """The group, with the last line of defence: whatever a verb lets escape is one
+    line (exit code 1), and every message is cleaned and has no password."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:
+            # Rewritten in place, so the error keeps its kind, hint and exit code (click
+            # types the attribute Final, but only sets it in __init__).
+            error.message = clean(error.message)  # type: ignore[misc]
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as error:
+            error.message = scrub(error.message, ctx.meta.get(_SECRETS, []))  # type: ignore[misc]
+            raise
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # the reader went away (`| head`): click exits quietly
+            raise _unexpected(error, ctx) from None
+        except Exception as error:
+            raise _unexpected(error, ctx) from None
+
+
+def _unexpected(error: Exception, ctx: click.Context) -> Refused:
+    said = scrub(f"{type(error).__name__}: {error}", ctx.meta.get(_SECRETS, []))
+    return Refused(
+        f"unexpected {said} (a damaged store, or a bug in casehistory: run `casehistory "
+        "verify`, and report it if the store passes)"
+    )
+
+
 @click.group(
+    cls=_Edge,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Example: casehistory stories --db cases.sqlite",
 )

@@ -11,7 +11,8 @@ import click
 from casehistory.audit.bundle import Anchor
 from casehistory.audit.bundle_check import BundleCheck, verify_bundle
 from casehistory.audit.note import VerifierKey, load_verifier_key
-from casehistory.cli._app import Refused, console
+from casehistory.cli._app import Refused
+from casehistory.cli._output import print_json, say
 from casehistory.cli.audit import as_json, report
 from casehistory.errors import CaseHistoryError
 
@@ -43,7 +44,7 @@ def verify_bundle_file(
     except OSError as error:
         raise Refused(f"cannot read {bundle}: {error}") from None
     if json_output:
-        click.echo(
+        print_json(
             as_json(
                 check.verification,
                 proven=check.proven,
@@ -51,7 +52,8 @@ def verify_bundle_file(
                 whole_store=check.whole_store,
                 unverified=check.unverified,
                 checkpoint_size=check.checkpoint_size,
-            )
+            ),
+            indent=2,
         )
     else:
         _print(check, bundle)
@@ -61,13 +63,10 @@ def verify_bundle_file(
 
 def _print(check: BundleCheck, bundle: Path) -> None:
     report(check.verification, f"bundle {bundle}")
-    out = console()
     if check.ok:
-        out.print(check.standing)
+        say(check.standing)
     if check.unverified:
-        out.print(
-            "marked UNVERIFIED: the store it was exported from failed verification at the time"
-        )
+        say("marked UNVERIFIED: the store it was exported from failed verification at the time")
 
 
 def _checkpoint_text(path: Path) -> str:

@@ -7,7 +7,6 @@ an auditor's included.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,12 +15,11 @@ from uuid import UUID
 
 import click
 from rich import box
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from casehistory.audit.verify import Verification
-from casehistory.cli._app import console
+from casehistory.cli._output import cell, console, say
 
 __all__ = ["as_json", "case_ids_argument", "log_progress", "report"]
 
@@ -50,47 +48,44 @@ def log_progress(what: str) -> Iterator[Callable[[int], None] | None]:
         yield None
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+    with Progress(*columns, transient=True, console=console(stderr=True)) as progress:
         task = progress.add_task(what, total=None)
         yield lambda events: progress.update(task, description=f"{what}: {events:,} events")
 
 
 def report(verification: Verification, what: str) -> None:
     """Print the findings as a table and one summary line."""
-    out = console()
     counted = f"{verification.cases} cases, {verification.events} events"
     if verification.ok:
-        out.print(f"{what}: {counted}: every chain holds")
+        say(f"{what}: {counted}: every chain holds")
         return
     table = Table("case", "version", "problem", "what is wrong", box=box.SIMPLE)
     for finding in verification.findings:
         table.add_row(
-            str(finding.case_id or "-"),
-            str(finding.version or "-"),
-            finding.problem.value,
-            finding.detail,
+            cell(finding.case_id or "-"),
+            cell(finding.version or "-"),
+            cell(finding.problem.value),
+            cell(finding.detail),  # may quote a stored row
         )
-    out.print(table)
+    console().print(table)
     found = len(verification.findings)
-    out.print(f"{what}: {counted}: {found} finding{'s' if found > 1 else ''}")
+    say(f"{what}: {counted}: {found} finding{'s' if found > 1 else ''}")
 
 
-def as_json(verification: Verification, **more: Any) -> str:
-    return json.dumps(
-        {
-            "ok": verification.ok and all(c["ok"] for c in more.get("checkpoints", [])),
-            "cases": verification.cases,
-            "events": verification.events,
-            "findings": [
-                {
-                    "case_id": str(f.case_id) if f.case_id else None,
-                    "version": f.version,
-                    "problem": f.problem.value,
-                    "detail": f.detail,
-                }
-                for f in verification.findings
-            ],
-            **more,
-        },
-        indent=2,
-    )
+def as_json(verification: Verification, **more: Any) -> dict[str, Any]:
+    """The outcome for programs (print it with :func:`casehistory.cli._output.print_json`)."""
+    return {
+        "ok": verification.ok and all(c["ok"] for c in more.get("checkpoints", [])),
+        "cases": verification.cases,
+        "events": verification.events,
+        "findings": [
+            {
+                "case_id": str(f.case_id) if f.case_id else None,
+                "version": f.version,
+                "problem": f.problem.value,
+                "detail": f.detail,
+            }
+            for f in verification.findings
+        ],
+        **more,
+    }

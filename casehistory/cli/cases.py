@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from uuid import UUID
 
@@ -10,7 +9,8 @@ import click
 from rich import box
 from rich.table import Table
 
-from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.cli._app import db_option, main, open_desk
+from casehistory.cli._output import cell, console, print_json, say
 from casehistory.domain.ledger import LEDGER_COLUMNS
 from casehistory.views import trail_as_dicts, view_as_dict
 
@@ -94,36 +94,36 @@ def show(
         data = view_as_dict(view)
         data["as_of"] = as_of.isoformat() if as_of else None
         data["known_at"] = known_at.isoformat() if known_at else None
-        click.echo(json.dumps(data, indent=2))
+        print_json(data, indent=2)
         return
-    out = console()
-    out.print(f"case {view.case_id} (version {view.version})")
+    say(f"case {view.case_id} (version {view.version})")
     if as_of or known_at:  # say which question this answers; the present needs no saying
         when = _when(as_of, "business time", "events that occurred by then", "every event")
-        out.print(f"  as of      {when}")
+        say(f"  as of      {when}")
         when = _when(known_at, "store time", "events recorded by then", "every event recorded")
-        out.print(f"  known at   {when}")
-    out.print(f"  customer   {view.customer.name} ({view.customer.id})")
-    out.print(f"  subject    {view.subject}")
-    out.print(f"  status     {view.status.name}")
-    out.print(f"  fault      {view.fault.name}")
-    out.print(f"  agent      {view.agent or '-'} in {view.department}")
+        say(f"  known at   {when}")
+    say(f"  customer   {view.customer.name} ({view.customer.id})")
+    say(f"  subject    {view.subject}")
+    say(f"  status     {view.status.name}")
+    say(f"  fault      {view.fault.name}")
+    say(f"  agent      {view.agent or '-'} in {view.department}")
     if view.resolution:
-        out.print(f"  resolution {view.resolution}")
+        say(f"  resolution {view.resolution}")
     if view.ledger.currencies:
         table = Table("currency", *LEDGER_COLUMNS, box=box.SIMPLE)
         for currency in view.ledger.currencies:
             balance = view.ledger.balance(currency)
             table.add_row(
-                currency, *(f"{getattr(balance, column):,.2f}" for column in LEDGER_COLUMNS)
+                cell(currency),
+                *(cell(f"{getattr(balance, column):,.2f}") for column in LEDGER_COLUMNS),
             )
-        out.print(table)
+        console().print(table)
     for hold in view.open_holds:
-        out.print(f"  open hold  {hold.reference} on {hold.account}: {hold.outstanding}")
+        say(f"  open hold  {hold.reference} on {hold.account}: {hold.outstanding}")
     for e in view.escalations:
-        out.print(f"  escalation #{e.number} to {e.to.name}: {e.outcome.name}")
+        say(f"  escalation #{e.number} to {e.to.name}: {e.outcome.name}")
     for rma in view.rmas:
-        out.print(f"  RMA {rma.number} ({rma.disposition.name}): {rma.stage.name}")
+        say(f"  RMA {rma.number} ({rma.disposition.name}): {rma.stage.name}")
 
 
 @main.command(epilog="Example: casehistory trail 0b6f1c1e-3c2a-4a57-9d0e-0b5b0c9b8c11")
@@ -136,10 +136,10 @@ def trail(case_id: UUID, as_json: bool, db: str) -> None:
         lines = desk.trail(case_id)
     if as_json:
         for row in trail_as_dicts(lines):
-            click.echo(json.dumps(row))
+            print_json(row)
         return
-    for line in lines:
-        click.echo(str(line))
+    for line in lines:  # one event, one line: a stored newline is shown as \x0a
+        say(line)
 
 
 @main.command(name="list", epilog="Example: casehistory list --db cases.sqlite")
@@ -151,27 +151,25 @@ def list_cases(as_json: bool, db: str) -> None:
         views = [desk.case(case_id) for case_id in desk.case_ids()]
     if as_json:
         for view in views:
-            click.echo(
-                json.dumps(
-                    {
-                        "case_id": str(view.case_id),
-                        "status": view.status.name,
-                        "fault": view.fault.name,
-                        "customer": view.customer.name,
-                        "subject": view.subject,
-                        "events": view.version,
-                    }
-                )
+            print_json(
+                {
+                    "case_id": str(view.case_id),
+                    "status": view.status.name,
+                    "fault": view.fault.name,
+                    "customer": view.customer.name,
+                    "subject": view.subject,
+                    "events": view.version,
+                }
             )
         return
     table = Table("case", "status", "fault", "customer", "subject", "events", box=box.SIMPLE)
     for view in views:
         table.add_row(
-            str(view.case_id),
-            view.status.name,
-            view.fault.name,
-            view.customer.name,
-            view.subject,
-            str(view.version),
+            cell(view.case_id),
+            cell(view.status.name),
+            cell(view.fault.name),
+            cell(view.customer.name),
+            cell(view.subject),
+            cell(view.version),
         )
     console().print(table)

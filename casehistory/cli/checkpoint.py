@@ -12,7 +12,8 @@ from casehistory.audit.checkpoint import AnyCheckpoint, read_checkpoint, store_o
 from casehistory.audit.note import SignerKey, load_signer_key, write_key_pair
 from casehistory.audit.store_checks import make_checkpoint
 from casehistory.audit.verify import log_rows
-from casehistory.cli._app import Refused, console, db_option, main, open_desk
+from casehistory.cli._app import Refused, db_option, main, open_desk
+from casehistory.cli._output import say
 from casehistory.cli.audit import log_progress, report
 from casehistory.errors import CaseHistoryError
 
@@ -72,7 +73,7 @@ def checkpoint(output: Path | None, key: Path | None, previous: Path | None, db:
         raise Refused(f"cannot write the checkpoint to {output}: {error.strerror}") from None
     signed = f"signed by {made.signatures[0].name}" if made.signatures else "unsigned"
     extends = f", extends {previous}" if previous is not None else ""
-    console().print(
+    say(
         f"checkpoint of {made.origin}: {made.size} entries, {made.cases} cases, "
         f"{signed}{extends}; written to {output}"
     )
@@ -109,9 +110,7 @@ def keygen(name: str | None, output: Path, db: str) -> None:
         public = write_key_pair(key, output)
     except CaseHistoryError as error:
         raise Refused(str(error)) from None
-    console().print(
-        f"signer key {name} written to {output} (keep it secret); verifier key to {public}"
-    )
+    say(f"signer key {name} written to {output} (keep it secret); verifier key to {public}")
 
 
 def _origin(desk: Any) -> str:

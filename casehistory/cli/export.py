@@ -24,7 +24,8 @@ from casehistory.audit.export_html import write_html
 from casehistory.audit.export_jsonl import UNVERIFIED_FIELD, export_verified, write_jsonl
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Verification, verify_cases
-from casehistory.cli._app import Refused, console, db_option, main, open_desk
+from casehistory.cli._app import Refused, db_option, main, open_desk
+from casehistory.cli._output import say
 from casehistory.cli.audit import case_ids_argument, log_progress
 
 _FORMATS = ("jsonl", "csv", "html")
@@ -188,7 +189,7 @@ def _tell(
 ) -> None:
     # Standard output may be the export itself: warnings then go to standard error.
     if failed is not None:
-        click.echo(
+        say(
             f"warning: UNVERIFIED export: the store fails verification "
             f"({len(failed.findings)} findings); every output is marked",
             err=True,
@@ -202,4 +203,4 @@ def _tell(
             f", proven against the checkpoint of {proofs.anchor.size} entries "
             f"({proofs.events} events; events recorded after it are left out)"
         )
-    console().print(what, highlight=False)
+    say(what)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import click
-
-from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.cli._app import db_option, main, open_desk
+from casehistory.cli._output import say
 from casehistory.store import describe_store
 from casehistory.stories import STORIES
 from casehistory.views import case_view, trail
@@ -17,16 +16,15 @@ def stories(db: str) -> None:
 
     Running it again on the same store adds five new cases; nothing is overwritten.
     """
-    out = console()
     with open_desk(db, writable=True) as desk:
-        out.print(f"Recording {len(STORIES)} stories into {describe_store(db)}")
+        say(f"Recording {len(STORIES)} stories into {describe_store(db)}")
         for story in STORIES:
             case_id = story.tell(desk)
             events = desk.history(case_id)
             view = case_view(events)
-            out.print()
-            out.print(f"[bold]Story {story.number}: {story.title}[/bold]")
-            out.print(f"case {case_id}")
-            out.print(view.summary())
+            say()
+            say(f"Story {story.number}: {story.title}", style="bold")
+            say(f"case {case_id}")
+            say(view.summary())
             for line in trail(events):
-                click.echo(f"  {line}")
+                say(f"  {line}")

@@ -15,8 +15,9 @@ from casehistory.audit.note import VerifierKey, load_verifier_key
 from casehistory.audit.rules import verify_rules
 from casehistory.audit.store_checks import CheckpointOutcome, check_store
 from casehistory.audit.verify import Verification, verify_cases
-from casehistory.cli._app import console, db_option, main, open_desk
+from casehistory.cli._app import db_option, main, open_desk
 from casehistory.cli._bundle import verify_bundle_file
+from casehistory.cli._output import print_json, say
 from casehistory.cli.audit import as_json as _as_json
 from casehistory.cli.audit import case_ids_argument, log_progress, report
 from casehistory.errors import CaseHistoryError
@@ -105,11 +106,11 @@ def verify(
         more: dict[str, Any] = {"checkpoints": [_outcome(o, names) for o in outcomes]}
         if lawful is not None:
             more["rules"] = {"ok": lawful.ok, "cases": lawful.cases, "events": lawful.events}
-        click.echo(_as_json(verification, **more))
+        print_json(_as_json(verification, **more), indent=2)
     else:
         report(verification, what)
         if lawful is not None and lawful.ok:
-            console().print(
+            say(
                 f"rules: {lawful.cases} cases, {lawful.events} events: every event is one "
                 "a desk would have recorded"
             )
@@ -154,10 +155,9 @@ def _print_outcome(outcome: CheckpointOutcome, name: str) -> None:
     when = checkpoint.created_at.isoformat()
     what = checkpoint.origin if isinstance(checkpoint, Checkpoint) else checkpoint.format_name
     head = f"checkpoint {name} ({what}, {checkpoint.size} entries, {when}, {outcome.signature})"
-    out = console()
     if outcome.problem is None:
-        out.print(f"{head}: the log still extends it")
+        say(f"{head}: the log still extends it")
     else:
-        out.print(f"{head}: FAILED: {outcome.problem}")
+        say(f"{head}: FAILED: {outcome.problem}")
     if outcome.extends_previous is not None:
-        out.print(f"  {outcome.extends_previous}")
+        say(f"  {outcome.extends_previous}")
