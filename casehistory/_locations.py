@@ -131,10 +131,14 @@ def postgres_env(url: str) -> dict[str, str]:
         port = parts.port
         hostname = parts.hostname
     except ValueError as error:
-        if "port" in str(error).lower():
-            raise _malformed(url, "the port must be a whole number from 1 to 65535") from None
-        raise _malformed(url, "the host cannot be read (write an IPv6 host as [::1])") from None
-    if port == 0:
+        # Raised below, outside this block: the parser's message, which may quote a
+        # part of the password, must not ride along as the error's __context__.
+        why = "port" if "port" in str(error).lower() else "host"
+    else:
+        why = ""
+    if why == "host":
+        raise _malformed(url, "the host cannot be read (write an IPv6 host as [::1])")
+    if why or port == 0:
         raise _malformed(url, "the port must be a whole number from 1 to 65535")
     match = _USERINFO.match(url)
     if (match["userinfo"] if match else "") != parts.netloc.rpartition("@")[0]:
@@ -194,4 +198,4 @@ def describe_store(location: str | os.PathLike[str]) -> str:
         return f"PostgreSQL {where}/{parts.path.lstrip('/')}"
     if text == MEMORY:
         return "in-memory store"
-    return f"SQLite {text}"
+    return f"SQLite {redact(text)}"
