@@ -163,7 +163,7 @@ def postgres_env(url: str) -> dict[str, str]:
         # a hundred desks stay within the server's default max_connections.
         "POSTGRES_POOL_SIZE": "1",
     }
-    query = parse_qs(parts.query)
+    query = parse_qs(parts.query, keep_blank_values=True)
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
     for name, (key, default) in TIMEOUTS.items():
