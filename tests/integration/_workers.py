@@ -16,7 +16,6 @@ or none, and the reports it sent before the kill stay readable after it.
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import sqlite3
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Barrier, Lock
+from multiprocessing.synchronize import Barrier
 from typing import Any
 from uuid import UUID
 
@@ -148,7 +147,6 @@ def write(
     commands: list[Command],
     reports: Connection,
     start: Barrier | None = None,
-    open_lock: Lock | None = None,
     retries: int = 100,
 ) -> None:
     """Run in a child: open a desk on ``location``, wait at ``start`` with the other
@@ -158,16 +156,7 @@ def write(
     the case each time), at most ``retries`` times; every refusal is reported as a
     ``conflict``. Any other refusal is reported as ``failed`` and ends the writer.
     """
-    if open_lock is None:
-        desk = CaseDesk.open(location)
-    else:
-        # Desks opening at once are issue 10's point 2, tested on their own; here the
-        # writes race, not the opens. The imports (most of an open's time) come first,
-        # so that only the opens themselves take turns.
-        if location.startswith("postgresql://"):
-            importlib.import_module("eventsourcing.postgres")
-        with open_lock:
-            desk = CaseDesk.open(location)
+    desk = CaseDesk.open(location)
     if start is not None:
         start.wait(timeout=60)
     with desk:
@@ -195,23 +184,20 @@ def start_writer(
     location: str,
     commands: list[Command],
     start: Barrier | None = None,
-    open_lock: Lock | None = None,
 ) -> tuple[BaseProcess, Connection]:
     """A started writer process and the pipe its reports arrive on."""
     reader, writer = PROCESSES.Pipe(duplex=False)
-    process = PROCESSES.Process(
-        target=write, args=(location, commands, writer, start, open_lock), daemon=True
-    )
+    process = PROCESSES.Process(target=write, args=(location, commands, writer, start), daemon=True)
     process.start()
     writer.close()  # the child holds its own end: the pipe ends when the child does
     return process, reader
 
 
 def run_writers(location: str, commands: list[list[Command]], timeout: float = 60) -> list[Reports]:
-    """Run one writer per list of commands, all at once: each opens its desk (one at a
-    time), then all start together. Returns their reports once every writer ended."""
-    start, open_lock = PROCESSES.Barrier(len(commands)), PROCESSES.Lock()
-    writers = [start_writer(location, mine, start, open_lock) for mine in commands]
+    """Run one writer per list of commands, all at once: each opens its desk, then all
+    start together. Returns their reports once every writer ended."""
+    start = PROCESSES.Barrier(len(commands))
+    writers = [start_writer(location, mine, start) for mine in commands]
     reports = {pipe: Reports() for _, pipe in writers}
     deadline = time.monotonic() + timeout
     while pending := [pipe for pipe, report in reports.items() if not report.ended]:

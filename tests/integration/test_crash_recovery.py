@@ -22,7 +22,6 @@ from multiprocessing.process import BaseProcess
 from casehistory import CaseDesk
 from casehistory.desk import SNAPSHOT_INTERVAL
 from tests.integration._workers import (
-    PROCESSES,
     Command,
     Reports,
     check_store,
@@ -84,13 +83,12 @@ def test_writers_killed_mid_write_lose_no_acknowledged_command(store: str) -> No
     with CaseDesk.open(store) as desk:
         for command in before:
             getattr(desk, command.verb)(command.case_id, **command.arguments())
-    open_lock = PROCESSES.Lock()
     killed: list[Victim] = []
     for round_ in range(ROUNDS):
         victims = []
         for n in range(WRITERS):
             mine = commands(f"r{round_}w{n}", case_ids, COMMANDS)
-            process, pipe = start_writer(store, mine, open_lock=open_lock)
+            process, pipe = start_writer(store, mine)
             victims.append(Victim(mine, process, pipe, random.randint(1, KILL_AFTER)))
         kill_at_random(victims)
         for victim in victims:
