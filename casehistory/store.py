@@ -34,7 +34,7 @@ from casehistory._locations import (
 )
 from casehistory._sqlite_checks import check_readable_store, check_writable_store
 from casehistory._transcodings import register_value_transcodings
-from casehistory.errors import InvalidInput, StoreNotFound
+from casehistory.errors import InvalidInput, StoreNotFound, StoreUnavailable
 
 __all__ = [
     "MEMORY",
@@ -86,9 +86,13 @@ def store_env(location: str | os.PathLike[str], *, read_only: bool = False) -> d
             "or postgresql://"
         )
     path = Path(text)
-    if path.is_dir():
+    try:
+        is_dir, folder_exists = path.is_dir(), path.parent.exists()
+    except OSError as error:  # a folder on the way this user may not enter
+        raise StoreUnavailable(f"cannot open the store SQLite {text}: {error.strerror}") from None
+    if is_dir:
         raise InvalidInput(f"{text!r} is a directory; give a SQLite file path inside it")
-    if not path.parent.exists():
+    if not folder_exists:
         if read_only:
             raise StoreNotFound(
                 f"no store at {str(path)!r}: the file does not exist, and a read-only desk "
