@@ -200,14 +200,25 @@ def run_writers(location: str, commands: list[list[Command]], timeout: float = 6
     writers = [start_writer(location, mine, start) for mine in commands]
     reports = {pipe: Reports() for _, pipe in writers}
     deadline = time.monotonic() + timeout
-    while pending := [pipe for pipe, report in reports.items() if not report.ended]:
-        assert time.monotonic() < deadline, "the writers did not end in time"
-        for pipe in wait(pending, timeout=1.0):
-            reports[pipe].read(pipe)  # type: ignore[index, arg-type]
+    try:
+        while pending := [pipe for pipe, report in reports.items() if not report.ended]:
+            assert time.monotonic() < deadline, "the writers did not end in time"
+            for pipe in wait(pending, timeout=1.0):
+                reports[pipe].read(pipe)  # type: ignore[index, arg-type]
+    finally:
+        stop([process for process, _ in writers])
     for process, pipe in writers:
         finish(reports[pipe], pipe, process)
         assert process.exitcode == 0, f"a writer exited with {process.exitcode}"
     return list(reports.values())
+
+
+def stop(processes: Iterable[BaseProcess]) -> None:
+    """Kill the writers still running (after a failed check), so none outlives its test."""
+    for process in processes:
+        if process.exitcode is None:
+            process.kill()
+            process.join(10)
 
 
 def finish(reports: Reports, pipe: Connection, process: BaseProcess, timeout: float = 60) -> None:

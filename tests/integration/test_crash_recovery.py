@@ -29,6 +29,7 @@ from tests.integration._workers import (
     finish,
     open_cases,
     start_writer,
+    stop,
 )
 
 ROUNDS = 3
@@ -90,7 +91,10 @@ def test_writers_killed_mid_write_lose_no_acknowledged_command(store: str) -> No
             mine = commands(f"r{round_}w{n}", case_ids, COMMANDS)
             process, pipe = start_writer(store, mine)
             victims.append(Victim(mine, process, pipe, random.randint(1, KILL_AFTER)))
-        kill_at_random(victims)
+        try:
+            kill_at_random(victims)
+        finally:
+            stop(victim.process for victim in victims)
         for victim in victims:
             finish(victim.reports, victim.pipe, victim.process)
             assert not victim.reports.failures
