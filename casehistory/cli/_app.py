@@ -12,6 +12,7 @@ driver's words about the URL.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -37,16 +38,19 @@ the passwords that no message may show."""
 
 # The login of a URL runs from "scheme://" to the last "@" before the path (so a
 # password holding an unencoded "@" is taken whole); the password follows its first ":".
-_LOGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://(?P<login>[^/?#]*)@", re.DOTALL)
+_LOGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<login>[^/?#\s]*)@")
 _HIDDEN = "***"
 
 
-def _secrets(db: str) -> list[str]:
-    match = _LOGIN.match(db)
-    if match is None:
-        return []
-    _, colon, password = match["login"].partition(":")
-    return sorted({password, unquote(password)} - {""}, key=len, reverse=True) if colon else []
+def _secrets(*texts: str) -> list[str]:
+    """The passwords of every URL in ``texts``, as written and decoded, longest first."""
+    found = set()
+    for text in texts:
+        for match in _LOGIN.finditer(text):
+            _, colon, password = match["login"].partition(":")
+            if colon:
+                found |= {password, unquote(password)}
+    return sorted(found - {""}, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
@@ -66,7 +70,7 @@ def where(db: str) -> str:
 
 
 def _remember(ctx: click.Context, _: click.Parameter, db: str) -> str:
-    ctx.meta.setdefault(_SECRETS, []).extend(_secrets(db))
+    ctx.meta.setdefault(_SECRETS, []).extend(_secrets(db))  # db may come from elsewhere
     return db
 
 
@@ -146,13 +150,18 @@ class _Edge(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
+        # Any argument may be a URL (a misplaced --db value, --db=URL): click's usage
+        # errors quote arguments, so every password given is scrubbed from every message.
+        secrets = _secrets(*args, os.environ.get("CASEHISTORY_DB", ""))
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except click.ClickException as error:
             # Rewritten in place, so the error keeps its kind, hint and exit code (click
             # types the attribute Final, but only sets it in __init__).
-            error.message = clean(error.message)  # type: ignore[misc]
+            error.message = scrub(error.message, secrets)  # type: ignore[misc]
             raise
+        ctx.meta.setdefault(_SECRETS, []).extend(secrets)
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
