@@ -28,6 +28,9 @@ Scenarios (both sides always configured alike)
                    (the desk's normal mode; the baseline gets ``snapshotting_intervals
                    = {Ticket: 50}`` and the same projector). A load is the last snapshot
                    plus at most 49 events; every 50th save also writes a snapshot.
+    ids-50         snapshots-50 with a ``command_id`` on every desk command (a new id
+                   each time: the cost of recognising a repeat is the query for the
+                   case's events that carry the id, paid by every command given one).
     no-snapshots   one case, snapshotting off on both sides: every load replays the
                    whole stream, so cost per command grows with the case (quadratic in
                    total) -- hence a smaller N. This shows casehistory's per-event
@@ -176,10 +179,11 @@ class BaselineSide:
 class CaseHistorySide:
     """The desk's commands on one case (opened, agent assigned) in its own SQLite file."""
 
-    def __init__(self, path: str, *, snapshots: bool) -> None:
+    def __init__(self, path: str, *, snapshots: bool, ids: bool = False) -> None:
         self.desk = open_desk(path, snapshots=snapshots)
         self.case_id = open_case(self.desk)
         self.snapshots = snapshots
+        self.ids = ids
         self.done = 0
 
     def step(self, count: int) -> float:
@@ -189,12 +193,14 @@ class CaseHistorySide:
         started = time.perf_counter()
         for i in range(self.done, self.done + count):
             kind = i % 3
+            ids: dict[str, Any] = {"command_id": f"cmd-{i}"} if self.ids else {}
             if kind == 0:
                 desk.add_note(
                     case_id,
                     text=f"note {i}: customer called back",
                     by=AGENT,
                     occurred_at=OCCURRED_AT,
+                    **ids,
                 )
             elif kind == 1:
                 desk.log_contact(
@@ -205,6 +211,7 @@ class CaseHistorySide:
                     demeanour=Demeanour.CALM,
                     by=AGENT,
                     occurred_at=OCCURRED_AT,
+                    **ids,
                 )
             else:
                 desk.record_payment(
@@ -213,6 +220,7 @@ class CaseHistorySide:
                     reference=f"order-{i}",
                     by=AGENT,
                     occurred_at=OCCURRED_AT,
+                    **ids,
                 )
         elapsed = time.perf_counter() - started
         self.done += count
@@ -255,9 +263,13 @@ class Result:
         return [c / b for c, b in zip(self.casehistory, self.baseline, strict=True)]
 
 
-def one_run(folder: str, tag: str, n: int, chunk: int, *, snapshots: bool) -> tuple[float, float]:
+def one_run(
+    folder: str, tag: str, n: int, chunk: int, *, snapshots: bool, ids: bool = False
+) -> tuple[float, float]:
     """Both sides, interleaved chunk by chunk; returns (casehistory, baseline) seconds."""
-    desk = CaseHistorySide(os.path.join(folder, f"{tag}-casehistory.sqlite"), snapshots=snapshots)
+    desk = CaseHistorySide(
+        os.path.join(folder, f"{tag}-casehistory.sqlite"), snapshots=snapshots, ids=ids
+    )
     base = BaselineSide(os.path.join(folder, f"{tag}-baseline.sqlite"), snapshots=snapshots)
     totals = {"casehistory": 0.0, "baseline": 0.0}
     sides: list[tuple[str, Side]] = [("casehistory", desk), ("baseline", base)]
@@ -271,12 +283,19 @@ def one_run(folder: str, tag: str, n: int, chunk: int, *, snapshots: bool) -> tu
 
 
 def measure(
-    scenario: str, n: int, runs: int, chunk: int, *, snapshots: bool, folder: str
+    scenario: str,
+    n: int,
+    runs: int,
+    chunk: int,
+    *,
+    snapshots: bool,
+    folder: str,
+    ids: bool = False,
 ) -> Result:
-    one_run(folder, f"warm-{scenario}", 60, 20, snapshots=snapshots)  # imports, caches
+    one_run(folder, f"warm-{scenario}", 60, 20, snapshots=snapshots, ids=ids)  # imports, caches
     times: dict[str, list[float]] = {"casehistory": [], "baseline": []}
     for run in range(runs):
-        c, b = one_run(folder, f"{scenario}-{run}", n, chunk, snapshots=snapshots)
+        c, b = one_run(folder, f"{scenario}-{run}", n, chunk, snapshots=snapshots, ids=ids)
         times["casehistory"].append(c)
         times["baseline"].append(b)
         print(
@@ -315,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--scenario",
-        choices=["all", "snapshots-50", "no-snapshots"],
+        choices=["all", "snapshots-50", "ids-50", "no-snapshots"],
         default="all",
         help="which scenario to run (default all)",
     )
@@ -329,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
             results.append(
                 measure(
                     "snapshots-50", args.n, args.runs, args.chunk, snapshots=True, folder=folder
+                )
+            )
+        if args.scenario in ("all", "ids-50"):
+            results.append(
+                measure(
+                    "ids-50", args.n, args.runs, args.chunk, snapshots=True, folder=folder, ids=True
                 )
             )
         if args.scenario in ("all", "no-snapshots"):

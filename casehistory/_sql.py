@@ -40,6 +40,12 @@ class Reader:
         """The rows of ``query``, each a tuple in the order of its columns."""
         return self._run(query, params)
 
+    @property
+    def contains(self) -> str:
+        """A condition true when the column ``state`` holds the bytes of the parameter
+        (``instr`` on a SQLite BLOB, ``position`` in a PostgreSQL bytea)."""
+        return "instr(state, ?) > 0" if self._sqlite else "position(? IN state) > 0"
+
     def case_id(self, case_id: UUID) -> Any:
         """A case id as the table stores it (SQLite: hex text; PostgreSQL: a uuid)."""
         return case_id.hex if self._sqlite else case_id

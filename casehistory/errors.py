@@ -72,13 +72,11 @@ class StoreUnavailable(CaseHistoryError):
 
 
 class ConcurrentUpdate(CaseHistoryError):
-    """Raised when another writer recorded an event on the case between load and save,
-    or when the case is no longer at the ``expected_version`` a command was given."""
+    """Raised when another writer recorded on the case first, or it is past the expected version."""
 
 
 class CommandIdReused(CaseHistoryError):
-    """Raised when a command's ``command_id`` was recorded on the case for another
-    command or other arguments."""
+    """Raised when a command id was recorded on the case for another command or arguments."""
 
 
 class OccurredInFuture(CaseHistoryError, ValueError):

@@ -66,6 +66,7 @@ REGION = re.compile(
 # The fields every event has; ``event-common`` documents them once.
 _COMMON = ("originator_id", "originator_version", "timestamp", "by", "occurred_at", "digest")
 _INTERNAL = ("originator_topic",)  # eventsourcing's own bookkeeping on CaseOpened
+_EVERY_COMMAND = ("command_id", "expected_version")  # keywords every command takes
 
 _COMMON_NOTES = {
     "originator_id": "the case id (also `event.case_id`)",
@@ -383,7 +384,11 @@ def _signature(method_name: str) -> str:
     method = getattr(casehistory.CaseDesk, method_name, None)
     if method is None:
         raise GenerationError(f"CaseDesk has no method {method_name}; fix _COMMANDS")
-    params = list(inspect.signature(method).parameters.values())[1:]  # without self
+    params = [
+        p
+        for p in list(inspect.signature(method).parameters.values())[1:]  # without self
+        if p.name not in _EVERY_COMMAND  # documented once, beside event-common
+    ]
     parts: list[str] = []
     star_done = False
     for p in params:

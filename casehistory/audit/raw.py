@@ -35,7 +35,9 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from casehistory.domain.chain import STATE_COMMITMENT
+from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, require_command_id
 from casehistory.domain.events import CASE_TOPIC, EVENT_TYPES, CaseEvent, CaseOpened
+from casehistory.errors import InvalidInput
 
 __all__ = ["RawRecord", "RowProblem", "raw_record"]
 
@@ -315,6 +317,23 @@ def _field(name: str, check: Convert, value: Any) -> Any:
         raise _within(name, problem) from None
 
 
+_COMMAND_FIELDS = (COMMAND_ID, COMMAND_FINGERPRINT)
+
+
+def _command(fields: dict[str, Any]) -> dict[str, str]:
+    """The command id and fingerprint of a record: both or neither, as a desk writes."""
+    if fields.keys() != set(_COMMAND_FIELDS):
+        raise RowProblem(f"holds {', '.join(sorted(fields))} without its pair")
+    command_id, print_ = fields[COMMAND_ID], fields[COMMAND_FINGERPRINT]
+    try:
+        require_command_id(command_id)
+    except InvalidInput:
+        raise RowProblem(f"{COMMAND_ID} {command_id!r:.60} is no command id") from None
+    if type(print_) is not str or len(print_) != 64 or not set(print_) <= _HEX:
+        raise RowProblem(f"{COMMAND_FINGERPRINT} is not a SHA-256 in hex")
+    return {COMMAND_ID: command_id, COMMAND_FINGERPRINT: print_}
+
+
 def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawRecord:
     """The record of the stored event; :class:`RowProblem` when a value has another type
     than declared, :class:`Unsupported` when the reference path must read it, and any
@@ -326,6 +345,7 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
     if type(stored) is not dict:
         raise RowProblem("is not a JSON object")
     committed = stored.pop(STATE_COMMITMENT, None)
+    command = {name: stored.pop(name) for name in _COMMAND_FIELDS if name in stored}
     if stored.keys() != schema.keys:
         # Never the reference path: eventsourcing's mapper drops or overwrites some keys
         # (class_version, originator_id, originator_version), which would let a row
@@ -350,6 +370,8 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
         if type(committed) is not str or len(committed) != 64 or not set(committed) <= _HEX:
             raise RowProblem(f"{STATE_COMMITMENT} is not a SHA-256 in hex")
         payload[STATE_COMMITMENT] = committed
+    if command:
+        payload.update(_command(command))
     record = {
         "case_id": str(case_id),
         "version": version,

@@ -33,6 +33,7 @@ from casehistory.audit.verify import Finding, Problem, Verification
 from casehistory.domain import events as ev
 from casehistory.domain.case import Case
 from casehistory.domain.chain import ENVELOPE, STATE_COMMITMENT, record_of
+from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
 from casehistory.domain.policies import PolicyDecision, ReturnShippingPolicy
 from casehistory.domain.values import EntitlementKind, Fault, Money, Product
 from casehistory.errors import CaseHistoryError, CaseNotFound
@@ -90,6 +91,8 @@ _DERIVED = frozenset(
         "policy_exception",
         "window_check",
         STATE_COMMITMENT,
+        COMMAND_ID,
+        COMMAND_FINGERPRINT,
     }
 )
 _DECISIONS = ("decision", "limit_check", "cutoff_check", "shipping_decision")
@@ -175,6 +178,7 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
             by=event.by,
             occurred_at=event.occurred_at,
             recorded_at=event.timestamp,
+            command=_command_of(event),
         )
         return opened.pending_events[-1]  # type: ignore[no-any-return]
     if case is None:
@@ -185,10 +189,20 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
     command = getattr(case, name)
     committed = STATE_COMMITMENT in vars(event)
     case.commit_state_every = event.originator_version if committed else None
+    case.__dict__["command"] = _command_of(event)
     before = len(case.pending_events)
     command(**_arguments(event, getattr(Case, name)), recorded_at=event.timestamp)
     replayed: ev.CaseEvent = case.pending_events[before]
     return replayed
+
+
+def _command_of(event: ev.CaseEvent) -> CommandId | None:
+    """The command id the event was recorded under, as the desk hands it to a command
+    (its rule, a repeat records nothing, is the desk's and leaves no event to check)."""
+    found = vars(event)
+    if COMMAND_ID not in found and COMMAND_FINGERPRINT not in found:
+        return None
+    return CommandId(found.get(COMMAND_ID, ""), found.get(COMMAND_FINGERPRINT, ""))
 
 
 def _copy(case: Case) -> Case:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Self, cast
 from uuid import UUID
 
@@ -17,13 +20,16 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
+from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
+from casehistory.desk._idempotent import Pending, pending, recorded_commands
 from casehistory.desk._queries import STORE_FAILURES, Queries
 from casehistory.desk._snapshots import (
     SnapshotLog,
     trusted,
 )
 from casehistory.domain.case import Case, CaseSnapshot
+from casehistory.domain.commands import replay_of
 from casehistory.domain.events import EVENT_TYPES
 from casehistory.domain.policies import Policies
 from casehistory.domain.values import require_instance
@@ -43,6 +49,10 @@ from casehistory.store import (
     register_value_transcodings,
     store_env,
 )
+
+_FIRST_WAIT = 0.005
+_LONGEST_WAIT = 0.2
+"""Seconds between runs of a command that met another writer (see ``retries``)."""
 
 SNAPSHOT_INTERVAL = 50
 """Snapshot every 50 events of a case.
@@ -167,7 +177,7 @@ class DeskBase(Queries):
         refused (:class:`StoreIsReadOnly`). A PostgreSQL login with only CONNECT,
         USAGE and SELECT rights can open one (docs/operations.md).
         """
-        env = store_env(location, read_only=read_only)
+        env = store_env(location, read_only=read_only)  # InvalidInput for a bad location
         desk: Self | None = None
         try:
             desk = cls(env, clock=clock, policies=policies)
@@ -177,8 +187,9 @@ class DeskBase(Queries):
         except STORE_FAILURES as error:
             if desk is not None:
                 desk.close()
+            said = scrub(str(error), str(location))  # what the driver said may quote the URL
             raise StoreUnavailable(
-                f"cannot open the store {describe_store(location)}: {error}".strip()
+                f"cannot open the store {describe_store(location)}: {said}".strip()
             ) from None
         except CaseHistoryError:
             if desk is not None:
@@ -188,9 +199,14 @@ class DeskBase(Queries):
     @property
     def env(self) -> Mapping[str, str]:
         """The store settings this desk was opened with (eventsourcing's keys, such as
-        ``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_SCHEMA``); changing them
-        changes nothing."""
-        return self._store.env
+        ``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_SCHEMA``), read-only, with
+        the password hidden: ``POSTGRES_PASSWORD`` reads ``***`` when one was given."""
+        return MappingProxyType(
+            {
+                key: HIDDEN if key == "POSTGRES_PASSWORD" and value else value
+                for key, value in self._store.env.items()
+            }
+        )
 
     def close(self) -> None:
         """Close the store's connections; the desk cannot be used afterwards."""
@@ -275,9 +291,67 @@ class DeskBase(Queries):
             row = self._store.mapper.to_stored_event(snapshot)
             self.snapshot_log.remember(row, trusted(snapshot))
 
-    def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> None:
-        """Load, act, save: the whole of every command."""
+    def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> int:
+        """Load, act, save: the whole of every command. Returns the case's new version.
+
+        First, what the caller asked beyond the arguments (:mod:`._idempotent`): a
+        command id already recorded on the case answers the version it left the case at
+        (and records nothing); a case past the expected version is refused. A save that
+        meets another writer is run again from a fresh load, rules and all, up to
+        :attr:`retries` times."""
         self._store.require_writable()
-        case = self._load(case_id)
-        act(case, self._now())
-        self._save(case)
+        asked = pending()
+        attempt = 0
+        while True:
+            case = self._load(case_id)
+            if asked is not None:
+                done = self._repeat_of(case, asked)
+                if done is not None:
+                    return done
+                case.__dict__["command"] = asked.command
+            act(case, self._now())
+            try:
+                self._save(case)
+            except ConcurrentUpdate:
+                attempt += 1
+                if attempt > self.retries or (asked and asked.expected_version is not None):
+                    raise
+                self._back_off(attempt)
+                continue
+            return case.version
+
+    def _repeat_of(self, case: Case, asked: Pending) -> int | None:
+        """The version a first delivery of the command left the case at (None: this is
+        the first), after the rule of command ids; then the expected version's check."""
+        if asked.command is not None:
+            recorded = recorded_commands(self._store, case.id, asked.command.id)
+            done = replay_of(asked.command, recorded, case.id)
+            if done is not None:
+                return done
+        expected = asked.expected_version
+        if expected is not None and case.version != expected:
+            raise ConcurrentUpdate(
+                f"case {case.id} is at version {case.version}, not at the expected version "
+                f"{expected} (rule: a command given expected_version records only on the "
+                "version it names); read the case again and decide anew"
+            )
+        return None
+
+    @property
+    def retries(self) -> int:
+        """How many times a command that meets another writer's save
+        (:class:`ConcurrentUpdate`) is run again from a fresh load, its rules checked
+        anew each time, after a wait that doubles from 5 ms to at most 200 ms, with
+        jitter. 0 (the default): the error reaches the caller at once. A command given
+        ``expected_version`` is never run again."""
+        return self.__dict__.get("_retries", 0)  # type: ignore[no-any-return]
+
+    @retries.setter
+    def retries(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise InvalidInput(f"retries must be a whole number from 0 to 100, got {value!r:.80}")
+        self.__dict__["_retries"] = value
+
+    def _back_off(self, attempt: int) -> None:
+        wait = min(_FIRST_WAIT * 2 ** (attempt - 1), _LONGEST_WAIT)
+        time.sleep(wait * random.uniform(0.5, 1.0))  # jitter, not a secret

@@ -9,7 +9,9 @@ from datetime import datetime
 from uuid import UUID
 
 from casehistory.desk._base import DeskBase
+from casehistory.desk._idempotent import command, pending, recorded_commands
 from casehistory.domain.case import Case
+from casehistory.domain.commands import case_id_of, replay_of
 from casehistory.domain.values import (
     Actor,
     Channel,
@@ -21,11 +23,13 @@ from casehistory.domain.values import (
     LinkKind,
     Product,
 )
+from casehistory.errors import CaseAlreadyExists
 
 
 class CaseCommands(DeskBase):
     # Lifecycle ---------------------------------------------------------------
 
+    @command
     def open_case(
         self,
         *,
@@ -36,9 +40,18 @@ class CaseCommands(DeskBase):
         occurred_at: datetime,
         product: Product | None = None,
         case_id: UUID | None = None,
+        command_id: str | None = None,
     ) -> UUID:
-        """Open a case (status NEW) and return its id. ``case_id`` imports an existing id."""
+        """Open a case (status NEW) and return its id. ``case_id`` imports an existing id.
+
+        With ``command_id`` and no ``case_id``, the id of the case is derived from the
+        command id, so that a repeated opening finds the case the first one opened and
+        returns its id, recording nothing (docs/operations.md, "Retrying safely")."""
         self._store.require_writable()
+        asked = pending()
+        identified = asked.command if asked is not None else None
+        if identified is not None and case_id is None:
+            case_id = case_id_of(identified.id)
         case = Case.open(
             customer=customer,
             subject=subject,
@@ -48,26 +61,51 @@ class CaseCommands(DeskBase):
             recorded_at=self._now(),
             product=product,
             case_id=case_id,
+            command=identified,
         )
-        self._save(case)  # the store refuses a taken id: CaseAlreadyExists
+        try:
+            self._save(case)  # the store refuses a taken id: CaseAlreadyExists
+        except CaseAlreadyExists:
+            if identified is None:
+                raise
+            recorded = recorded_commands(self._store, case.id, identified.id)
+            if replay_of(identified, recorded, case.id) is None:
+                raise
         return case.id
 
+    @command
     def assign_agent(
-        self, case_id: UUID, *, agent: Actor, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        agent: Actor,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Assign the case to ``agent``; a NEW case becomes OPEN."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.assign_agent(
                 agent=agent, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def transfer_case(
-        self, case_id: UUID, *, to_department: str, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        to_department: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Move the case to another department; the trail shows from where to where."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.transfer_case(
                 to_department=to_department,
@@ -78,32 +116,61 @@ class CaseCommands(DeskBase):
             ),
         )
 
+    @command
     def resolve_case(
-        self, case_id: UUID, *, resolution: str, fault: Fault, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        resolution: str,
+        fault: Fault,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Resolve the case, recording whose fault the problem was."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.resolve_case(
                 resolution=resolution, fault=fault, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
-    def close_case(self, case_id: UUID, *, by: Actor, occurred_at: datetime) -> None:
+    @command
+    def close_case(
+        self,
+        case_id: UUID,
+        *,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Close a resolved case. A closed case accepts nothing but a reopen."""
-        self._run(
+        return self._run(
             case_id, lambda c, now: c.close_case(by=by, occurred_at=occurred_at, recorded_at=now)
         )
 
-    def reopen_case(self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime) -> None:
+    @command
+    def reopen_case(
+        self,
+        case_id: UUID,
+        *,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Reopen a resolved or closed case; it becomes OPEN."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.reopen_case(
                 reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def link_cases(
         self,
         case_id: UUID,
@@ -112,7 +179,9 @@ class CaseCommands(DeskBase):
         relation: LinkKind,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Link this case to another existing case (RELATED or DUPLICATE_OF)."""
 
         def link(case: Case, now: datetime) -> None:
@@ -125,10 +194,11 @@ class CaseCommands(DeskBase):
             )
             self._require_exists(other_case_id)  # after the rights, before the save
 
-        self._run(case_id, link)
+        return self._run(case_id, link)
 
     # Contact -----------------------------------------------------------------
 
+    @command
     def log_contact(
         self,
         case_id: UUID,
@@ -140,12 +210,14 @@ class CaseCommands(DeskBase):
         occurred_at: datetime,
         demeanour: Demeanour | None = None,
         awaiting_reply: bool = False,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Log a contact and, where observed, the customer's demeanour.
 
         ``awaiting_reply`` (outbound only) puts the case AWAITING_CUSTOMER.
         """
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.log_contact(
                 channel=channel,
@@ -159,13 +231,24 @@ class CaseCommands(DeskBase):
             ),
         )
 
-    def add_note(self, case_id: UUID, *, text: str, by: Actor, occurred_at: datetime) -> None:
+    @command
+    def add_note(
+        self,
+        case_id: UUID,
+        *,
+        text: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Add an internal note."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.add_note(text=text, by=by, occurred_at=occurred_at, recorded_at=now),
         )
 
+    @command
     def record_complaint(
         self,
         case_id: UUID,
@@ -174,15 +257,18 @@ class CaseCommands(DeskBase):
         details: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record a complaint (bait and switch, a legal threat, ...)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.record_complaint(
                 category=category, details=details, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def record_commendation(
         self,
         case_id: UUID,
@@ -192,9 +278,11 @@ class CaseCommands(DeskBase):
         text: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record praise for an agent, from ``source`` (a customer or a supervisor)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.record_commendation(
                 agent_id=agent_id,

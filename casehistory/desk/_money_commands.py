@@ -6,37 +6,65 @@ from datetime import date, datetime
 from uuid import UUID
 
 from casehistory.desk._base import DeskBase
+from casehistory.desk._idempotent import command
 from casehistory.domain.values import Actor, Money
 
 
 class MoneyCommands(DeskBase):
+    @command
     def record_payment(
-        self, case_id: UUID, *, amount: Money, reference: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        amount: Money,
+        reference: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record money the customer paid."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.record_payment(
                 amount=amount, reference=reference, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def request_refund(
-        self, case_id: UUID, *, amount: Money, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        amount: Money,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record that the customer asked for money back."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.request_refund(
                 amount=amount, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def issue_refund(
-        self, case_id: UUID, *, amount: Money, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        amount: Money,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Refund money: never more than was paid; past the window an exception is needed."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.issue_refund(
                 amount=amount,
@@ -48,15 +76,26 @@ class MoneyCommands(DeskBase):
             ),
         )
 
-    def deny_refund(self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime) -> None:
+    @command
+    def deny_refund(
+        self,
+        case_id: UUID,
+        *,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Deny the pending refund request, citing the recorded return-window decision."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.deny_refund(
                 reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def place_hold(
         self,
         case_id: UUID,
@@ -67,9 +106,11 @@ class MoneyCommands(DeskBase):
         reason: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record money held on the customer's account under a new ``reference``."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.place_hold(
                 amount=amount,
@@ -82,6 +123,7 @@ class MoneyCommands(DeskBase):
             ),
         )
 
+    @command
     def release_hold(
         self,
         case_id: UUID,
@@ -91,9 +133,11 @@ class MoneyCommands(DeskBase):
         reason: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Release held money: never more than the hold still holds."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.release_hold(
                 reference=reference,
@@ -105,11 +149,20 @@ class MoneyCommands(DeskBase):
             ),
         )
 
+    @command
     def issue_credit(
-        self, case_id: UUID, *, amount: Money, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        amount: Money,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Credit the customer's account; above the agent limit only a supervisor may."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.issue_credit(
                 amount=amount,
@@ -121,11 +174,20 @@ class MoneyCommands(DeskBase):
             ),
         )
 
+    @command
     def request_cancellation(
-        self, case_id: UUID, *, subscription: str, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        subscription: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record that the customer asked to cancel a subscription."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.request_cancellation(
                 subscription=subscription,
@@ -136,6 +198,7 @@ class MoneyCommands(DeskBase):
             ),
         )
 
+    @command
     def complete_cancellation(
         self,
         case_id: UUID,
@@ -144,9 +207,11 @@ class MoneyCommands(DeskBase):
         effective_on: date,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record that the cancellation took effect on ``effective_on``."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.complete_cancellation(
                 subscription=subscription,

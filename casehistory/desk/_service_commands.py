@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from casehistory.desk._base import DeskBase
+from casehistory.desk._idempotent import command
 from casehistory.domain.values import (
     Actor,
     Disposition,
@@ -27,6 +28,7 @@ from casehistory.domain.values import (
 class ServiceCommands(DeskBase):
     # Diagnosis and policy ----------------------------------------------------
 
+    @command
     def record_diagnosis(
         self,
         case_id: UUID,
@@ -38,9 +40,11 @@ class ServiceCommands(DeskBase):
         by: Actor,
         occurred_at: datetime,
         known_issue: str | None = None,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record a diagnosis; its fault becomes the case's fault until resolution."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.record_diagnosis(
                 symptom=symptom,
@@ -54,22 +58,38 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def record_remediation(
-        self, case_id: UUID, *, action: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        action: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record what was done to fix the problem (e.g. malware removed)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.record_remediation(
                 action=action, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def check_entitlement(
-        self, case_id: UUID, *, kind: EntitlementKind, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        kind: EntitlementKind,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Decide RETURN_WINDOW or WARRANTY with the desk's policies and record the decision."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.check_entitlement(
                 kind=kind, policies=self.policies, by=by, occurred_at=occurred_at, recorded_at=now
@@ -78,39 +98,65 @@ class ServiceCommands(DeskBase):
 
     # Escalation and goodwill ---------------------------------------------------
 
+    @command
     def request_escalation(
-        self, case_id: UUID, *, to: EscalationTarget, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        to: EscalationTarget,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Ask for a decision from above; the case is ESCALATED until it is decided."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.request_escalation(
                 to=to, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def approve_escalation(
-        self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Approve the pending escalation (never one's own)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.approve_escalation(
                 reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def deny_escalation(
-        self, case_id: UUID, *, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Deny the pending escalation (never one's own)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.deny_escalation(
                 reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
+    @command
     def grant_goodwill(
         self,
         case_id: UUID,
@@ -120,9 +166,11 @@ class ServiceCommands(DeskBase):
         reason: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Grant goodwill; above the agent limit only a SUPERVISOR or MANAGER may."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.grant_goodwill(
                 kind=kind,
@@ -137,6 +185,7 @@ class ServiceCommands(DeskBase):
 
     # RMA -----------------------------------------------------------------------
 
+    @command
     def issue_rma(
         self,
         case_id: UUID,
@@ -147,9 +196,11 @@ class ServiceCommands(DeskBase):
         disposition: Disposition,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Issue a return authorisation; the return-shipping policy decides who pays."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.issue_rma(
                 rma_number=rma_number,
@@ -163,6 +214,7 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def receive_return(
         self,
         case_id: UUID,
@@ -171,9 +223,11 @@ class ServiceCommands(DeskBase):
         by: Actor,
         occurred_at: datetime,
         condition: str = "as packed",
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record that the returned goods arrived."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.receive_return(
                 rma_number=rma_number,
@@ -184,6 +238,7 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def complete_inspection(
         self,
         case_id: UUID,
@@ -193,9 +248,11 @@ class ServiceCommands(DeskBase):
         findings: str,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record the inspection of a received return."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.complete_inspection(
                 rma_number=rma_number,
@@ -207,6 +264,7 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def complete_repair(
         self,
         case_id: UUID,
@@ -217,9 +275,11 @@ class ServiceCommands(DeskBase):
         by: Actor,
         occurred_at: datetime,
         cost: Money | None = None,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record a repair of a received return and who covers it."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.complete_repair(
                 rma_number=rma_number,
@@ -233,6 +293,7 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def ship_replacement(
         self,
         case_id: UUID,
@@ -243,9 +304,11 @@ class ServiceCommands(DeskBase):
         paid_by: Payer,
         by: Actor,
         occurred_at: datetime,
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Record a replacement shipped under an open RMA."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.ship_replacement(
                 rma_number=rma_number,
@@ -258,11 +321,20 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def reject_rma(
-        self, case_id: UUID, *, rma_number: str, reason: str, by: Actor, occurred_at: datetime
-    ) -> None:
+        self,
+        case_id: UUID,
+        *,
+        rma_number: str,
+        reason: str,
+        by: Actor,
+        occurred_at: datetime,
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Reject an RMA (e.g. the box held rocks)."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.reject_rma(
                 rma_number=rma_number,
@@ -273,6 +345,7 @@ class ServiceCommands(DeskBase):
             ),
         )
 
+    @command
     def close_rma(
         self,
         case_id: UUID,
@@ -281,9 +354,11 @@ class ServiceCommands(DeskBase):
         by: Actor,
         occurred_at: datetime,
         note: str = "closed",
-    ) -> None:
+        command_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Close an RMA whose work is done."""
-        self._run(
+        return self._run(
             case_id,
             lambda c, now: c.close_rma(
                 rma_number=rma_number, by=by, occurred_at=occurred_at, recorded_at=now, note=note

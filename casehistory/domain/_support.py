@@ -9,6 +9,7 @@ from uuid import UUID
 
 from casehistory.domain import rights
 from casehistory.domain.chain import STATE_COMMITMENT, chained_bytes, state_commitment
+from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
@@ -41,6 +42,35 @@ def require_times(occurred_at: object, recorded_at: object) -> None:
             f"{recorded.isoformat()} (rule: an event is recorded after it happened); "
             "check the business time, or the desk's clock"
         )
+
+
+def command_fields(command: CommandId | None) -> dict[str, Any]:
+    """The extra fields an event of ``command`` carries (none without a command id)."""
+    if command is None:
+        return {}
+    return {COMMAND_ID: command.id, COMMAND_FINGERPRINT: command.fingerprint}
+
+
+def event_digest(
+    case_id: UUID,
+    version: int,
+    event: type[CaseEvent],
+    previous: str | None,
+    recorded_at: datetime,
+    by: Actor,
+    occurred_at: datetime,
+    fields: dict[str, Any],
+) -> str:
+    """The digest of an event about to be triggered, once it is known to be within
+    :data:`~casehistory.domain.values.MAX_EVENT_BYTES`."""
+    body = chained_bytes(case_id, version, event, previous, recorded_at, by, occurred_at, fields)
+    if len(body) > MAX_EVENT_BYTES:
+        raise InvalidInput(
+            f"{event.__name__} on case {case_id} would be {len(body):,} bytes (rule: an "
+            f"event holds at most {MAX_EVENT_BYTES:,} bytes of canonical JSON); record "
+            "less in one command"
+        )
+    return hashlib.sha256(body).hexdigest()
 
 
 def require_money(value: object, name: str) -> Money:
@@ -139,31 +169,30 @@ class CommandSupport:
         require_transition(self.id, self.state.status, key or event.__name__)
         version = self.version + 1
         every = getattr(self, "commit_state_every", None)
-        committed = dict(fields)
+        extras = command_fields(self.__dict__.get("command"))
         if every and version % every == 0:
-            committed[STATE_COMMITMENT] = self._commitment(
+            extras[STATE_COMMITMENT] = self._commitment(
                 event, version, by, occurred_at, recorded_at, fields
             )
-        body = chained_bytes(
-            self.id, version, event, self.state.digest, recorded_at, by, occurred_at, committed
+        digest = event_digest(
+            self.id,
+            version,
+            event,
+            self.state.digest,
+            recorded_at,
+            by,
+            occurred_at,
+            {**fields, **extras},
         )
-        if len(body) > MAX_EVENT_BYTES:
-            raise InvalidInput(
-                f"{event.__name__} on case {self.id} would be {len(body):,} bytes (rule: an "
-                f"event holds at most {MAX_EVENT_BYTES:,} bytes of canonical JSON); record "
-                "less in one command"
-            )
-        digest = hashlib.sha256(body).hexdigest()
         self.trigger_event(
             event, timestamp=recorded_at, by=by, occurred_at=occurred_at, digest=digest, **fields
         )
-        if STATE_COMMITMENT in committed:
-            # Not a declared field of any event (events before it existed have none, and
-            # their digests must stay as they were): an extra attribute, stored with the
-            # others and covered by the digest like them.
-            object.__setattr__(
-                self.pending_events[-1], STATE_COMMITMENT, committed[STATE_COMMITMENT]
-            )
+        # Not declared fields of any event (events before them have none, and their
+        # digests must stay as they were): extra attributes, stored with the others and
+        # covered by the digest like them.
+        for name, value in extras.items():
+            object.__setattr__(self.pending_events[-1], name, value)
+        if STATE_COMMITMENT in extras:
             # The state it commits to, for the desk to snapshot once the event is saved.
             self.__dict__.setdefault("snapshots_due", []).append(self.Snapshot.take(self))
 

@@ -19,8 +19,13 @@ from casehistory.domain import rights
 from casehistory.domain._money import MoneyCommands
 from casehistory.domain._rma import RmaCommands
 from casehistory.domain._service import ServiceCommands
-from casehistory.domain._support import CommandSupport, require_times
-from casehistory.domain.chain import chain_digest
+from casehistory.domain._support import (
+    CommandSupport,
+    command_fields,
+    event_digest,
+    require_times,
+)
+from casehistory.domain.commands import CommandId
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
     Actor,
@@ -51,6 +56,7 @@ class CaseSnapshot(Snapshot):
         # The desk's setting and the desk's to-do list, not the case's state.
         state.pop("commit_state_every", None)
         state.pop("snapshots_due", None)
+        state.pop("command", None)
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
@@ -268,8 +274,10 @@ class Case(
         recorded_at: datetime,
         product: Product | None = None,
         case_id: UUID | None = None,
+        command: CommandId | None = None,
     ) -> Case:
-        """Open a new case. Its status is NEW until an agent is assigned."""
+        """Open a new case. Its status is NEW until an agent is assigned. A ``command``
+        id is recorded on the opening (:mod:`casehistory.domain.commands`)."""
         require_times(occurred_at, recorded_at)
         rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
         require_instance(customer, Customer, "customer")
@@ -281,8 +289,11 @@ class Case(
         require_instance(channel, Channel, "channel")
         case_id = case_id or uuid4()
         fields = {"customer": customer, "subject": subject, "channel": channel, "product": product}
-        digest = chain_digest(case_id, 1, ev.CaseOpened, None, recorded_at, by, occurred_at, fields)
-        return cls._create(
+        extras = command_fields(command)
+        digest = event_digest(
+            case_id, 1, ev.CaseOpened, None, recorded_at, by, occurred_at, {**fields, **extras}
+        )
+        case = cls._create(
             ev.CaseOpened,
             id=case_id,
             timestamp=recorded_at,
@@ -291,3 +302,6 @@ class Case(
             digest=digest,
             **fields,
         )
+        for name, value in extras.items():  # as _record does: see there
+            object.__setattr__(case.pending_events[-1], name, value)
+        return case

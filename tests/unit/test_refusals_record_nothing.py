@@ -115,6 +115,18 @@ def _concurrent_update(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     return case_id, lambda: other_desk._save(second)
 
 
+def _command_id_reused(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    desk.add_note(case_id, text="first", by=AGENT, occurred_at=T, command_id="msg-1")
+    return (
+        case_id,
+        lambda: (
+            desk.add_note(case_id, text="other", by=AGENT, occurred_at=T, command_id="msg-1")
+            and None
+        ),
+    )
+
+
 def _store_time_went_backwards(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     case_id = open_assigned_case(desk)
     behind = file_desk(store, start=CLOCK_START - timedelta(days=1))  # a clock set a day back
@@ -284,6 +296,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CaseNotFound": _case_not_found,
     "CaseAlreadyExists": _case_already_exists,
     "ConcurrentUpdate": _concurrent_update,
+    "CommandIdReused": _command_id_reused,
     "StoreTimeWentBackwards": _store_time_went_backwards,
     "StoreUnavailable": _store_unavailable,
     "StoreNotFound": _store_not_found,

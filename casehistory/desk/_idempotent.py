@@ -1,0 +1,140 @@
+"""Command ids and expected versions: what a desk command does before its rules.
+
+Each public command is wrapped by :func:`command`, which takes its ``command_id`` and
+``expected_version`` (every command has both, keyword-only) and hands them to the
+desk's load-act-save (``DeskBase._run``) through a context variable: so the thirty
+command methods stay one call of their rule each, and the arguments that make a
+command's fingerprint are read from its own signature. The rule itself is
+:func:`casehistory.domain.commands.replay_of`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+import attrs
+import orjson
+
+from casehistory._sql import reading
+from casehistory.domain.commands import (
+    COMMAND_FINGERPRINT,
+    COMMAND_ID,
+    CommandId,
+    fingerprint,
+    require_command_id,
+)
+from casehistory.errors import InvalidInput
+
+__all__ = ["Pending", "command", "pending", "recorded_commands"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_NOT_ARGUMENTS = frozenset({"self", "command_id", "expected_version"})
+
+
+@attrs.frozen
+class Pending:
+    """What the caller asked of the command running now, beyond its arguments."""
+
+    command: CommandId | None
+    expected_version: int | None
+
+
+_PENDING: ContextVar[Pending | None] = ContextVar("casehistory_pending", default=None)
+
+
+def pending() -> Pending | None:
+    """The command id and expected version of the command running in this context."""
+    return _PENDING.get()
+
+
+def command(method: Callable[P, R]) -> Callable[P, R]:
+    """Make ``method`` (a desk command with ``command_id`` and ``expected_version``
+    keywords) hand those two to the load-act-save it calls."""
+    signature = inspect.signature(method)
+    name = method.__name__
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        command_id = kwargs.get("command_id")
+        expected = kwargs.get("expected_version")
+        asked = None
+        if command_id is not None or expected is not None:
+            asked = Pending(
+                None if command_id is None else _identified(name, signature, args, kwargs),
+                None if expected is None else _version(expected),
+            )
+        token = _PENDING.set(asked)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _PENDING.reset(token)
+
+    return run
+
+
+def _identified(
+    name: str, signature: inspect.Signature, args: Any, kwargs: dict[str, Any]
+) -> CommandId:
+    command_id = require_command_id(kwargs["command_id"])
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:  # what calling the method would raise anyway
+        raise TypeError(f"{name}(): {error}") from None
+    bound.apply_defaults()
+    arguments = {k: v for k, v in bound.arguments.items() if k not in _NOT_ARGUMENTS}
+    try:
+        return CommandId(command_id, fingerprint(name, arguments))
+    except TypeError as error:
+        raise InvalidInput(f"{name}: an argument is of no type a command takes ({error})") from None
+
+
+def _version(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"expected_version must be a whole number >= 1, got {value!r:.80}")
+    return value
+
+
+def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[int, str]]:
+    """``(version, fingerprint)`` of the case's events that carry ``command_id``.
+
+    On SQLite and PostgreSQL one query finds the rows that hold the id's bytes (an id is
+    written in the stored JSON as it is, and a text that spells the field has its quotes
+    escaped), and only those are parsed; the in-process store reads the case."""
+    marker = orjson.dumps({COMMAND_ID: command_id})[1:-1]  # "command_id":"..."
+    with reading(store.recorder) as reader:
+        if reader is not None:
+            rows = reader.rows(
+                "SELECT originator_version, state FROM {table} "
+                f"WHERE originator_id = ? AND {reader.contains}",
+                reader.case_id(case_id),
+                marker,
+            )
+            found = (_fields(int(version), bytes(state)) for version, state in rows)
+            return [(v, print_) for v, print_, id_ in filter(None, found) if id_ == command_id]
+    return [
+        (event.originator_version, vars(event)[COMMAND_FINGERPRINT])
+        for event in store.events.get(case_id)
+        if vars(event).get(COMMAND_ID) == command_id
+    ]
+
+
+def _fields(version: int, state: bytes) -> tuple[int, str, str] | None:
+    """``(version, fingerprint, command id)`` of a stored event, or None when it holds no
+    command id (a row that does not parse is left to the load, which reports it)."""
+    try:
+        stored = orjson.loads(state)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(stored, dict):
+        return None
+    found, print_ = stored.get(COMMAND_ID), stored.get(COMMAND_FINGERPRINT)
+    if not isinstance(found, str) or not isinstance(print_, str):
+        return None
+    return version, print_, found
