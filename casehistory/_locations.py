@@ -47,6 +47,10 @@ _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>.*
 _SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|passfile|sslpassword)=)[^&;#]*")
 
 
+MAX_LOCATION = 4096
+"""The longest location, in characters: PATH_MAX on Linux, and more than any URL needs."""
+
+
 def location_text(location: object) -> str:
     """The text of a location, refusing what cannot be one (:class:`InvalidInput`)."""
     if isinstance(location, Path | os.PathLike) and not isinstance(location, bytes):
@@ -60,10 +64,15 @@ def location_text(location: object) -> str:
         )
     if not isinstance(text, str):  # a PathLike of bytes
         raise InvalidInput("store location must be a str or a path, got a path of bytes")
+    if len(text) > MAX_LOCATION:
+        raise InvalidInput(
+            f"store location is {len(text):,} characters long (rule: a location holds at "
+            f"most {MAX_LOCATION:,}, the longest path a file system takes); check it"
+        )
     if "\x00" in text:
         raise InvalidInput(
-            f"store location {redact(text)!r} contains a NUL byte, which no file path or "
-            "URL may hold"
+            f"store location {redact(text)!r:.300} contains a NUL byte, which no file path "
+            "or URL may hold"
         )
     if not text.strip():
         raise InvalidInput(

@@ -178,7 +178,7 @@ class StoreNotFound(StoreUnavailable):
 
 
 class NotACaseStore(StoreUnavailable):
-    """Raised when a file opened read-only is not a casehistory store, which is left unchanged."""
+    """Raised when a file or schema holds no casehistory store, and it is left unchanged."""
 
 
 class StoreIsReadOnly(StoreUnavailable):

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import click
 from eventsourcing.domain import EventSourcingError
 
+from casehistory._locations import secrets_of
 from casehistory.cli._output import clean
 from casehistory.desk import CaseDesk
 from casehistory.errors import CaseHistoryError, StoreNotFound
@@ -44,9 +45,10 @@ _HIDDEN = "***"
 
 def _secrets(*texts: str) -> list[str]:
     """The passwords of every URL in ``texts``, as written and decoded, longest first."""
-    found = set()
+    found: set[str] = set()
     for text in texts:
-        for match in _LOGIN.finditer(text):
+        found |= set(secrets_of(text))  # the location's own, ?password= included
+        for match in _LOGIN.finditer(text):  # and any URL inside the text
             _, colon, password = match["login"].partition(":")
             if colon:
                 found |= {password, unquote(password)}

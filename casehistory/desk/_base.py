@@ -16,13 +16,13 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
-    StoredEvent,
 )
-from eventsourcing.utils import Environment, EnvType, get_topic
+from eventsourcing.utils import Environment, EnvType
 
 from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
 from casehistory.desk._idempotent import Pending, pending, recorded_commands
+from casehistory.desk._mapper import CaseMapper
 from casehistory.desk._queries import STORE_FAILURES, Queries
 from casehistory.desk._snapshots import (
     SnapshotLog,
@@ -30,7 +30,6 @@ from casehistory.desk._snapshots import (
 )
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.commands import replay_of
-from casehistory.domain.events import EVENT_TYPES
 from casehistory.domain.policies import Policies
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
@@ -70,24 +69,6 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
-_READABLE = frozenset({*(get_topic(cls) for cls in EVENT_TYPES), get_topic(CaseSnapshot)})
-
-
-class _CaseMapper(Mapper[UUID]):
-    """eventsourcing's mapper, refusing a row whose topic is no case event or snapshot:
-    decoding resolves a topic by importing the module it names, and a row changed
-    outside the desk could name any module."""
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        if stored_event.topic not in _READABLE:
-            raise StoreUnavailable(
-                f"version {stored_event.originator_version} of case "
-                f"{stored_event.originator_id} has type {stored_event.topic!r:.80}, which is "
-                "no case event (the row was changed outside the desk); run `casehistory verify`"
-            )
-        return super().to_domain_event(stored_event)
-
-
 class _Store(Application[UUID]):
     """eventsourcing's half of a desk: the recorders, the snapshots table, the log.
 
@@ -99,6 +80,17 @@ class _Store(Application[UUID]):
 
     name = "CaseDesk"
 
+    def __init__(self, env: EnvType | None = None) -> None:
+        try:
+            super().__init__(env)
+        except BaseException:
+            # Half built: a factory whose pool (and, on PostgreSQL, its threads) nobody
+            # would close; its finaliser failed later in an unrelated place.
+            factory = self.__dict__.get("factory")
+            if factory is not None:
+                factory.close()
+            raise
+
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Only what open() was given: a stray CASEDESK_* variable in os.environ must
         # never point a desk (or a test) at another store.
@@ -108,7 +100,7 @@ class _Store(Application[UUID]):
         return Environment(name, settings)
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=_CaseMapper)
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=CaseMapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

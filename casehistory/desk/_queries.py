@@ -370,7 +370,15 @@ class Queries:
         topic = get_topic(CaseOpened)
         start = 1
         while True:
-            page = self._store.recorder.select_notifications(start, 500, topics=[topic])
+            try:
+                page = self._store.recorder.select_notifications(start, 500, topics=[topic])
+            except (*STORE_FAILURES, TypeError, ValueError) as error:
+                # A row whose case id is NULL or no UUID fails in the driver's conversion.
+                raise StoreUnavailable(
+                    f"cannot read the cases of the store after position {start - 1}: "
+                    f"{type(error).__name__}: {error!s:.120} (a row changed outside the "
+                    "desk?); run `casehistory verify`"
+                ) from None
             for notification in page:
                 yield cast(UUID, notification.originator_id)
             if len(page) < 500:

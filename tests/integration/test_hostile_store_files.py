@@ -113,14 +113,7 @@ def test_a_writable_desk_adds_no_tables_to_another_applications_database(
     assert path.read_bytes() == before
 
 
-_UNWRAPPED_READ = pytest.mark.xfail(
-    strict=True,
-    reason="the first read wraps no store error: CaseDesk.case_ids (desk/_queries.py, not "
-    "the store's modules) lets eventsourcing's DatabaseError escape; reported to the lead",
-)
-
-
-@pytest.mark.parametrize("read_only", [pytest.param(False, marks=_UNWRAPPED_READ), True])
+@pytest.mark.parametrize("read_only", [False, True])
 def test_a_corrupted_page_is_a_case_history_error_at_the_first_read(
     read_only: bool, tmp_path: Path
 ) -> None:

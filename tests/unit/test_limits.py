@@ -194,3 +194,13 @@ class TestMoneyBounds:
         assert kept == amount
         assert abs(kept) < Decimal(10) ** 15
         assert kept.as_tuple().exponent >= -4  # type: ignore[operator]
+
+
+class TestLocations:
+    def test_a_location_longer_than_any_path_is_refused_without_being_echoed(
+        self, tmp_path: Path
+    ) -> None:
+        with pytest.raises(InvalidInput, match=r"10,000,000 characters long") as refused:
+            CaseDesk.open(str(tmp_path / ("x" * 10_000_000)))
+        assert len(str(refused.value)) < 300
+        assert list(tmp_path.iterdir()) == []
