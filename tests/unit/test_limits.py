@@ -200,7 +200,7 @@ class TestLocations:
     def test_a_location_longer_than_any_path_is_refused_without_being_echoed(
         self, tmp_path: Path
     ) -> None:
-        with pytest.raises(InvalidInput, match=r"10,000,000 characters long") as refused:
+        with pytest.raises(InvalidInput, match=r"10,000,\d{3} characters long") as refused:
             CaseDesk.open(str(tmp_path / ("x" * 10_000_000)))
         assert len(str(refused.value)) < 300
         assert list(tmp_path.iterdir()) == []
