@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -228,12 +229,36 @@ def _difference(stored: ev.CaseEvent, replayed: ev.CaseEvent) -> str:
     return "its digest is not the one the command computes from the events before it"
 
 
+def _repeated_command(event: ev.CaseEvent, commands: dict[str, tuple[int, datetime]]) -> str:
+    """Why ``event`` breaks the rule of command ids ('' when it does not): the events of
+    one command are saved together, at one store time, so an id met again after other
+    events or at another time is a command recorded twice, where a desk answers the
+    repeat and records nothing."""
+    command_id = vars(event).get(COMMAND_ID)
+    if not isinstance(command_id, str):
+        return ""
+    version, at = event.originator_version, event.timestamp
+    last = commands.get(command_id)
+    commands[command_id] = (version, at)
+    if last is None or last == (version - 1, at):  # the next event of the same save
+        return ""
+    return (
+        f"{type(event).__name__} carries command id {command_id!r:.80}, recorded at version "
+        f"{last[0]} already (rule: a command id names one command on a case; a desk "
+        "answers a repeat without recording it)"
+    )
+
+
 def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
     """The findings of one case's events, replayed in version order."""
     findings: list[Finding] = []
     case: Case | None = None
+    commands: dict[str, tuple[int, datetime]] = {}  # id -> the last event carrying it
     for event in events:
         version = event.originator_version
+        repeated = _repeated_command(event, commands)
+        if repeated:
+            findings.append(Finding(case_id, version, Problem.UNLAWFUL, repeated))
         if isinstance(event, ev.CaseOpened) and event.originator_topic != ev.CASE_TOPIC:
             findings.append(
                 Finding(

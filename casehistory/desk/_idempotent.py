@@ -87,12 +87,30 @@ def _identified(
         bound = signature.bind(*args, **kwargs)
     except TypeError as error:  # what calling the method would raise anyway
         raise TypeError(f"{name}(): {error}") from None
-    bound.apply_defaults()
-    arguments = {k: v for k, v in bound.arguments.items() if k not in _NOT_ARGUMENTS}
+    # An argument left at its default is left out, given or not: so a later release that
+    # adds an optional argument changes no fingerprint recorded before it.
+    parameters = signature.parameters
+    arguments = {
+        name: value
+        for name, value in bound.arguments.items()
+        if name not in _NOT_ARGUMENTS and not _is_default(value, parameters[name].default)
+    }
     try:
         return CommandId(command_id, fingerprint(name, arguments))
-    except TypeError as error:
-        raise InvalidInput(f"{name}: an argument is of no type a command takes ({error})") from None
+    except (TypeError, ValueError) as error:  # no canonical JSON: a lone surrogate, 2**64, ...
+        raise InvalidInput(
+            f"{name}: an argument has no canonical form, so no command takes it "
+            f"({type(error).__name__}: {error!s:.120})"
+        ) from None
+
+
+def _is_default(value: object, default: object) -> bool:
+    if default is inspect.Parameter.empty:
+        return False
+    try:
+        return value is default or bool(value == default)
+    except Exception:  # a value whose comparison fails is no default
+        return False
 
 
 def _version(value: object) -> int:
@@ -104,10 +122,13 @@ def _version(value: object) -> int:
 def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[int, str]]:
     """``(version, fingerprint)`` of the case's events that carry ``command_id``.
 
-    On SQLite and PostgreSQL one query finds the rows that hold the id's bytes (an id is
-    written in the stored JSON as it is, and a text that spells the field has its quotes
-    escaped), and only those are parsed; the in-process store reads the case."""
-    marker = orjson.dumps({COMMAND_ID: command_id})[1:-1]  # "command_id":"..."
+    On SQLite and PostgreSQL one query finds the rows that hold the id as a JSON string,
+    and only those are parsed and matched exactly (a text that spells the id is such a
+    row too, and is dropped there); the in-process store reads the case."""
+    # The id as a JSON string: a command id holds no character JSON escapes, so any
+    # encoder writes it so, whatever it puts between keys and values (a store copied
+    # through PostgreSQL's jsonb or another JSON tool still finds its ids).
+    marker = orjson.dumps(command_id)
     with reading(store.recorder) as reader:
         if reader is not None:
             rows = reader.rows(

@@ -236,7 +236,8 @@ def to_amount(value: Any) -> Decimal:
             f"({value!r}); write Decimal({str(value)!r})"
         )
     try:
-        amount = value if isinstance(value, Decimal) else Decimal(value)
+        # A subclass of Decimal becomes a Decimal: no store knows how to write another.
+        amount = value if type(value) is Decimal else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(f"{value!r} is not a valid money amount") from None
     if not amount.is_finite():

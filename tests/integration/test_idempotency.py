@@ -302,3 +302,30 @@ def _race(store: str, *, count: int, mode: str) -> tuple[UUID, list[dict[str, An
     for (_out, err), worker in zip(outputs, workers, strict=True):
         assert worker.returncode == 0, err
     return case_id, [json.loads(out) for out, _ in outputs]
+
+
+class TestAudit:
+    def test_a_command_recorded_twice_under_one_id_is_unlawful_to_verify_rules(
+        self, sqlite_path: Path, clock: SteppingClock
+    ) -> None:
+        from casehistory.audit.rules import verify_rules
+        from casehistory.audit.verify import Problem
+        from casehistory.domain.commands import CommandId, fingerprint
+
+        with CaseDesk.open(sqlite_path, clock=clock) as desk:
+            case_id = _open(desk)
+            desk.add_note(case_id, text="t", by=AGENT, occurred_at=WHEN, command_id="n-1")
+            # What a desk blind to its ids (a re-encoded store, before the fix) recorded:
+            # the repeat, under the same id, saved on its own.
+            case = desk._load(case_id)
+            arguments = {"case_id": case_id, "text": "t", "by": AGENT, "occurred_at": WHEN}
+            case.__dict__["command"] = CommandId("n-1", fingerprint("add_note", arguments))
+            case.add_note(text="t", by=AGENT, occurred_at=WHEN, recorded_at=desk.clock.now())
+            desk._save(case)
+        assert verify_store(str(sqlite_path)).ok  # every chain holds
+
+        with CaseDesk.open(sqlite_path, read_only=True) as reader:
+            findings = verify_rules(reader).findings
+
+        assert [(f.version, f.problem) for f in findings] == [(3, Problem.UNLAWFUL)]
+        assert "recorded at version 2 already" in findings[0].detail

@@ -1,5 +1,5 @@
 """Breaks found by an adversarial review of issue 10 (hostile input and operations),
-each a test marked xfail(strict=True) until it is fixed:
+each a test that failed before its fix:
 
 - a store re-encoded the way the docs say still verifies (``json.dumps`` spacing, a
   PostgreSQL ``jsonb`` round trip) hides every recorded command id from the desk, so a
@@ -26,10 +26,8 @@ from casehistory import (
     MAX_TEXT_BYTES,
     Actor,
     CaseDesk,
-    CaseHistoryError,
     Channel,
     Customer,
-    EntitlementKind,
     FixedClock,
     InvalidInput,
     Money,
@@ -55,12 +53,6 @@ def _case(desk: CaseDesk, *, product: Product | None = None) -> Any:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='review of issue 10: the desk finds a command id by the bytes \'"command_id":"<id>"\' '
-    "in the row, so a re-encoded row (same JSON, other spacing) hides it; the repeat is "
-    "recorded again and verify passes (it checks neither bytes nor id uniqueness)",
-)
 def test_a_repeat_on_a_re_encoded_store_is_still_recorded_once(
     open_desk: Callable[[], CaseDesk], raw_sql: Any
 ) -> None:
@@ -84,11 +76,6 @@ def test_a_repeat_on_a_re_encoded_store_is_still_recorded_once(
     assert desk.case(case_id).version == first  # recorded once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review of issue 10: with command_id the fingerprint is computed before the "
-    "arguments are checked, and rfc8785's CanonicalizationError (a ValueError) escapes",
-)
 @pytest.mark.parametrize("text", ["lone \ud800 surrogate", 2**64], ids=["surrogate", "big-int"])
 def test_an_argument_with_no_canonical_form_and_a_command_id_is_invalid_input(
     text: object,
@@ -104,11 +91,6 @@ class _Amount(Decimal):
     """A Decimal subclass, as some integrations wrap amounts."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review of issue 10: to_amount keeps a Decimal subclass as it is, and the "
-    "store's transcoder has no transcoding for it (TranscodingNotRegisteredError)",
-)
 def test_money_from_a_decimal_subclass_is_recorded_as_a_decimal() -> None:
     try:
         amount = Money(_Amount("49.00"), "EUR")
@@ -123,11 +105,6 @@ def test_money_from_a_decimal_subclass_is_recorded_as_a_decimal() -> None:
         assert version == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review of issue 10: a policy's policy_id, version and days are not checked "
-    "when the policy is made or the desk opened (issue 10 point 1: limits at open)",
-)
 @pytest.mark.parametrize(
     "settings",
     [
@@ -146,25 +123,7 @@ def test_a_policy_no_command_could_record_is_refused_at_open(settings: dict[str,
         CaseDesk.open(":memory:", policies=Policies(return_window=ReturnWindowPolicy(**settings)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review of issue 10: a desk opened with ReturnWindowPolicy(policy_id=42) records "
-    "decisions that its own verify reports as 'holds a value of another type'",
-)
-def test_what_a_desk_records_with_its_policies_passes_its_own_verify() -> None:
-    policies = Policies(return_window=ReturnWindowPolicy(policy_id=42))  # type: ignore[arg-type]
-    try:
-        desk = CaseDesk.open(":memory:", clock=FixedClock(WHEN), policies=policies)
-    except InvalidInput:
-        return  # refused at open: nothing a verify could flag was ever recorded
-    with desk:
-        case_id = _case(desk, product=PRODUCT)
-        desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=WHEN)
-        try:
-            desk.check_entitlement(
-                case_id, kind=EntitlementKind.RETURN_WINDOW, by=AGENT, occurred_at=WHEN
-            )
-        except CaseHistoryError:
-            return  # refused by the command: nothing recorded
-        verification = verify_cases(desk, [case_id])
-        assert verification.ok, [finding.detail for finding in verification.findings]
+def test_a_policy_whose_id_is_no_text_is_refused_before_any_desk_has_it() -> None:
+    # A desk opened with it recorded EntitlementChecked events its own verify flagged.
+    with pytest.raises(InvalidInput, match="policy_id must be a non-empty string"):
+        ReturnWindowPolicy(policy_id=42)  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ class TestReturnWindowPolicy:
     def test_a_negative_window_is_refused(self) -> None:
         days = -1
 
-        with pytest.raises(InvalidInput, match=r"days must be a whole number of days >= 0"):
+        with pytest.raises(InvalidInput, match=r"days must be a whole number of days from 0"):
             ReturnWindowPolicy(days=days)
 
 
