@@ -41,10 +41,9 @@ class Reader:
         return self._run(query, params)
 
     @property
-    def contains(self) -> str:
-        """A condition true when the column ``state`` holds the bytes of the parameter
-        (``instr`` on a SQLite BLOB, ``position`` in a PostgreSQL bytea)."""
-        return "instr(state, ?) > 0" if self._sqlite else "position(? IN state) > 0"
+    def sqlite(self) -> bool:
+        """Whether the table is SQLite's (else PostgreSQL's)."""
+        return self._sqlite
 
     def case_id(self, case_id: UUID) -> Any:
         """A case id as the table stores it (SQLite: hex text; PostgreSQL: a uuid)."""

@@ -21,7 +21,12 @@ from eventsourcing.utils import Environment, EnvType
 
 from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
-from casehistory.desk._idempotent import Pending, pending, recorded_commands
+from casehistory.desk._idempotent import (
+    Pending,
+    index_command_ids,
+    pending,
+    recorded_commands,
+)
 from casehistory.desk._mapper import CaseMapper
 from casehistory.desk._queries import STORE_FAILURES, Queries
 from casehistory.desk._snapshots import (
@@ -151,6 +156,11 @@ class DeskBase(Queries):
             env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
         self._store = _Store(env)
         self.snapshot_log = SnapshotLog()
+        try:
+            index_command_ids(self._store)
+        except BaseException:
+            self._store.close()
+            raise
 
     @classmethod
     def open(

@@ -29,6 +29,7 @@ from casehistory.domain.commands import (
     require_command_id,
 )
 from casehistory.errors import InvalidInput
+from casehistory.store import READ_ONLY
 
 __all__ = ["Pending", "command", "pending", "recorded_commands"]
 
@@ -119,6 +120,35 @@ def _version(value: object) -> int:
     return value
 
 
+# SQLite indexes an expression when a query names it in the same words.
+_SQLITE_COMMAND_ID = (
+    "CASE WHEN json_valid(CAST(state AS TEXT)) "
+    "THEN json_extract(CAST(state AS TEXT), '$.command_id') END"
+)
+
+
+def index_command_ids(store: Any) -> None:
+    """On a SQLite store a desk may write, index the events' command ids by case (once:
+    ``IF NOT EXISTS``), so that looking one up reads the index, not the case's rows.
+
+    A partial index on an expression: only events that carry an id are in it, and a row
+    that is no JSON (changed outside the desk) is left out rather than failing the
+    index. Older casehistory versions ignore it. PostgreSQL stores are searched for the
+    id's bytes instead (see :func:`recorded_commands`)."""
+    recorder = store.recorder
+    datastore = getattr(recorder, "datastore", None)
+    table = getattr(recorder, "events_table_name", None)
+    if store.env.get(READ_ONLY) or datastore is None or table is None:
+        return
+    if hasattr(datastore, "schema"):  # PostgreSQL
+        return
+    with datastore.transaction(commit=True) as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}_command_ids ON {table} "
+            f"(originator_id, {_SQLITE_COMMAND_ID}) WHERE {_SQLITE_COMMAND_ID} IS NOT NULL"
+        )
+
+
 def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[int, str]]:
     """``(version, fingerprint)`` of the case's events that carry ``command_id``.
 
@@ -131,12 +161,20 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
     marker = orjson.dumps(command_id)
     with reading(store.recorder) as reader:
         if reader is not None:
-            rows = reader.rows(
-                "SELECT originator_version, state FROM {table} "
-                f"WHERE originator_id = ? AND {reader.contains}",
-                reader.case_id(case_id),
-                marker,
-            )
+            if reader.sqlite:
+                rows = reader.rows(
+                    "SELECT originator_version, state FROM {table} "
+                    f"WHERE originator_id = ? AND {_SQLITE_COMMAND_ID} = ?",
+                    reader.case_id(case_id),
+                    command_id,
+                )
+            else:
+                rows = reader.rows(
+                    "SELECT originator_version, state FROM {table} "
+                    "WHERE originator_id = ? AND position(? IN state) > 0",
+                    reader.case_id(case_id),
+                    marker,
+                )
             found = (_fields(int(version), bytes(state)) for version, state in rows)
             return [(v, print_) for v, print_, id_ in filter(None, found) if id_ == command_id]
     return [

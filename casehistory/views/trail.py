@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from casehistory.domain import events as ev
+from casehistory.domain.commands import COMMAND_ID
 from casehistory.domain.values import Actor, Money
 
 __all__ = ["Trail", "TrailLine", "describe", "money_moved", "trail"]
@@ -140,12 +141,16 @@ class TrailLine:
     actor: Actor
     what: str
     money: str
+    command_id: str | None = None
+    """The caller's id of the command that recorded the event, if it was given one."""
 
     def __str__(self) -> str:
         money = f" | {self.money}" if self.money else ""
+        command = f" | command {self.command_id}" if self.command_id else ""
         return (
             f"v{self.version} | occurred {_when(self.occurred_at)} | recorded "
-            f"{_when(self.recorded_at)} | {self.actor} | {self.event_type}: {self.what}{money}"
+            f"{_when(self.recorded_at)} | {self.actor} | {self.event_type}: {self.what}"
+            f"{money}{command}"
         )
 
 
@@ -177,6 +182,7 @@ def trail(events: Iterable[ev.CaseEvent]) -> Trail:
                 actor=e.by,
                 what=describe(e),
                 money=_money(e),
+                command_id=vars(e).get(COMMAND_ID),
             )
             for e in events
         )

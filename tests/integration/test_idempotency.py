@@ -171,6 +171,10 @@ class TestCommandIds:
             _pay(desk, case_id, "10.00", command_id="pay-1")
             event = desk.history(case_id)[1]
             assert vars(event)["command_id"] == "pay-1"
+            line = desk.trail(case_id).lines[1]
+            assert line.command_id == "pay-1"
+            assert str(line).endswith(" | command pay-1")
+            assert desk.trail(case_id).lines[0].command_id is None
         assert verify_store(str(sqlite_path)).ok
 
         with sqlite3.connect(sqlite_path) as conn:
@@ -329,3 +333,31 @@ class TestAudit:
 
         assert [(f.version, f.problem) for f in findings] == [(3, Problem.UNLAWFUL)]
         assert "recorded at version 2 already" in findings[0].detail
+
+    def test_a_sqlite_store_finds_an_id_through_an_index_not_by_reading_the_case(
+        self, sqlite_path: Path, clock: SteppingClock
+    ) -> None:
+        from casehistory.desk._idempotent import _SQLITE_COMMAND_ID
+
+        with CaseDesk.open(sqlite_path, clock=clock) as desk:
+            case_id = _open(desk)
+            _pay(desk, case_id, "1.00", command_id="pay-1")
+        with sqlite3.connect(sqlite_path) as conn:
+            plan = conn.execute(
+                "EXPLAIN QUERY PLAN SELECT originator_version, state FROM stored_events "
+                f"WHERE originator_id = ? AND {_SQLITE_COMMAND_ID} = ?",
+                (case_id.hex, "pay-1"),
+            ).fetchall()
+        assert "USING INDEX stored_events_command_ids" in str(plan)
+
+    def test_a_read_only_desk_adds_no_index(self, sqlite_path: Path, clock: SteppingClock) -> None:
+        with CaseDesk.open(sqlite_path, clock=clock) as desk:
+            _open(desk)
+        with sqlite3.connect(sqlite_path) as conn:
+            conn.execute("DROP INDEX stored_events_command_ids")
+        before = sqlite_path.read_bytes()
+
+        with CaseDesk.open(sqlite_path, read_only=True) as reader:
+            assert len(list(reader.case_ids())) == 1
+
+        assert sqlite_path.read_bytes() == before
