@@ -94,6 +94,11 @@ def export(
     --unverified is given."""
     if checkpoint is not None and fmt != "jsonl":
         raise click.UsageError("--checkpoint makes a proven JSON Lines bundle; use --format jsonl")
+    if output is None and _to_terminal():
+        raise click.UsageError(
+            "an export is a file, holding the cases' text byte for byte, control characters "
+            "included, which a terminal would obey; give -o FILE, or pipe it"
+        )
     checkpoint_text = _read_text(checkpoint) if checkpoint is not None else None
     with open_desk(db) as desk:
         for case_id in case_ids:
@@ -120,6 +125,12 @@ def export(
         else:
             _write_file(output, write)
     _tell(output, fmt, len(chosen), proofs, verification if marked else None)
+
+
+def _to_terminal() -> bool:
+    """Whether standard output is a terminal (every other verb escapes case text; an
+    export keeps its bytes as they are, so it is never written to one)."""
+    return sys.stdout.isatty()
 
 
 def _export_jsonl(

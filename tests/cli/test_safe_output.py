@@ -385,3 +385,27 @@ def test_clean_leaves_nothing_a_terminal_obeys_and_changes_nothing_else(text: st
     surrogate = any(0xD800 <= ord(c) <= 0xDFFF for c in text)
     unsafe = OBEYED.search(text) is not None or "\n" in text or surrogate
     assert (cleaned == text) == (not unsafe)
+
+
+def test_an_export_is_never_written_to_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every other verb escapes a case's text; an export keeps its bytes, so a subject
+    # with ESC sequences would reach the terminal raw.
+    import casehistory.cli.export as export_module
+
+    db = tmp_path / "cases.sqlite"
+    assert CliRunner().invoke(main, ["stories", "--db", str(db)]).exit_code == 0
+    monkeypatch.setattr(export_module, "_to_terminal", lambda: True)
+
+    for fmt in ("jsonl", "csv", "html"):
+        result = CliRunner().invoke(main, ["export", "--format", fmt, "--db", str(db)])
+        assert result.exit_code == 2, result.output
+        assert "an export is a file" in result.output
+        assert "\x1b" not in result.output
+    out = tmp_path / "cases.csv"
+    result = CliRunner().invoke(
+        main, ["export", "--format", "csv", "-o", str(out), "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
