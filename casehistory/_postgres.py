@@ -42,6 +42,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import EnvType, retry
 from psycopg.rows import DictRow
+from psycopg_pool import PoolTimeout
 
 from casehistory.errors import NotACaseStore, StoreNotFound, StoreUnavailable
 
@@ -79,7 +80,22 @@ class _Datastore(PostgresDatastore):
                 raise TimedOut(
                     f"{line} (the store's timeouts are set in its URL: docs/operations.md)"
                 ) from None
+            if isinstance(cause, PoolTimeout):
+                # The pool says only that it waited; one connection of our own says why
+                # (refused, no such role or database, a password refused).
+                raise OperationalError(f"{error}: {self._why_no_connection()}") from None
             raise
+
+    def _why_no_connection(self) -> str:
+        kwargs = self.pool.kwargs
+        assert isinstance(kwargs, dict)  # eventsourcing passes a dict
+        settings = {k: v for k, v in kwargs.items() if k != "row_factory"}
+        try:
+            psycopg.connect(connect_timeout=max(1, int(self.pool.timeout)), **settings).close()
+        except psycopg.Error as error:
+            said = " ".join(str(error).split())
+            return said or type(error).__name__
+        return "the server answers now; it did not in time (see ?connect_timeout=)"
 
 
 class _SetUpOnce:

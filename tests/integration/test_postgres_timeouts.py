@@ -211,3 +211,26 @@ def test_the_largest_event_does_not_keep_another_writer_waiting(postgres_url: st
     ) == [(8,)]
     large.close()
     small.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/test?connect_timeout=1", "Connection refused"),
+        (
+            "postgresql://no_such_role_x:s3cr3tpw@127.0.0.1:5432/test?connect_timeout=1",
+            'role "no_such_role_x" does not exist',
+        ),
+        (
+            "postgresql://postgres@127.0.0.1:5432/no_such_db_x?connect_timeout=1",
+            'database "no_such_db_x" does not exist',
+        ),
+    ],
+)
+def test_a_failed_connection_says_why(postgres_url: str, url: str, reason: str) -> None:
+    # The pool says only "couldn't get a connection after 1.00 sec". (postgres_url: the
+    # server is up, so that it is the URL's host, role or database that fails.)
+    with pytest.raises(StoreUnavailable) as failed:
+        CaseDesk.open(url)
+    assert reason in str(failed.value)
+    assert "s3cr3tpw" not in str(failed.value)
