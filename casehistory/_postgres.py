@@ -22,6 +22,7 @@ timeouts and setup, says why each is there):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,12 +42,16 @@ from eventsourcing.postgres import (
     PostgresFactory,
 )
 from eventsourcing.utils import EnvType, retry
+from psycopg import sql
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
+from casehistory._sql import COMMAND_ID_FUNCTION
 from casehistory.errors import NotACaseStore, StoreNotFound, StoreUnavailable
 
 __all__ = ["Factory", "TimedOut", "check_read_only_store"]
+
+_LOG = logging.getLogger("casehistory.store")
 
 STATEMENT_TIMEOUT = "POSTGRES_STATEMENT_TIMEOUT"
 
@@ -160,7 +165,65 @@ class _SetUpOnce:
         return not exists
 
 
+COMMAND_ID_INDEX = "casedesk_events_command_ids"
+
+
 class _EventRecorder(_SetUpOnce, PostgresApplicationRecorder):
+    def create_table(self) -> None:
+        super().create_table()
+        self._index_command_ids()
+
+    def _index_command_ids(self) -> None:
+        """Index the events' command ids by case, once, as a desk's SQLite file does: an
+        immutable function of the stored JSON's ``command_id`` and a partial index on it.
+
+        Made under the setup lock by the first desk whose login may create in the
+        schema; without it (a login without CREATE, a row that is no JSON) the desk
+        searches a case's rows for the id instead, which gives the same answers."""
+        datastore = self.datastore
+        schema = datastore.schema
+        if self._has_command_index():
+            return
+        function = sql.Identifier(schema, COMMAND_ID_FUNCTION)
+        statements = [
+            sql.SQL(
+                "CREATE OR REPLACE FUNCTION {}(state bytea) RETURNS text LANGUAGE sql "
+                "IMMUTABLE PARALLEL SAFE AS $$ SELECT convert_from(state, 'UTF8')::jsonb "
+                "->> 'command_id' $$"
+            ).format(function),
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (originator_id, {}(state)) "
+                "WHERE {}(state) IS NOT NULL"
+            ).format(
+                sql.Identifier(COMMAND_ID_INDEX),
+                sql.Identifier(schema, self.events_table_name),
+                function,
+                function,
+            ),
+        ]
+        try:
+            with datastore.transaction(commit=True) as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    (f"casehistory setup {schema}",),
+                )
+                if self._has_command_index(cursor):
+                    return
+                for statement in statements:
+                    cursor.execute(statement, prepare=False)
+        except (ProgrammingError, DatabaseError, OperationalError) as error:
+            _LOG.info("command ids of %s are not indexed: %s", schema, error)
+
+    def _has_command_index(self, cursor: Any = None) -> bool:
+        query = "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s"
+        params = (self.datastore.schema, COMMAND_ID_INDEX)
+        if cursor is not None:
+            cursor.execute(query, params)
+            return cursor.fetchone() is not None
+        with self.datastore.transaction(commit=False) as reading:
+            reading.execute(query, params)
+            return reading.fetchone() is not None
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -22,7 +22,10 @@ from eventsourcing.persistence import PersistenceError
 
 from casehistory.errors import StoreUnavailable
 
-__all__ = ["Reader", "reading"]
+__all__ = ["COMMAND_ID_FUNCTION", "Reader", "reading"]
+
+COMMAND_ID_FUNCTION = "casedesk_command_id"
+"""The PostgreSQL function of a stored event's command id, which its index is on."""
 
 
 @attrs.frozen
@@ -30,8 +33,9 @@ class Reader:
     """Runs queries on one connection to a recorder's table.
 
     A query names the table ``{table}`` and the log's order column ``{order}``
-    (SQLite's ``rowid``, PostgreSQL's ``notification_id``), and marks parameters with
-    ``?``; a case id parameter goes through :meth:`case_id`."""
+    (SQLite's ``rowid``, PostgreSQL's ``notification_id``), on PostgreSQL also the
+    store's ``{schema}``, and marks parameters with ``?``; a case id parameter goes
+    through :meth:`case_id`."""
 
     _run: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
     _sqlite: bool
@@ -82,7 +86,9 @@ def _postgres(datastore: Any, schema: str, table: str) -> Iterator[Reader]:
 
     def statement(query: str) -> Any:
         return sql.SQL(query.replace("?", "%s")).format(
-            table=sql.Identifier(schema, table), order=sql.Identifier("notification_id")
+            table=sql.Identifier(schema, table),
+            order=sql.Identifier("notification_id"),
+            schema=sql.Identifier(schema),
         )
 
     try:

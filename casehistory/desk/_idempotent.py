@@ -20,7 +20,7 @@ from uuid import UUID
 import attrs
 import orjson
 
-from casehistory._sql import reading
+from casehistory._sql import COMMAND_ID_FUNCTION, reading
 from casehistory.domain.commands import (
     COMMAND_FINGERPRINT,
     COMMAND_ID,
@@ -133,8 +133,8 @@ def index_command_ids(store: Any) -> None:
 
     A partial index on an expression: only events that carry an id are in it, and a row
     that is no JSON (changed outside the desk) is left out rather than failing the
-    index. Older casehistory versions ignore it. PostgreSQL stores are searched for the
-    id's bytes instead (see :func:`recorded_commands`)."""
+    index. Older casehistory versions ignore it. A PostgreSQL store has its own, made
+    with its tables (``casehistory._postgres``)."""
     recorder = store.recorder
     datastore = getattr(recorder, "datastore", None)
     table = getattr(recorder, "events_table_name", None)
@@ -152,9 +152,10 @@ def index_command_ids(store: Any) -> None:
 def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[int, str]]:
     """``(version, fingerprint)`` of the case's events that carry ``command_id``.
 
-    On SQLite and PostgreSQL one query finds the rows that hold the id as a JSON string,
-    and only those are parsed and matched exactly (a text that spells the id is such a
-    row too, and is dropped there); the in-process store reads the case."""
+    On SQLite and PostgreSQL one query reads the index of command ids; a PostgreSQL store
+    without it (its login could not make it) is searched for the id as a JSON string in
+    the case's rows. Rows found are parsed and matched exactly; the in-process store
+    reads the case."""
     # The id as a JSON string: a command id holds no character JSON escapes, so any
     # encoder writes it so, whatever it puts between keys and values (a store copied
     # through PostgreSQL's jsonb or another JSON tool still finds its ids).
@@ -165,6 +166,13 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
                 rows = reader.rows(
                     "SELECT originator_version, state FROM {table} "
                     f"WHERE originator_id = ? AND {_SQLITE_COMMAND_ID} = ?",
+                    reader.case_id(case_id),
+                    command_id,
+                )
+            elif _indexed_on_postgres(store):
+                rows = reader.rows(
+                    "SELECT originator_version, state FROM {table} WHERE originator_id = ? "
+                    f"AND {{schema}}.{COMMAND_ID_FUNCTION}(state) = ?",
                     reader.case_id(case_id),
                     command_id,
                 )
@@ -182,6 +190,16 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
         for event in store.events.get(case_id)
         if vars(event).get(COMMAND_ID) == command_id
     ]
+
+
+def _indexed_on_postgres(store: Any) -> bool:
+    """Whether the PostgreSQL store has the index of command ids (asked once a desk)."""
+    known = store.__dict__.get("_command_index")
+    if known is None:
+        recorder = store.recorder
+        known = bool(getattr(recorder, "_has_command_index", lambda: False)())
+        store.__dict__["_command_index"] = known
+    return bool(known)
 
 
 def _fields(version: int, state: bytes) -> tuple[int, str, str] | None:

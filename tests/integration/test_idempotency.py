@@ -361,3 +361,28 @@ class TestAudit:
             assert len(list(reader.case_ids())) == 1
 
         assert sqlite_path.read_bytes() == before
+
+    def test_a_postgresql_store_finds_an_id_through_an_index(
+        self, postgres_url: str, clock: SteppingClock
+    ) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with CaseDesk.open(postgres_url, clock=clock) as desk:
+            case_id = _open(desk)
+            _pay(desk, case_id, "1.00", command_id="pay-1")
+            assert _pay(desk, case_id, "1.00", command_id="pay-1") == 2
+        schema = postgres_url.split("schema=")[1].split("&")[0]
+        with psycopg.connect(postgres_url.split("?")[0]) as conn:
+            conn.execute("SET enable_seqscan = off")
+            plan = conn.execute(
+                sql.SQL(
+                    "EXPLAIN SELECT originator_version FROM {} WHERE originator_id = %s "
+                    "AND {}(state) = %s"
+                ).format(
+                    sql.Identifier(schema, "casedesk_events"),
+                    sql.Identifier(schema, "casedesk_command_id"),
+                ),
+                (case_id, "pay-1"),
+            ).fetchall()
+        assert "casedesk_events_command_ids" in str(plan)
