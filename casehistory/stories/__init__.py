@@ -17,21 +17,15 @@ store times come from the desk's clock.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from uuid import UUID
 
 import attrs
 
 from casehistory.desk import CaseDesk
-from casehistory.stories import (
-    bait_and_switch,
-    bust_hard_drive,
-    past_the_window,
-    rocks_in_the_box,
-    six_thousand_hold,
-)
 
-__all__ = ["STORIES", "Story"]
+__all__ = ["STORIES", "Story", "main"]
 
 
 @attrs.frozen
@@ -41,14 +35,44 @@ class Story:
     number: int
     slug: str
     title: str
-    tell: Callable[[CaseDesk], UUID]
+
+    @property
+    def module(self) -> str:
+        """The module that tells it (``casehistory.stories.past_the_window``, ...)."""
+        return f"{__name__}.{self.slug.replace('-', '_')}"
+
+    def tell(self, desk: CaseDesk) -> UUID:
+        """Record the story on ``desk`` as a new case; return its id."""
+        # Imported when told, not with the package: each module also runs on its own
+        # (python -m casehistory.stories.NAME), which a module imported already spoils.
+        told: Callable[[CaseDesk], UUID] = importlib.import_module(self.module).tell
+        return told(desk)
 
 
 STORIES: tuple[Story, ...] = (
-    Story(1, "past-the-window", "Past the window", past_the_window.tell),
-    Story(2, "bust-hard-drive", "The bust hard drive", bust_hard_drive.tell),
-    Story(3, "bait-and-switch", "Bait and switch", bait_and_switch.tell),
-    Story(4, "six-thousand-hold", "The $6,000 hold", six_thousand_hold.tell),
-    Story(5, "rocks-in-the-box", "Rocks in the box", rocks_in_the_box.tell),
+    Story(1, "past-the-window", "Past the window"),
+    Story(2, "bust-hard-drive", "The bust hard drive"),
+    Story(3, "bait-and-switch", "Bait and switch"),
+    Story(4, "six-thousand-hold", "The $6,000 hold"),
+    Story(5, "rocks-in-the-box", "Rocks in the box"),
 )
 """The stories in the order of the domain guide, numbered 1 to 5."""
+
+
+def main(slug: str, argv: list[str] | None = None) -> int:
+    """Tell one story into a store (``argv[0]``, default a new in-memory store) and print
+    its summary and trail: what ``python -m casehistory.stories.<name>`` does."""
+    from datetime import UTC, datetime
+
+    from casehistory.clock import SteppingClock
+
+    [story] = [s for s in STORIES if s.slug == slug]
+    location = (argv or [":memory:"])[0]
+    with CaseDesk.open(location, clock=SteppingClock(datetime(2026, 11, 1, tzinfo=UTC))) as desk:
+        case_id = story.tell(desk)
+        print(f"Story {story.number}: {story.title}")
+        print(f"case {case_id}")
+        print(desk.case(case_id).summary())
+        for line in desk.trail(case_id):
+            print(f"  {line}")
+    return 0

@@ -153,3 +153,11 @@ def tell(desk: CaseDesk) -> UUID:
     )
     desk.close_case(case_id, by=AGENT, occurred_at=datetime(2026, 5, 26, 10, 41, tzinfo=UTC))
     return case_id
+
+
+if __name__ == "__main__":  # python -m casehistory.stories.bait_and_switch [STORE]
+    import sys
+
+    from casehistory.stories import main
+
+    sys.exit(main("bait-and-switch", sys.argv[1:]))

@@ -180,3 +180,11 @@ def tell(desk: CaseDesk) -> UUID:
         occurred_at=datetime(2026, 6, 29, 9, 15, tzinfo=UTC),
     )
     return case_id
+
+
+if __name__ == "__main__":  # python -m casehistory.stories.bust_hard_drive [STORE]
+    import sys
+
+    from casehistory.stories import main
+
+    sys.exit(main("bust-hard-drive", sys.argv[1:]))

@@ -177,3 +177,11 @@ def tell(desk: CaseDesk) -> UUID:
     )
     desk.close_case(case_id, by=AGENT, occurred_at=datetime(2026, 6, 8, 10, 51, tzinfo=UTC))
     return case_id
+
+
+if __name__ == "__main__":  # python -m casehistory.stories.past_the_window [STORE]
+    import sys
+
+    from casehistory.stories import main
+
+    sys.exit(main("past-the-window", sys.argv[1:]))

@@ -220,3 +220,11 @@ def tell(desk: CaseDesk) -> UUID:
     )
     desk.close_case(case_id, by=AGENT, occurred_at=datetime(2026, 4, 3, 9, 31, tzinfo=UTC))
     return case_id
+
+
+if __name__ == "__main__":  # python -m casehistory.stories.rocks_in_the_box [STORE]
+    import sys
+
+    from casehistory.stories import main
+
+    sys.exit(main("rocks-in-the-box", sys.argv[1:]))

@@ -189,3 +189,11 @@ def tell(desk: CaseDesk) -> UUID:
         occurred_at=datetime(2026, 9, 8, 10, 5, tzinfo=UTC),
     )
     return case_id
+
+
+if __name__ == "__main__":  # python -m casehistory.stories.six_thousand_hold [STORE]
+    import sys
+
+    from casehistory.stories import main
+
+    sys.exit(main("six-thousand-hold", sys.argv[1:]))
