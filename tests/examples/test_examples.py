@@ -23,7 +23,11 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_there_are_examples() -> None:
-    assert {p.name for p in EXAMPLES} >= {"stories.py", "auditor_round.py"}
+    assert {p.name for p in EXAMPLES} >= {
+        "stories.py",
+        "auditor_round.py",
+        "projection_property_test.py",
+    }
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
@@ -52,6 +56,12 @@ def test_the_auditors_round_proves_the_bundle_and_catches_a_cut() -> None:
     assert "verify: 5 cases, 84 events, ok=True" in done.stdout
     assert "offline: ok=True proven=True whole store=True" in done.stdout
     assert "a case's last event dropped: ok=False" in done.stdout
+
+
+def test_the_property_test_example_passes_on_drawn_histories() -> None:
+    done = _run("examples/projection_property_test.py")
+
+    assert "money_kept agrees with the ledger on 60 drawn case histories" in done.stdout
 
 
 @pytest.mark.parametrize("story", STORIES, ids=lambda s: s.slug)
