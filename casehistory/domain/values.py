@@ -39,6 +39,7 @@ __all__ = [
     "RepairCoverage",
     "Role",
     "ServiceLevel",
+    "below_largest",
     "instance_validator",
     "require_aware",
     "require_instance",
@@ -251,6 +252,12 @@ def to_amount(value: Any) -> Decimal:
     return exact
 
 
+def below_largest(amount: Decimal) -> bool:
+    """Whether a finite ``amount`` is below 10**15 in magnitude, from its digits and
+    exponent (``abs()`` on ``1E+1000000000`` overflows Decimal's context)."""
+    return not any(amount.as_tuple().digits) or amount.adjusted() < _LARGEST_DIGITS
+
+
 def _exact_amount(amount: Decimal) -> Decimal | None:
     """``amount`` written with at most 4 decimal places (trailing zeros past them
     dropped: ``19.990000`` is ``19.9900``), or None when it has more places or is not
@@ -263,7 +270,7 @@ def _exact_amount(amount: Decimal) -> Decimal | None:
     assert isinstance(exponent, int)  # finite, checked by the caller
     if not any(digits):  # a zero, however it is written
         return Decimal((0, (0,), max(min(exponent, 0), -_DECIMALS)))
-    if amount.adjusted() >= _LARGEST_DIGITS:
+    if not below_largest(amount):
         return None
     extra = -_DECIMALS - exponent  # digits past the fourth decimal place: must be zeros
     if extra <= 0:

@@ -12,7 +12,7 @@ from math import ceil, floor
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from casehistory.domain.values import Actor, Customer, Money, Product, Role
+from casehistory.domain.values import Actor, Customer, Money, Product, Role, below_largest
 from casehistory.testing._rules import CAST
 
 __all__ = [
@@ -38,7 +38,6 @@ releases in a currency it was paid or held in."""
 FIRST_INSTANT = datetime(2026, 1, 1, tzinfo=UTC)
 LAST_INSTANT = datetime(2026, 10, 31, tzinfo=UTC)
 """The default range of :func:`instants`."""
-_LARGEST = Decimal(10) ** 15
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODE = re.compile("[A-Z]{3}")
 
@@ -70,7 +69,7 @@ def _decimal(value: object, name: str) -> Decimal:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise InvalidArgument(f"{name}={value!r} is not a number") from None
-    if isinstance(value, float | bool) or not amount.is_finite() or abs(amount) >= _LARGEST:
+    if isinstance(value, float | bool) or not amount.is_finite() or not below_largest(amount):
         raise InvalidArgument(
             f"{name}={value!r} must be a finite Decimal, int or numeric string below 10**15"
         )

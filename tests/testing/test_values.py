@@ -59,6 +59,8 @@ class TestMoney:
             {"min_value": "lots"},
             {"max_value": Decimal("NaN")},
             {"max_value": 10**15},
+            {"max_value": "1E+1000000000"},  # decimal.Overflow escaped: abs() overflowed
+            {"min_value": "-1E+1000000000"},
             {"min_value": 3, "max_value": 2},
             {"min_value": "0.001", "max_value": "0.009"},
         ],
