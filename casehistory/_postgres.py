@@ -169,11 +169,14 @@ COMMAND_ID_INDEX = "casedesk_events_command_ids"
 
 
 class _EventRecorder(_SetUpOnce, PostgresApplicationRecorder):
+    command_index = False
+    """Whether the store's command ids are indexed (known once the desk set it up)."""
+
     def create_table(self) -> None:
         super().create_table()
-        self._index_command_ids()
+        self.command_index = self._index_command_ids()
 
-    def _index_command_ids(self) -> None:
+    def _index_command_ids(self) -> bool:
         """Index the events' command ids by case, once, as a desk's SQLite file does: an
         immutable function of the stored JSON's ``command_id`` and a partial index on it.
 
@@ -183,7 +186,7 @@ class _EventRecorder(_SetUpOnce, PostgresApplicationRecorder):
         datastore = self.datastore
         schema = datastore.schema
         if self._has_command_index():
-            return
+            return True
         function = sql.Identifier(schema, COMMAND_ID_FUNCTION)
         statements = [
             # A row that is no JSON (changed outside the desk) has no command id: an
@@ -211,11 +214,13 @@ class _EventRecorder(_SetUpOnce, PostgresApplicationRecorder):
                     (f"casehistory setup {schema}",),
                 )
                 if self._has_command_index(cursor):
-                    return
+                    return True
                 for statement in statements:
                     cursor.execute(statement, prepare=False)
         except (ProgrammingError, DatabaseError, OperationalError) as error:
             _LOG.info("command ids of %s are not indexed: %s", schema, error)
+            return False
+        return True
 
     def _has_command_index(self, cursor: Any = None) -> bool:
         query = "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s"

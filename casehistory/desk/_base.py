@@ -34,7 +34,7 @@ from casehistory.desk._snapshots import (
     trusted,
 )
 from casehistory.domain.case import Case, CaseSnapshot
-from casehistory.domain.commands import replay_of
+from casehistory.domain.commands import CommandId, replay_of
 from casehistory.domain.policies import Policies
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
@@ -156,6 +156,7 @@ class DeskBase(Queries):
             env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
         self._store = _Store(env)
         self.snapshot_log = SnapshotLog()
+        self._retries = 0
         try:
             index_command_ids(self._store)
         except BaseException:
@@ -326,8 +327,7 @@ class DeskBase(Queries):
         """The version a first delivery of the command left the case at (None: this is
         the first), after the rule of command ids; then the expected version's check."""
         if asked.command is not None:
-            recorded = recorded_commands(self._store, case.id, asked.command.id)
-            done = replay_of(asked.command, recorded, case.id)
+            done = self._first_delivery(case.id, asked.command)
             if done is not None:
                 return done
         expected = asked.expected_version
@@ -339,6 +339,11 @@ class DeskBase(Queries):
             )
         return None
 
+    def _first_delivery(self, case_id: UUID, command: CommandId) -> int | None:
+        """The version the first delivery of ``command`` left the case at, None when
+        the case has none (:func:`~casehistory.domain.commands.replay_of`'s rule)."""
+        return replay_of(command, recorded_commands(self._store, case_id, command.id), case_id)
+
     @property
     def retries(self) -> int:
         """How many times a command that meets another writer's save
@@ -346,13 +351,13 @@ class DeskBase(Queries):
         anew each time, after a wait that doubles from 5 ms to at most 200 ms, with
         jitter. 0 (the default): the error reaches the caller at once. A command given
         ``expected_version`` is never run again."""
-        return self.__dict__.get("_retries", 0)  # type: ignore[no-any-return]
+        return self._retries
 
     @retries.setter
     def retries(self, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise InvalidInput(f"retries must be a whole number from 0 to 100, got {value!r:.80}")
-        self.__dict__["_retries"] = value
+        self._retries = value
 
     def _back_off(self, attempt: int) -> None:
         wait = min(_FIRST_WAIT * 2 ** (attempt - 1), _LONGEST_WAIT)

@@ -9,9 +9,9 @@ from datetime import datetime
 from uuid import UUID
 
 from casehistory.desk._base import DeskBase
-from casehistory.desk._idempotent import command, pending, recorded_commands
+from casehistory.desk._idempotent import command, pending
 from casehistory.domain.case import Case
-from casehistory.domain.commands import case_id_of, replay_of
+from casehistory.domain.commands import case_id_of
 from casehistory.domain.values import (
     Actor,
     Channel,
@@ -68,8 +68,7 @@ class CaseCommands(DeskBase):
         except CaseAlreadyExists:
             if identified is None:
                 raise
-            recorded = recorded_commands(self._store, case.id, identified.id)
-            if replay_of(identified, recorded, case.id) is None:
+            if self._first_delivery(case.id, identified) is None:
                 raise
         return case.id
 

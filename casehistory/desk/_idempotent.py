@@ -169,7 +169,7 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
                     reader.case_id(case_id),
                     command_id,
                 )
-            elif _indexed_on_postgres(store):
+            elif getattr(store.recorder, "command_index", False):  # see _postgres
                 rows = reader.rows(
                     "SELECT originator_version, state FROM {table} WHERE originator_id = ? "
                     f"AND {{schema}}.{COMMAND_ID_FUNCTION}(state) = ?",
@@ -190,16 +190,6 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
         for event in store.events.get(case_id)
         if vars(event).get(COMMAND_ID) == command_id
     ]
-
-
-def _indexed_on_postgres(store: Any) -> bool:
-    """Whether the PostgreSQL store has the index of command ids (asked once a desk)."""
-    known = store.__dict__.get("_command_index")
-    if known is None:
-        recorder = store.recorder
-        known = bool(getattr(recorder, "_has_command_index", lambda: False)())
-        store.__dict__["_command_index"] = known
-    return bool(known)
 
 
 def _fields(version: int, state: bytes) -> tuple[int, str, str] | None:

@@ -372,6 +372,7 @@ class TestAudit:
             case_id = _open(desk)
             _pay(desk, case_id, "1.00", command_id="pay-1")
             assert _pay(desk, case_id, "1.00", command_id="pay-1") == 2
+            assert desk._store.recorder.command_index  # the desk asks through the index
         schema = postgres_url.split("schema=")[1].split("&")[0]
         with psycopg.connect(postgres_url.split("?")[0]) as conn:
             conn.execute("SET enable_seqscan = off")
