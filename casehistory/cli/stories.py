@@ -5,8 +5,7 @@ from __future__ import annotations
 from casehistory.cli._app import db_option, main, open_desk
 from casehistory.cli._output import say
 from casehistory.store import describe_store
-from casehistory.stories import STORIES
-from casehistory.views import case_view, trail
+from casehistory.stories import STORIES, report
 
 
 @main.command(epilog="Example: casehistory stories --db cases.sqlite")
@@ -20,11 +19,7 @@ def stories(db: str) -> None:
         say(f"Recording {len(STORIES)} stories into {describe_store(db)}")
         for story in STORIES:
             case_id = story.tell(desk)
-            events = desk.history(case_id)
-            view = case_view(events)
             say()
-            say(f"Story {story.number}: {story.title}", style="bold")
-            say(f"case {case_id}")
-            say(view.summary())
-            for line in trail(events):
-                say(f"  {line}")
+            say(story.heading, style="bold")
+            for line in report(desk, case_id):
+                say(line)

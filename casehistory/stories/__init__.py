@@ -24,8 +24,9 @@ from uuid import UUID
 import attrs
 
 from casehistory.desk import CaseDesk
+from casehistory.views import case_view, trail
 
-__all__ = ["STORIES", "Story", "main"]
+__all__ = ["STORIES", "Story", "main", "report"]
 
 
 @attrs.frozen
@@ -40,6 +41,11 @@ class Story:
     def module(self) -> str:
         """The module that tells it (``casehistory.stories.past_the_window``, ...)."""
         return f"{__name__}.{self.slug.replace('-', '_')}"
+
+    @property
+    def heading(self) -> str:
+        """``Story 1: Past the window``."""
+        return f"Story {self.number}: {self.title}"
 
     def tell(self, desk: CaseDesk) -> UUID:
         """Record the story on ``desk`` as a new case; return its id."""
@@ -70,9 +76,16 @@ def main(slug: str, argv: list[str] | None = None) -> int:
     location = (argv or [":memory:"])[0]
     with CaseDesk.open(location, clock=SteppingClock(datetime(2026, 11, 1, tzinfo=UTC))) as desk:
         case_id = story.tell(desk)
-        print(f"Story {story.number}: {story.title}")
-        print(f"case {case_id}")
-        print(desk.case(case_id).summary())
-        for line in desk.trail(case_id):
-            print(f"  {line}")
+        print(story.heading)
+        print("\n".join(report(desk, case_id)))
     return 0
+
+
+def report(desk: CaseDesk, case_id: UUID) -> list[str]:
+    """What is printed of a told story: its case id, summary and trail, a line each."""
+    events = desk.history(case_id)  # read once, for the summary and the trail
+    return [
+        f"case {case_id}",
+        case_view(events).summary(),
+        *(f"  {line}" for line in trail(events)),
+    ]
