@@ -156,10 +156,6 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
     without it (its login could not make it) is searched for the id as a JSON string in
     the case's rows. Rows found are parsed and matched exactly; the in-process store
     reads the case."""
-    # The id as a JSON string: a command id holds no character JSON escapes, so any
-    # encoder writes it so, whatever it puts between keys and values (a store copied
-    # through PostgreSQL's jsonb or another JSON tool still finds its ids).
-    marker = orjson.dumps(command_id)
     with reading(store.recorder) as reader:
         if reader is not None:
             if reader.sqlite:
@@ -181,7 +177,10 @@ def recorded_commands(store: Any, case_id: UUID, command_id: str) -> list[tuple[
                     "SELECT originator_version, state FROM {table} "
                     "WHERE originator_id = ? AND position(? IN state) > 0",
                     reader.case_id(case_id),
-                    marker,
+                    # The id as a JSON string: a command id holds no character JSON
+                    # escapes, so any encoder writes it so, whatever it puts between
+                    # keys and values (a store copied through jsonb still finds it).
+                    orjson.dumps(command_id),
                 )
             found = (_fields(int(version), bytes(state)) for version, state in rows)
             return [(v, print_) for v, print_, id_ in filter(None, found) if id_ == command_id]
