@@ -255,24 +255,70 @@ def typed(value: Any) -> Any:
     ``"OPEN"`` all differ. What a state commitment hashes, so that a snapshot whose
     values decode to other types (a status that is a string, and so never ``is``
     CLOSED) cannot match the commitment of the state it imitates."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Enum):
-        return {"$enum": f"{type(value).__name__}.{value.name}"}
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, Decimal | UUID | date):
-        return {f"${type(value).__name__.lower()}": str(value)}
-    if attrs.has(type(value)):
-        fields = {f.name: typed(getattr(value, f.name)) for f in attrs.fields(type(value))}
-        return {f"${type(value).__name__}": fields}
-    if isinstance(value, tuple | list):
-        return [typed(item) for item in value]
-    if isinstance(value, Mapping):
-        if not all(isinstance(key, str) for key in value):
-            raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
-        return {"$map": {key: typed(item) for key, item in value.items()}}
-    raise TypeError(f"{type(value).__name__} has no canonical JSON form: {value!r:.80}")
+    return _Typed().of(value)
+
+
+class _Typed:
+    """:func:`typed`, noting on the way whether the result is plain JSON (see
+    :func:`_plain_json`), so that a state commitment needs no second walk to know that
+    ``orjson`` writes its canonical bytes. The types a state holds are dispatched by
+    exact type, the commonest first; any other value takes the general path, whose
+    answers are the same."""
+
+    __slots__ = ("plain",)
+
+    def __init__(self) -> None:
+        self.plain = True
+
+    def of(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or value is None or kind is bool:
+            return value
+        if kind is datetime:
+            return {"$datetime": value.isoformat()}
+        if kind is tuple or kind is list:
+            return [self.of(item) for item in value]
+        if kind is int:
+            if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+                self.plain = False
+            return value
+        fields = _ATTRS_FIELDS.get(kind)
+        if fields is not None:
+            return {f"${kind.__name__}": {name: self.of(getattr(value, name)) for name in fields}}
+        return self._general(value)
+
+    def _general(self, value: Any) -> Any:
+        if isinstance(value, bool | int | str):
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.plain = self.plain and -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+            return value
+        if isinstance(value, Enum):
+            return {"$enum": f"{type(value).__name__}.{value.name}"}
+        if isinstance(value, datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, Decimal | UUID | date):
+            return {f"${type(value).__name__.lower()}": str(value)}
+        if attrs.has(type(value)):
+            names = tuple(f.name for f in attrs.fields(type(value)))
+            if not all(name.isascii() for name in names):
+                self.plain = False
+            elif len(_ATTRS_FIELDS) < 1024:  # classes, not values: a bound for safety only
+                _ATTRS_FIELDS[type(value)] = names
+            return {
+                f"${type(value).__name__}": {name: self.of(getattr(value, name)) for name in names}
+            }
+        if isinstance(value, tuple | list):
+            return [self.of(item) for item in value]
+        if isinstance(value, Mapping):
+            if not all(isinstance(key, str) for key in value):
+                raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
+            self.plain = self.plain and all(key.isascii() for key in value)
+            return {"$map": {key: self.of(item) for key, item in value.items()}}
+        raise TypeError(f"{type(value).__name__} has no canonical JSON form: {value!r:.80}")
+
+
+_ATTRS_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Field names of each attrs class :func:`typed` met (filled on first meeting)."""
 
 
 def state_commitment(state: Any, created_on: datetime, modified_on: datetime) -> str:
@@ -284,7 +330,8 @@ def state_commitment(state: Any, created_on: datetime, modified_on: datetime) ->
     of the case's first and last events (``created_on``, ``modified_on``)."""
     if not attrs.has(type(state)):
         raise TypeError(f"a case state is an attrs instance, got {type(state).__name__}")
-    body = typed(state)
+    walk = _Typed()
+    body = walk.of(state)
     name = f"${type(state).__name__}"
     body[name] = {key: item for key, item in body[name].items() if key != "digest"}
     document = {
@@ -292,7 +339,13 @@ def state_commitment(state: Any, created_on: datetime, modified_on: datetime) ->
         "modified_on": require_datetime(modified_on).isoformat(),
         "state": body,
     }
-    return hashlib.sha256(canonical_json(document)).hexdigest()
+    text: bytes | None = None
+    if walk.plain:  # the walk checked what _plain_json would: orjson writes the JCS bytes
+        try:
+            text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate: canonical_json says why
+            text = None
+    return hashlib.sha256(text if text is not None else canonical_json(document)).hexdigest()
 
 
 def require_datetime(value: Any) -> datetime:
