@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 
 from casehistory._sql import reading
 from casehistory.audit.verify import Finding, Problem
-from casehistory.desk._snapshots import decode_snapshot, snapshot_problem
+from casehistory.desk._snapshots import Predates, decode_snapshot, snapshot_problem
 from casehistory.domain.case import CaseSnapshot
 from casehistory.domain.chain import STATE_COMMITMENT, state_commitment
 from casehistory.domain.state import CaseState, fold
@@ -99,7 +99,8 @@ def _problem(desk: Any, case_id: UUID, version: int, snapshot: CaseSnapshot | st
         return "is at a version the case does not have"
     event = events[0]
     if STATE_COMMITMENT in vars(event):
-        return snapshot_problem(snapshot, event)
+        why = snapshot_problem(snapshot, event)
+        return None if isinstance(why, Predates) else why
     return _replayed_problem(desk, case_id, snapshot, version)
 
 
@@ -115,9 +116,10 @@ def _replayed_problem(desk: Any, case_id: UUID, snapshot: CaseSnapshot, version:
         return "does not hold a case's state"
     held: CaseState = state["state"]
     try:
+        # Written by 0.1.0, under state format 1: compared on the fields it has.
         same = held.digest == expected.digest and state_commitment(
-            held, state["_created_on"], state["_modified_on"]
-        ) == state_commitment(expected, events[0].timestamp, events[-1].timestamp)
+            held, state["_created_on"], state["_modified_on"], state_format=1
+        ) == state_commitment(expected, events[0].timestamp, events[-1].timestamp, state_format=1)
     except (TypeError, ValueError, AttributeError, KeyError) as error:
         return f"holds values no state has ({error})"
     if not same:

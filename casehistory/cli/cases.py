@@ -62,6 +62,10 @@ def _when(moment: datetime | None, kind: str, then: str, always: str) -> str:
     return f"{moment.isoformat()} ({kind}: {then})"
 
 
+def _moment(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "- (no contact has reached the customer yet)"
+
+
 @main.command(epilog="Example: casehistory show 0b6f1c1e-3c2a-4a57-9d0e-0b5b0c9b8c11 --json")
 @click.argument("case_id", metavar="CASE", callback=_case_id)
 @click.option(
@@ -109,6 +113,12 @@ def show(
     say(f"  agent      {view.agent or '-'} in {view.department}")
     if view.resolution:
         say(f"  resolution {view.resolution}")
+    say(f"  opened     {view.opened_at.isoformat()} ({view.channel.name})")
+    say(f"  responded  {_moment(view.first_response_at)}")
+    if view.resolved_at:
+        say(f"  resolved   {view.resolved_at.isoformat()}")
+    if view.closed_at:
+        say(f"  closed     {view.closed_at.isoformat()}")
     if view.ledger.currencies:
         table = Table("currency", *LEDGER_COLUMNS, box=box.SIMPLE)
         for currency in view.ledger.currencies:

@@ -7,8 +7,9 @@ state hashes to that commitment, its ``digest`` is that event's, and its store t
 are the case's. Any other snapshot (altered, moved, or written before commitments
 existed) is ignored, and the case is replayed from its events: a snapshot can make a
 load faster, never change an answer or a decision. Ignoring a snapshot that should
-have checked out is reported (:class:`SnapshotLog`); one that predates commitments is
-only counted.
+have checked out is reported (:class:`SnapshotLog`); one that predates commitments, or
+holds the state under an older format that its commitment covers (:class:`Predates`),
+is only counted.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from eventsourcing.utils import get_topic
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.chain import STATE_COMMITMENT, state_commitment
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.state import CaseState
+from casehistory.domain.state import STATE_FORMAT, CaseState
 
-__all__ = ["SnapshotIgnored", "SnapshotLog", "TrustedSnapshot", "snapshot_problem"]
+__all__ = ["Predates", "SnapshotIgnored", "SnapshotLog", "TrustedSnapshot", "snapshot_problem"]
 
 
 class SnapshotIgnored(UserWarning):
@@ -108,11 +109,33 @@ def snapshot_problem(snapshot: CaseSnapshot, event: CaseEvent) -> str | None:
     except (TypeError, ValueError, AttributeError) as error:
         return f"holds values no state has ({error})"
     if computed != commitment:
+        if _older_format(case_state, state, commitment):
+            return Predates(
+                f"was taken under state format 1 (before 0.2.0), which lacks the fields "
+                f"of format {STATE_FORMAT}"
+            )
         return (
             f"holds a state that hashes to {computed[:12]}..., not to the commitment "
             f"{commitment[:12]}... of its event: it was changed after it was taken"
         )
     return None
+
+
+class Predates(str):
+    """Why a snapshot is not used that is no sign of tampering: it holds the state
+    under an older format, which its event's commitment covers (checked), but which
+    lacks fields the desk reads now. Counted as ``unbound``, never warned."""
+
+    __slots__ = ()
+
+
+def _older_format(case_state: CaseState, state: dict[str, Any], commitment: str) -> bool:
+    try:
+        return commitment == state_commitment(
+            case_state, state["_created_on"], state["_modified_on"], state_format=1
+        )
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def trusted(snapshot: CaseSnapshot) -> TrustedSnapshot:
@@ -171,7 +194,7 @@ class SnapshotLog:
             f"snapshot of case {case_id} at version {version} ignored: it {why}; the case "
             "was replayed from its events (run `casehistory verify`)"
         )
-        if not bound:
+        if not bound or isinstance(why, Predates):
             self.unbound += 1
             _LOG.info(message)
             return

@@ -49,6 +49,7 @@ __all__ = [
     "plain_scalar",
     "record",
     "record_of",
+    "SINCE",
     "STATE_COMMITMENT",
     "chained_bytes",
     "state_commitment",
@@ -248,6 +249,11 @@ def chained_bytes(
 STATE_COMMITMENT = "state_commitment"
 """The payload field of an event that commits to the case's state after it."""
 
+SINCE = "casehistory.since"
+"""The attrs metadata key of a state field added after a state's first format: the
+number of the format that added it. A commitment of format N covers the fields of
+formats up to N (:func:`state_commitment`)."""
+
 
 def typed(value: Any) -> Any:
     """A JSON form of a value that keeps its type: unlike :func:`plain`, the decimal
@@ -321,19 +327,32 @@ _ATTRS_FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of each attrs class :func:`typed` met (filled on first meeting)."""
 
 
-def state_commitment(state: Any, created_on: datetime, modified_on: datetime) -> str:
+def state_commitment(
+    state: Any, created_on: datetime, modified_on: datetime, *, state_format: int | None = None
+) -> str:
     """SHA-256 (hex) of the canonical JSON of a case's state as a snapshot holds it.
 
     Covers the state's every field, with its type (:func:`typed`), but ``digest`` (the
     digest of the event that carries the commitment, which cannot cover itself; a
     snapshot's ``digest`` is checked against that event's instead), and the store times
-    of the case's first and last events (``created_on``, ``modified_on``)."""
+    of the case's first and last events (``created_on``, ``modified_on``).
+
+    ``state_format``: the commitment an event recorded under that format of the state
+    holds, which leaves out the fields added by later formats (attrs metadata
+    :data:`SINCE`); None (the default) covers every field."""
     if not attrs.has(type(state)):
         raise TypeError(f"a case state is an attrs instance, got {type(state).__name__}")
+    left_out = {"digest"}
+    if state_format is not None:
+        left_out.update(
+            field.name
+            for field in attrs.fields(type(state))
+            if field.metadata.get(SINCE, 1) > state_format
+        )
     walk = _Typed()
     body = walk.of(state)
     name = f"${type(state).__name__}"
-    body[name] = {key: item for key, item in body[name].items() if key != "digest"}
+    body[name] = {key: item for key, item in body[name].items() if key not in left_out}
     document = {
         "created_on": require_datetime(created_on).isoformat(),
         "modified_on": require_datetime(modified_on).isoformat(),

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import attrs
 
 from casehistory.domain import events as ev
+from casehistory.domain.chain import SINCE
 from casehistory.domain.ledger import Hold, Ledger
 from casehistory.domain.lifecycle import Status, next_status
 from casehistory.domain.policies import PolicyDecision
@@ -24,6 +25,7 @@ from casehistory.domain.values import (
     Actor,
     Channel,
     Customer,
+    Direction,
     Disposition,
     EscalationTarget,
     Fault,
@@ -33,10 +35,13 @@ from casehistory.domain.values import (
     Payer,
     Product,
     RepairCoverage,
+    Role,
 )
 
 __all__ = [
     "OCCURRED_RUN",
+    "STATE_FORMAT",
+    "StatusChange",
     "CaseLink",
     "CaseState",
     "Escalation",
@@ -45,6 +50,7 @@ __all__ = [
     "RmaStage",
     "evolve",
     "fold",
+    "reaches_customer",
 ]
 
 
@@ -101,6 +107,27 @@ def _strings(value: Iterable[str]) -> tuple[str, ...]:
 def _links(value: Iterable[CaseLink]) -> tuple[CaseLink, ...]:
     return tuple(value)
 
+
+class StatusChange(NamedTuple):
+    """A status the case took, with the business time (``occurred_at``) and the store
+    time (``recorded_at``) of the event that set it."""
+
+    status: Status
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+def _status_changes(value: Iterable[Iterable[Any]]) -> tuple[StatusChange, ...]:
+    if isinstance(value, tuple) and all(type(item) is StatusChange for item in value[-1:]):
+        return value  # see _spans
+    return tuple(StatusChange(*item) for item in value)
+
+
+STATE_FORMAT = 2
+"""The format of :class:`CaseState`: 1 up to 0.1.x, 2 from 0.2.0, which added
+``statuses``, ``first_response_at`` and ``first_response_recorded_at``. A field's
+``metadata[SINCE]`` names the format
+that added it; a state commitment of format N covers the fields of formats up to N."""
 
 OCCURRED_RUN = 50
 """Versions per run of :attr:`CaseState.occurred_runs`: 1-50, 51-100, ... The same
@@ -164,6 +191,19 @@ class CaseState:
     """The earliest and latest business time (``occurred_at``) of each run of
     :data:`OCCURRED_RUN` versions, oldest run first: the index that lets an as-of
     query skip, from a snapshot, every run without an event that occurred by then."""
+    # Fields added in state format 2 (0.2.0): an older snapshot lacks them, and the
+    # commitment of an event recorded before them does not cover them (see
+    # chain.state_commitment and STATE_FORMAT).
+    statuses: tuple[StatusChange, ...] = attrs.field(
+        default=(), converter=_status_changes, metadata={SINCE: 2}
+    )
+    """Each status the case took, with the business time of the event that set it, in
+    the order of recording: the case's first status, then one entry per change."""
+    first_response_at: datetime | None = attrs.field(default=None, metadata={SINCE: 2})
+    """The earliest business time of a contact in which staff reached the customer
+    (:func:`reaches_customer`), or None."""
+    first_response_recorded_at: datetime | None = attrs.field(default=None, metadata={SINCE: 2})
+    """The store time of that contact."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -181,143 +221,166 @@ class CaseState:
         return None
 
 
-def _replace_escalation(state: CaseState, number: int, **changes: Any) -> CaseState:
+_Changes = dict[str, Any]
+
+
+def _replace_escalation(state: CaseState, number: int, **changes: Any) -> _Changes:
     escalations = tuple(
         attrs.evolve(e, **changes) if e.number == number else e for e in state.escalations
     )
-    return attrs.evolve(state, escalations=escalations)
+    return {"escalations": escalations}
 
 
-def _replace_rma(state: CaseState, number: str, **changes: Any) -> CaseState:
+def _replace_rma(state: CaseState, number: str, **changes: Any) -> _Changes:
     if number not in state.rmas:  # see _CHANGES: a step of an RMA this fold does not hold
-        return state
+        return {}
     rma = attrs.evolve(state.rmas[number], **changes)
-    return attrs.evolve(state, rmas={**state.rmas, number: rma})
+    return {"rmas": {**state.rmas, number: rma}}
 
 
-def _repaired(state: CaseState, event: ev.RepairCompleted) -> CaseState:
+def _repaired(state: CaseState, event: ev.RepairCompleted) -> _Changes:
     if event.rma_number not in state.rmas:
-        return state
+        return {}
+    changes = _replace_rma(state, event.rma_number, repaired_under=event.covered_by)
     if event.warranty_check:
-        state = attrs.evolve(state, decisions=_decided(state, event.warranty_check))
-    return _replace_rma(state, event.rma_number, repaired_under=event.covered_by)
+        changes["decisions"] = _decided(state, event.warranty_check)
+    return changes
 
 
-def _released(state: CaseState, event: ev.HoldReleased) -> CaseState:
+def _released(state: CaseState, event: ev.HoldReleased) -> _Changes:
     hold = state.holds.get(event.reference)
     if hold is None:
-        return state
-    return attrs.evolve(
-        state,
-        ledger=state.ledger.add("released", event.amount),
-        holds={
+        return {}
+    return {
+        "ledger": state.ledger.add("released", event.amount),
+        "holds": {
             **state.holds,
             event.reference: attrs.evolve(hold, released=hold.released + event.amount),
         },
-    )
+    }
 
 
 def _decided(state: CaseState, decision: PolicyDecision) -> dict[str, PolicyDecision]:
     return {**state.decisions, decision.kind.name: decision}
 
 
-def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> CaseState:
+def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> _Changes:
     decisions = _decided(state, event.limit_check)
     if event.cutoff_check is not None:
         decisions[event.cutoff_check.kind.name] = event.cutoff_check
-    return attrs.evolve(
-        state, ledger=state.ledger.add("goodwill", event.value), decisions=decisions
-    )
+    return {"ledger": state.ledger.add("goodwill", event.value), "decisions": decisions}
 
 
-_Change = Callable[[CaseState, Any], CaseState]
+def _contacted(state: CaseState, event: ev.ContactLogged) -> _Changes:
+    if not reaches_customer(event) or (
+        state.first_response_at is not None and state.first_response_at <= event.occurred_at
+    ):
+        return {}
+    return {"first_response_at": event.occurred_at, "first_response_recorded_at": event.timestamp}
 
-# What each event changes besides status and digest. Total on every selection of a
-# history that starts with CaseOpened, not only on whole histories: an as-of answer
-# folds the events that occurred by a time, and business times can contradict the
-# order of recording (a return "received" before its RMA was issued). So a step of an
-# RMA, a decision on an escalation or a release of a hold that the state does not
-# hold changes nothing but status and digest, instead of raising KeyError.
+
+_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER})
+_LIVE = frozenset({Channel.PHONE, Channel.WALK_IN, Channel.CHAT})
+
+
+def reaches_customer(event: ev.ContactLogged) -> bool:
+    """Whether a contact is one in which staff reach the customer, which answers the
+    first-response clock: an outbound contact, or an inbound one on a live channel
+    (phone, walk-in, chat), logged by staff (an agent, a supervisor, a manager). An
+    inbound email or letter waits for a reply; an acknowledgement the SYSTEM sends
+    reaches nobody."""
+    if event.by.role not in _STAFF:
+        return False
+    return event.direction is Direction.OUTBOUND or event.channel in _LIVE
+
+
+_Change = Callable[[CaseState, Any], _Changes]
+
+# What each event changes besides status, digest and the indexes of time: the fields
+# of the state that change, for one attrs.evolve per event. Total on every selection
+# of a history that starts with CaseOpened, not only on whole histories: an as-of
+# answer folds the events that occurred by a time, and business times can contradict
+# the order of recording (a return "received" before its RMA was issued). So a step
+# of an RMA, a decision on an escalation or a release of a hold that the state does
+# not hold changes nothing but status and digest, instead of raising KeyError.
 _CHANGES: dict[type[ev.CaseEvent], _Change] = {
-    ev.AgentAssigned: lambda s, e: attrs.evolve(s, agent=e.agent),
-    ev.CaseTransferred: lambda s, e: attrs.evolve(s, department=e.to_department),
-    ev.DiagnosisRecorded: lambda s, e: attrs.evolve(
-        s, fault=e.fault, known_issue=e.known_issue or s.known_issue
-    ),
-    ev.EntitlementChecked: lambda s, e: attrs.evolve(s, decisions=_decided(s, e.decision)),
-    ev.EscalationRequested: lambda s, e: attrs.evolve(
-        s, escalations=(*s.escalations, Escalation(e.number, e.to, e.reason, e.by))
-    ),
+    ev.AgentAssigned: lambda s, e: {"agent": e.agent},
+    ev.CaseTransferred: lambda s, e: {"department": e.to_department},
+    ev.ContactLogged: _contacted,
+    ev.DiagnosisRecorded: lambda s, e: {
+        "fault": e.fault,
+        "known_issue": e.known_issue or s.known_issue,
+    },
+    ev.EntitlementChecked: lambda s, e: {"decisions": _decided(s, e.decision)},
+    ev.EscalationRequested: lambda s, e: {
+        "escalations": (*s.escalations, Escalation(e.number, e.to, e.reason, e.by))
+    },
     ev.EscalationApproved: lambda s, e: _replace_escalation(
         s, e.number, outcome=EscalationOutcome.APPROVED, decided_by=e.by, decision_reason=e.reason
     ),
     ev.EscalationDenied: lambda s, e: _replace_escalation(
         s, e.number, outcome=EscalationOutcome.DENIED, decided_by=e.by, decision_reason=e.reason
     ),
-    ev.GoodwillGranted: lambda s, e: _goodwill(s, e),
-    ev.RmaIssued: lambda s, e: attrs.evolve(
-        s,
-        rmas={
+    ev.GoodwillGranted: _goodwill,
+    ev.RmaIssued: lambda s, e: {
+        "rmas": {
             **s.rmas,
             e.rma_number: Rma(e.rma_number, e.items, e.disposition, e.return_shipping_paid_by),
         },
-        decisions=_decided(s, e.shipping_decision),
-    ),
+        "decisions": _decided(s, e.shipping_decision),
+    },
     ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
     ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
-    ev.RepairCompleted: lambda s, e: _repaired(s, e),
+    ev.RepairCompleted: _repaired,
     ev.ReplacementShipped: lambda s, e: _replace_rma(
         s, e.rma_number, replacement_tracking=e.tracking
     ),
     ev.RmaRejected: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.REJECTED),
     ev.RmaClosed: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.CLOSED),
-    ev.PaymentRecorded: lambda s, e: attrs.evolve(s, ledger=s.ledger.add("paid", e.amount)),
-    ev.RefundRequested: lambda s, e: attrs.evolve(s, refund_requested=e.amount),
-    ev.RefundIssued: lambda s, e: attrs.evolve(
-        s,
-        ledger=s.ledger.add("refunded", e.amount),
-        refund_requested=None,
-        decisions=_decided(s, e.window_check) if e.window_check else s.decisions,
-    ),
-    ev.RefundDenied: lambda s, e: attrs.evolve(s, refund_requested=None),
-    ev.HoldPlaced: lambda s, e: attrs.evolve(
-        s,
-        ledger=s.ledger.add("held", e.amount),
-        holds={
+    ev.PaymentRecorded: lambda s, e: {"ledger": s.ledger.add("paid", e.amount)},
+    ev.RefundRequested: lambda s, e: {"refund_requested": e.amount},
+    ev.RefundIssued: lambda s, e: {
+        "ledger": s.ledger.add("refunded", e.amount),
+        "refund_requested": None,
+        "decisions": _decided(s, e.window_check) if e.window_check else s.decisions,
+    },
+    ev.RefundDenied: lambda s, e: {"refund_requested": None},
+    ev.HoldPlaced: lambda s, e: {
+        "ledger": s.ledger.add("held", e.amount),
+        "holds": {
             **s.holds,
             e.reference: Hold(
                 e.reference, e.account, e.amount, Money.zero(e.amount.currency), e.reason
             ),
         },
-    ),
-    ev.HoldReleased: lambda s, e: _released(s, e),
-    ev.CreditIssued: lambda s, e: attrs.evolve(
-        s, ledger=s.ledger.add("credited", e.amount), decisions=_decided(s, e.limit_check)
-    ),
-    ev.CancellationRequested: lambda s, e: attrs.evolve(
-        s, cancellations_requested=(*s.cancellations_requested, e.subscription)
-    ),
-    ev.CancellationCompleted: lambda s, e: attrs.evolve(
-        s,
-        cancelled_subscription=e.subscription,
-        cancellations_requested=tuple(
+    },
+    ev.HoldReleased: _released,
+    ev.CreditIssued: lambda s, e: {
+        "ledger": s.ledger.add("credited", e.amount),
+        "decisions": _decided(s, e.limit_check),
+    },
+    ev.CancellationRequested: lambda s, e: {
+        "cancellations_requested": (*s.cancellations_requested, e.subscription)
+    },
+    ev.CancellationCompleted: lambda s, e: {
+        "cancelled_subscription": e.subscription,
+        "cancellations_requested": tuple(
             name for name in s.cancellations_requested if name != e.subscription
         ),
-    ),
-    ev.CaseResolved: lambda s, e: attrs.evolve(s, fault=e.fault, resolution=e.resolution),
-    ev.CaseReopened: lambda s, e: attrs.evolve(s, resolution=None),
-    ev.CasesLinked: lambda s, e: attrs.evolve(
-        s, links=(*s.links, CaseLink(e.other_case_id, e.relation))
-    ),
+    },
+    ev.CaseResolved: lambda s, e: {"fault": e.fault, "resolution": e.resolution},
+    ev.CaseReopened: lambda s, e: {"resolution": None},
+    ev.CasesLinked: lambda s, e: {"links": (*s.links, CaseLink(e.other_case_id, e.relation))},
 }
 
 
 def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     """Return the state after ``event``: the one definition of what each event means."""
     if isinstance(event, ev.CaseOpened):
+        status = next_status(None, event.lifecycle_key)
         return CaseState(
             case_id=event.originator_id,
-            status=next_status(None, event.lifecycle_key),
+            status=status,
             customer=event.customer,
             subject=event.subject,
             channel=event.channel,
@@ -325,15 +388,24 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             opened_at=event.occurred_at,
             digest=event.digest,
             occurred_runs=_indexed((), event.originator_version, event.occurred_at),
+            statuses=(StatusChange(status, event.occurred_at, event.timestamp),),
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
     change = _CHANGES.get(type(event))
-    if change is not None:
-        state = change(state, event)
+    changes = change(state, event) if change is not None else {}
     status = next_status(state.status, event.lifecycle_key)
-    runs = _indexed(state.occurred_runs, event.originator_version, event.occurred_at)
-    return attrs.evolve(state, status=status, digest=event.digest, occurred_runs=runs)
+    if status is not state.status:
+        changes["statuses"] = (
+            *state.statuses,
+            StatusChange(status, event.occurred_at, event.timestamp),
+        )
+    changes["status"] = status
+    changes["digest"] = event.digest
+    changes["occurred_runs"] = _indexed(
+        state.occurred_runs, event.originator_version, event.occurred_at
+    )
+    return attrs.evolve(state, **changes)
 
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:

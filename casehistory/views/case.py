@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import attrs
@@ -12,8 +12,8 @@ from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
-from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, fold
-from casehistory.domain.values import Actor, Customer, Fault, Product
+from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, StatusChange, fold
+from casehistory.domain.values import Actor, Channel, Customer, Fault, Product, require_aware
 from casehistory.views.events import FoldedEvents
 
 __all__ = ["CaseView", "case_view"]
@@ -36,6 +36,13 @@ class CaseView:
     the desk. Equality leaves ``events`` out, so comparing views never reads the
     store; ``version`` and ``digest`` (the hash chain up to the last event folded)
     tell the histories apart.
+
+    Times: ``opened_at``, ``first_response_at`` (the earliest contact in which staff
+    reached the customer, see :func:`~casehistory.domain.state.reaches_customer`),
+    ``status_changes`` (each status the case took and the business time it took it,
+    in the order of recording), and from those :attr:`status_since`,
+    :attr:`resolved_at`, :attr:`closed_at` and :meth:`time_in_status`. All are
+    business times (``occurred_at``); ``last_recorded_at`` is store time.
     """
 
     case_id: UUID
@@ -57,6 +64,9 @@ class CaseView:
     opened_at: datetime
     last_recorded_at: datetime
     digest: str | None
+    channel: Channel
+    first_response_at: datetime | None
+    status_changes: tuple[StatusChange, ...]
     events: FoldedEvents = attrs.field(repr=False, eq=False, converter=_folded)
 
     @classmethod
@@ -95,8 +105,46 @@ class CaseView:
             opened_at=state.opened_at,
             last_recorded_at=last_recorded_at,
             digest=state.digest,
+            channel=state.channel,
+            first_response_at=state.first_response_at,
+            status_changes=state.statuses,
             events=events,
         )
+
+    @property
+    def status_since(self) -> datetime:
+        """The business time of the event that set the current status."""
+        return self.status_changes[-1].occurred_at if self.status_changes else self.opened_at
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the resolution that stands was reached: the business time the case
+        last became RESOLVED, while it is RESOLVED or CLOSED; None once reopened."""
+        if self.status not in (Status.RESOLVED, Status.CLOSED):
+            return None
+        return next(
+            (c.occurred_at for c in reversed(self.status_changes) if c.status is Status.RESOLVED),
+            None,
+        )
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the case was closed, while it is CLOSED (None otherwise)."""
+        return self.status_since if self.status is Status.CLOSED else None
+
+    def time_in_status(self, until: datetime) -> dict[Status, timedelta]:
+        """Business time spent in each status the case took, the current one counted up
+        to ``until``. A span runs from the business time of the event that set a
+        status to that of the event that changed it; events are taken in the order
+        they were recorded, so a late entry (recorded after, occurred before) makes a
+        span that would run backwards, which counts as zero."""
+        require_aware(until, "until")
+        spent: dict[Status, timedelta] = {}
+        ends = [change.occurred_at for change in self.status_changes[1:]] + [until]
+        for change, end in zip(self.status_changes, ends, strict=True):
+            span = max(end - change.occurred_at, timedelta(0))
+            spent[change.status] = spent.get(change.status, timedelta(0)) + span
+        return spent
 
     def summary(self) -> str:
         """One line: status, fault and the ledger's totals per currency."""

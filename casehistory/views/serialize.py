@@ -23,10 +23,20 @@ def view_as_dict(view: CaseView) -> dict[str, Any]:
     """The view as JSON-ready data; ``ledger`` maps each currency to its totals."""
     data = attrs.asdict(
         view,
-        filter=lambda attribute, _: attribute.name != "events",
+        filter=lambda attribute, _: attribute.name not in ("events", "status_changes"),
         value_serializer=_plain,
     )
     data["ledger"] = data["ledger"]["balances"]
+    data["status_changes"] = [
+        {
+            "status": change.status.name,
+            "occurred_at": change.occurred_at.isoformat(),
+            "recorded_at": change.recorded_at.isoformat(),
+        }
+        for change in view.status_changes
+    ]
+    for name in ("status_since", "resolved_at", "closed_at"):
+        data[name] = _plain(None, None, getattr(view, name))
     return data
 
 
