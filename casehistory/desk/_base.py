@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -46,6 +46,10 @@ from casehistory.errors import (
     StoreIsReadOnly,
     StoreUnavailable,
 )
+
+if TYPE_CHECKING:
+    from casehistory.catalog import Catalog
+
 from casehistory.store import (
     READ_ONLY,
     describe_store,
@@ -156,6 +160,9 @@ class DeskBase(Queries):
             env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
         self._store = _Store(env)
         self.snapshot_log = SnapshotLog()
+        self.last_position: int | None = None
+        """The log position (notification id) of the last event this desk recorded:
+        what ``desk.catalog.wait()`` waits for (read your writes)."""
         self._retries = 0
         try:
             index_command_ids(self._store)
@@ -213,7 +220,20 @@ class DeskBase(Queries):
 
     def close(self) -> None:
         """Close the store's connections; the desk cannot be used afterwards."""
+        catalog = self.__dict__.get("_catalog")
+        if catalog is not None:
+            catalog.close()
         self._store.close()
+
+    @property
+    def catalog(self) -> Catalog:
+        """Every case at once: the catalog of this desk's store (docs/catalog.md)."""
+        catalog: Catalog | None = self.__dict__.get("_catalog")
+        if catalog is None:
+            from casehistory.catalog import Catalog
+
+            catalog = self.__dict__["_catalog"] = Catalog(self)
+        return catalog
 
     @property
     def closed(self) -> bool:
@@ -259,7 +279,7 @@ class DeskBase(Queries):
     def _save(self, case: Case) -> None:
         first = case.version - len(case.pending_events) + 1  # save() empties pending_events
         try:
-            self._store.save(case)
+            recordings = self._store.save(case)
         except STORE_FAILURES as error:
             if not isinstance(error, IntegrityError):
                 raise StoreUnavailable(f"cannot record on case {case.id}: {error}") from None
@@ -272,7 +292,8 @@ class DeskBase(Queries):
                 f"case {case.id} changed while this command ran (another writer recorded "
                 f"version {first} first); reload the case and retry the command"
             ) from None
-
+        if recordings:
+            self.last_position = recordings[-1].notification.id
         self._snapshot(case)
 
     def _snapshot(self, case: Case) -> None:

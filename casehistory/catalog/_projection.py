@@ -1,0 +1,258 @@
+"""The projection that keeps the catalog: the notification log, read in order from
+the catalog's position, folded case by case with the domain's own fold, and written
+with the new position in one transaction.
+
+Exactly once: a batch's rows and its position commit together, and the position moves
+only from the value the batch was read from (compare and set). A crash loses a whole
+batch or none of it, and the next run starts where the committed position says; two
+followers (or a follower and a desk catching up for itself) never both apply a batch:
+the second one's compare fails, its transaction rolls back, and it reads on from the
+new position."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from casehistory.catalog._db import Database, Run
+from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, ledger_entries, money_rows
+from casehistory.catalog._rows import row_of as _row_of
+from casehistory.catalog._schema import (
+    CASE_COLUMNS,
+    LEDGER_ENTRY_COLUMNS,
+    MONEY_COLUMNS,
+    SCHEMA_VERSION,
+    ddl,
+)
+from casehistory.domain.events import CaseEvent
+from casehistory.domain.state import CaseState, evolve, fold
+from casehistory.errors import StoreUnavailable
+
+__all__ = ["BATCH", "Moved", "Projection"]
+
+BATCH = 500
+"""Notifications read and written per transaction."""
+
+NAME = "catalog"
+
+
+class Moved(Exception):
+    """The catalog's position moved while a batch was being folded (another follower
+    applied it): the batch was rolled back, and is read again from the new position."""
+
+
+@attrs.define
+class _Case:
+    version: int
+    state: CaseState
+    recorded_at: datetime
+
+
+@attrs.frozen
+class _Batch:
+    rows: list[CaseRow]
+    money: dict[UUID, list[MoneyRow]]
+    entries: list[LedgerEntry]
+    opened: list[CaseRow]
+
+
+class Projection:
+    """Folds the log into the catalog's tables for one desk (see the module's doc)."""
+
+    def __init__(self, desk: Any, database: Database, *, cache: int = 20_000) -> None:
+        self._desk = desk
+        self.db = database
+        self._cases: OrderedDict[UUID, _Case] = OrderedDict()
+        self._cache = cache
+
+    # The position -----------------------------------------------------------------
+
+    def create(self) -> None:
+        """Create the tables (where missing) and the position row (at 0)."""
+        if self.position() is not None:
+            return  # no DDL on a catalog that exists (a login may lack the right to it)
+        with self.db.transaction(write=True) as run:
+            if not self.db.sqlite:
+                # Desks and followers opening at once: PostgreSQL's CREATE ... IF NOT
+                # EXISTS races on its catalog; one creates, the others wait and see it.
+                run("SELECT pg_advisory_xact_lock(hashtext('casehistory catalog'))", ())
+            for statement in ddl(self.db.sqlite, self.db.schema):
+                run(statement, ())
+            found = run("SELECT schema_version FROM {p}catalog_position WHERE name = ?", [NAME])
+            if not found:
+                run(
+                    "INSERT INTO {p}catalog_position (name, position, schema_version) "
+                    "VALUES (?, 0, ?)",
+                    [NAME, SCHEMA_VERSION],
+                )
+
+    def position(self) -> int | None:
+        """The notification id of the last event the catalog holds (0: none); None when
+        the store has no catalog."""
+        try:
+            with self.db.transaction(write=False) as run:
+                found = run("SELECT position FROM {p}catalog_position WHERE name = ?", [NAME])
+        except StoreUnavailable:
+            return None  # no such table: the store has no catalog yet
+        return int(found[0][0]) if found else None
+
+    def head(self) -> int:
+        """The notification id of the log's last event (0: an empty log)."""
+        try:
+            return int(self._desk._recorder.max_notification_id() or 0)
+        except Exception as error:  # the store's own failure, whichever the driver
+            raise StoreUnavailable(f"cannot read the store's log: {error}") from None
+
+    # Folding ----------------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None, batch: int = BATCH) -> int:
+        """Apply the log from the catalog's position up to ``until`` (None: the head
+        when this call started, so a steady stream of writers cannot keep it busy for
+        ever). Returns the events applied."""
+        target = self.head() if until is None else until
+        applied = 0
+        while True:
+            position = self.position() or 0
+            if position >= target:
+                return applied
+            notifications = self._read(position, min(batch, target - position))
+            if not notifications:
+                return applied
+            try:
+                self._apply(position, notifications)
+            except Moved:
+                self._cases.clear()
+                continue
+            applied += len(notifications)
+
+    def _read(self, position: int, limit: int) -> Sequence[Any]:
+        try:
+            return list(
+                self._desk._recorder.select_notifications(
+                    start=position, limit=limit, inclusive_of_start=False
+                )
+            )
+        except Exception as error:
+            raise StoreUnavailable(f"cannot read the store's log: {error}") from None
+
+    def _apply(self, position: int, notifications: Sequence[Any]) -> None:
+        mapper = self._desk._mapper
+        by_case: dict[UUID, list[tuple[int, CaseEvent]]] = {}
+        for notification in notifications:
+            event = mapper.to_domain_event(notification)
+            by_case.setdefault(event.originator_id, []).append((notification.id, event))
+        batch = _Batch([], {}, [], [])
+        for case_id, events in by_case.items():
+            self._fold(case_id, events, batch)
+        self._write(position, notifications[-1].id, batch)
+
+    def _fold(self, case_id: UUID, events: list[tuple[int, CaseEvent]], batch: _Batch) -> None:
+        first = events[0][1].originator_version
+        known = self._cases.pop(case_id, None)
+        if known is None or known.version != first - 1:
+            known = self._start(case_id, first)
+        state: CaseState | None = known.state if known else None
+        for _, event in events:
+            before = state.ledger if state is not None else None
+            state = evolve(state, event)
+            batch.entries.extend(ledger_entries(before, state.ledger, event))
+        assert state is not None
+        last_id, last = events[-1]
+        self._cases[case_id] = _Case(last.originator_version, state, last.timestamp)
+        while len(self._cases) > self._cache:
+            self._cases.popitem(last=False)
+        row = _row_of(state, last.originator_version, last_id, last.timestamp)
+        batch.rows.append(row)
+        batch.money[case_id] = list(money_rows(state))
+        if first == 1:
+            batch.opened.append(row)
+
+    def _start(self, case_id: UUID, first: int) -> _Case | None:
+        """The case just before version ``first``, read through the desk (from a
+        snapshot that checks out against the chain, and the events after it)."""
+        if first == 1:
+            return None
+        loaded = self._desk._loaded(case_id, first - 1)
+        start = loaded.last
+        events = loaded.events
+        state = fold(events, start.state if start else None) if events else start.state
+        recorded = events[-1].timestamp if events else start.recorded_at
+        return _Case(first - 1, state, recorded)
+
+    # Writing ----------------------------------------------------------------------
+
+    def _write(self, position: int, new: int, batch: _Batch) -> None:
+        with self.db.transaction(write=True) as run:
+            moved = run(
+                "UPDATE {p}catalog_position SET position = ? "
+                "WHERE name = ? AND position = ? RETURNING position",
+                [new, NAME, position],
+            )
+            if not moved:
+                raise Moved(f"the catalog is no longer at {position}")
+            _upsert_cases(run, batch.rows)
+            for case_id, money in batch.money.items():
+                run("DELETE FROM {p}catalog_money WHERE case_id = ?", [case_id])
+                _insert(run, "catalog_money", MONEY_COLUMNS, [attrs.astuple(m) for m in money])
+            _insert(
+                run,
+                "catalog_ledger",
+                LEDGER_ENTRY_COLUMNS,
+                [attrs.astuple(e) for e in batch.entries],
+            )
+            if self.db.sqlite:
+                for row in batch.opened:
+                    run("DELETE FROM catalog_search WHERE case_id = ?", [row.case_id])
+                    run(
+                        "INSERT INTO catalog_search (case_id, subject, customer_name) "
+                        "VALUES (?, ?, ?)",
+                        [row.case_id, row.subject, row.customer_name],
+                    )
+
+    def reset(self) -> None:
+        """Empty the catalog and put its position back to 0, in one transaction (a
+        rebuild then catches up from the start)."""
+        self.create()
+        with self.db.transaction(write=True) as run:
+            for table in ("catalog_cases", "catalog_money", "catalog_ledger"):
+                run(f"DELETE FROM {{p}}{table}", ())
+            if self.db.sqlite:
+                run("DELETE FROM catalog_search", ())
+            run(
+                "UPDATE {p}catalog_position SET position = 0, schema_version = ? WHERE name = ?",
+                [SCHEMA_VERSION, NAME],
+            )
+        self._cases.clear()
+
+
+def _names(columns: Iterable[tuple[str, str, bool]]) -> list[str]:
+    return [name for name, _, _ in columns]
+
+
+def _insert(
+    run: Run, table: str, columns: tuple[tuple[str, str, bool], ...], rows: list[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    names = ", ".join(f'"{n}"' for n in _names(columns))
+    marks = ", ".join("?" * len(columns))
+    for row in rows:
+        run(f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})", list(row))
+
+
+def _upsert_cases(run: Run, rows: list[CaseRow]) -> None:
+    names = _names(CASE_COLUMNS)
+    columns = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" * len(names))
+    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names[1:])
+    statement = (
+        f"INSERT INTO {{p}}catalog_cases ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT (case_id) DO UPDATE SET {updates}"
+    )
+    for row in rows:
+        run(statement, list(attrs.astuple(row, recurse=False))[: len(names)])

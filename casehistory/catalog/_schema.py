@@ -1,0 +1,134 @@
+"""The catalog's tables, in SQLite's and PostgreSQL's dialects (docs/catalog.md is the
+schema people may query with SQL; the two must say the same)."""
+
+from __future__ import annotations
+
+__all__ = ["CASE_COLUMNS", "LEDGER_ENTRY_COLUMNS", "MONEY_COLUMNS", "SCHEMA_VERSION", "ddl"]
+
+SCHEMA_VERSION = 1
+"""The layout of the catalog's tables. A catalog of another layout is rebuilt."""
+
+_TIME = "time"
+_MONEY = "money"
+_ID = "id"
+
+CASE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    # (name, kind, nullable)
+    ("case_id", _ID, False),
+    ("version", "int", False),
+    ("position", "int", False),
+    ("customer_id", "text", False),
+    ("customer_name", "text", False),
+    ("subject", "text", False),
+    ("channel", "text", False),
+    ("product_sku", "text", True),
+    ("status", "text", False),
+    ("fault", "text", False),
+    ("agent_id", "text", True),
+    ("department", "text", False),
+    ("opened_at", _TIME, False),
+    ("opened_recorded_at", _TIME, False),
+    ("first_response_at", _TIME, True),
+    ("first_response_recorded_at", _TIME, True),
+    ("resolved_at", _TIME, True),
+    ("resolved_recorded_at", _TIME, True),
+    ("closed_at", _TIME, True),
+    ("closed_recorded_at", _TIME, True),
+    ("status_since", _TIME, False),
+    ("last_activity_at", _TIME, False),
+    ("last_recorded_at", _TIME, False),
+    ("open_holds", "int", False),
+    ("pending_escalation", "text", True),
+    ("rma_stage", "text", True),
+)
+
+MONEY_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("case_id", _ID, False),
+    ("currency", "text", False),
+    ("paid", _MONEY, False),
+    ("refunded", _MONEY, False),
+    ("credited", _MONEY, False),
+    ("goodwill", _MONEY, False),
+    ("held", _MONEY, False),
+    ("released", _MONEY, False),
+    ("refundable", _MONEY, False),
+    ("on_hold", _MONEY, False),
+)
+
+LEDGER_ENTRY_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("case_id", _ID, False),
+    ("version", "int", False),
+    ("column", "text", False),
+    ("currency", "text", False),
+    ("amount", _MONEY, False),
+    ("occurred_at", _TIME, False),
+    ("recorded_at", _TIME, False),
+)
+
+# SQLite keeps times as ISO 8601 text in UTC with microseconds (fixed width, so text
+# order is time order) and amounts as decimal text (exact; SQLite has no decimal type).
+_SQLITE_TYPES = {_ID: "TEXT", "int": "INTEGER", "text": "TEXT", _TIME: "TEXT", _MONEY: "TEXT"}
+_POSTGRES_TYPES = {
+    _ID: "uuid",
+    "int": "bigint",
+    "text": "text",
+    _TIME: "timestamptz",
+    _MONEY: "numeric",
+}
+
+_INDEXES = (
+    ("catalog_cases_status", "catalog_cases", "status, opened_at, case_id"),
+    ("catalog_cases_opened", "catalog_cases", "opened_at, case_id"),
+    ("catalog_cases_customer", "catalog_cases", "customer_id, opened_at"),
+    ("catalog_cases_agent", "catalog_cases", "agent_id, status"),
+    ("catalog_cases_fault", "catalog_cases", "fault, status"),
+    ("catalog_cases_channel", "catalog_cases", "channel, status"),
+    ("catalog_cases_department", "catalog_cases", "department, status"),
+    ("catalog_cases_activity", "catalog_cases", "last_activity_at"),
+    ("catalog_cases_closed", "catalog_cases", "closed_at"),
+    ("catalog_cases_escalation", "catalog_cases", "pending_escalation, status"),
+    ("catalog_cases_position", "catalog_cases", "position"),
+    ("catalog_ledger_month", "catalog_ledger", '"column", occurred_at'),
+)
+
+
+def _columns(columns: tuple[tuple[str, str, bool], ...], types: dict[str, str]) -> str:
+    return ", ".join(
+        f'"{name}" {types[kind]}{"" if nullable else " NOT NULL"}'
+        for name, kind, nullable in columns
+    )
+
+
+def ddl(sqlite: bool, schema: str | None = None) -> list[str]:
+    """The statements that create the catalog's tables where they do not exist."""
+    types = _SQLITE_TYPES if sqlite else _POSTGRES_TYPES
+    prefix = "" if schema is None else f'"{schema}".'
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {prefix}catalog_position ("
+        "name TEXT PRIMARY KEY, position BIGINT NOT NULL, schema_version INTEGER NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {prefix}catalog_cases ("
+        f"{_columns(CASE_COLUMNS, types)}, PRIMARY KEY (case_id))",
+        f"CREATE TABLE IF NOT EXISTS {prefix}catalog_money ("
+        f"{_columns(MONEY_COLUMNS, types)}, PRIMARY KEY (case_id, currency))",
+        f"CREATE TABLE IF NOT EXISTS {prefix}catalog_ledger ("
+        f'{_columns(LEDGER_ENTRY_COLUMNS, types)}, PRIMARY KEY (case_id, version, "column", '
+        "currency))",
+    ]
+    for name, table, columns in _INDEXES:
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {prefix}{table} ({columns})")
+    if sqlite:
+        # The database's own full-text search: FTS5, one row per case.
+        statements.append(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search USING "
+            "fts5(case_id UNINDEXED, subject, customer_name, tokenize='unicode61')"
+        )
+    else:
+        statements.append(
+            f"ALTER TABLE {prefix}catalog_cases ADD COLUMN IF NOT EXISTS search tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', subject || ' ' || customer_name)) STORED"
+        )
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS catalog_cases_search ON {prefix}catalog_cases "
+            "USING gin (search)"
+        )
+    return statements
