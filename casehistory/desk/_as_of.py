@@ -13,6 +13,10 @@ The desk answers ``case(id, as_of=T, known_at=R)`` in two steps (see docs/as-of.
    the first whose running maximum passes T occurred by T entirely (a snapshot can
    serve it); of the later runs, only those whose earliest time is by T can hold an
    event to fold.
+
+Both steps look at stored times without decoding the events (:func:`stored_time`):
+a binary search decodes none, and a run read for one late entry decodes only the
+events that occurred by T.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import attrs
+import orjson
 
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.state import OCCURRED_RUN, CaseState, fold
@@ -31,7 +36,9 @@ __all__ = [
     "ReadPlan",
     "index_covers",
     "last_version_recorded_by",
+    "occurred_by",
     "runs_to_read",
+    "stored_time",
 ]
 
 
@@ -145,3 +152,41 @@ def _first_run_past(runs: Sequence[tuple[datetime, datetime]], as_of: datetime) 
         if latest > as_of:
             return run
     return None
+
+
+def stored_time(state: bytes, name: str) -> datetime | None:
+    """A time field of a stored event, read without decoding the event (None when the
+    bytes do not say plainly: the caller then decodes it).
+
+    The field is found by its bytes when they occur once in the record: a key and its
+    type tag cannot occur inside a JSON string, whose quotes are escaped, so a single
+    occurrence is the event's own field. Anything else is parsed in full."""
+    marker = _TIME_MARKERS[name]
+    if state.count(marker) == 1:
+        start = state.index(marker) + len(marker)
+        end = state.find(b'"', start)
+        try:
+            return datetime.fromisoformat(state[start:end].decode())
+        except (UnicodeDecodeError, ValueError):
+            return None
+    try:
+        field = orjson.loads(state)[name]
+        if field["_type_"] != "datetime_iso":
+            return None
+        return datetime.fromisoformat(field["_data_"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+_TIME_MARKERS = {
+    name: b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'
+    for name in ("timestamp", "occurred_at")
+}
+
+
+def occurred_by(state: bytes, as_of: datetime) -> bool:
+    """Whether the stored event occurred by ``as_of``, read without decoding it (True
+    when the bytes do not say plainly: the event is then decoded and its own field
+    decides, so the caller must filter the decoded events again)."""
+    occurred = stored_time(state, "occurred_at")
+    return occurred is None or occurred <= as_of

@@ -6,14 +6,15 @@ where a load starts: the nearest snapshot the chain vouches for (``_snapshots.py
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-import orjson
+import attrs
 from eventsourcing.persistence import (
     ConnectionPoolClosedError,
     PersistenceError,
@@ -21,14 +22,16 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from casehistory._sql import reading
+from casehistory._sql import Reader, reading
 from casehistory.desk._as_of import (
     At,
     Loaded,
     ReadPlan,
     index_covers,
     last_version_recorded_by,
+    occurred_by,
     runs_to_read,
+    stored_time,
 )
 from casehistory.desk._snapshots import (
     SnapshotLog,
@@ -55,42 +58,120 @@ STORE_FAILURES = (PersistenceError, sqlite3.Error)
 """What a store raises when it cannot be used (IntegrityError, a version clash, is one)."""
 
 
-def _stored_time(state: bytes, name: str) -> datetime | None:
-    """A time field of a stored event, read without decoding the event (None when the
-    bytes do not say plainly: the caller then decodes it).
+_stored_time = stored_time  # the name tests and older code import from here
 
-    The field is found by its bytes when they occur once in the record: a key and its
-    type tag cannot occur inside a JSON string, whose quotes are escaped, so a single
-    occurrence is the event's own field. Anything else is parsed in full."""
-    marker = _TIME_MARKERS[name]
-    if state.count(marker) == 1:
-        start = state.index(marker) + len(marker)
-        end = state.find(b'"', start)
+Row = tuple[int, str, bytes]
+"""A stored event's version, topic and state: what an answer reads of a row."""
+
+
+@attrs.frozen
+class _Rows:
+    """A case's stored rows, read for one answer.
+
+    On SQLite and PostgreSQL, plain SQL on one connection (on SQLite in one read
+    transaction, so every read of the answer sees the same store), selecting the
+    three columns an answer uses: eventsourcing's ``select_events`` opens a
+    transaction per call and makes a ``StoredEvent`` and a ``UUID`` for every row,
+    which cost more than reading the row. Elsewhere (the in-process store, or tables
+    not in one database) through the recorders, as before.
+    """
+
+    events_recorder: Any
+    snapshots_recorder: Any
+    reader: Reader | None = None
+    snapshot_table: str = ""
+
+    def snapshot(self, case_id: UUID, lte: int | None) -> StoredEvent | None:
+        """The row of the case's last snapshot at or below ``lte`` (None: any)."""
+        if self.snapshots_recorder is None:
+            return None
+        if self.reader is None:
+            found = self._failing(
+                case_id,
+                lambda: self.snapshots_recorder.select_events(case_id, desc=True, limit=1, lte=lte),
+            )
+            return cast(StoredEvent, found[0]) if found else None
+        query = (
+            "SELECT originator_version, topic, state FROM "
+            + self.snapshot_table
+            + " WHERE originator_id = ?"
+        )
+        bound = () if lte is None else (lte,)
+        if bound:
+            query += " AND originator_version <= ?"
+        rows = self._sql(case_id, query + " ORDER BY originator_version DESC LIMIT 1", *bound)
+        if not rows:
+            return None
+        version, topic, state = rows[0]
+        return StoredEvent(case_id, version, topic, bytes(state))
+
+    def events(self, case_id: UUID, first: int, last: int | None) -> list[Row]:
+        """The rows of versions ``first``..``last`` (None: the last there is), in order."""
+        if last is not None and last < first:
+            return []
+        if self.reader is None:
+            found = self._failing(
+                case_id,
+                lambda: self.events_recorder.select_events(
+                    case_id, gt=first - 1 if first > 1 else None, lte=last
+                ),
+            )
+            return [(row.originator_version, row.topic, row.state) for row in found]
+        query = (
+            "SELECT originator_version, topic, state FROM {table} "
+            "WHERE originator_id = ? AND originator_version >= ?"
+        )
+        bound = () if last is None else (last,)
+        if bound:
+            query += " AND originator_version <= ?"
+        return self._sql(case_id, query + " ORDER BY originator_version", first, *bound)
+
+    def last(self, case_id: UUID) -> Row | None:
+        """The row of the case's last version."""
+        if self.reader is None:
+            found = self._failing(
+                case_id, lambda: self.events_recorder.select_events(case_id, desc=True, limit=1)
+            )
+            return (found[0].originator_version, found[0].topic, found[0].state) if found else None
+        rows = self._sql(
+            case_id,
+            "SELECT originator_version, topic, state FROM {table} WHERE originator_id = ? "
+            "ORDER BY originator_version DESC LIMIT 1",
+        )
+        return rows[0] if rows else None
+
+    def _sql(self, case_id: UUID, query: str, *params: Any) -> list[Row]:
+        assert self.reader is not None
+        reader = self.reader
+        rows = self._failing(case_id, lambda: reader.rows(query, reader.case_id(case_id), *params))
+        return [(row[0], row[1], bytes(row[2])) for row in rows]
+
+    @staticmethod
+    def _failing(case_id: UUID, read: Any) -> Any:
         try:
-            return datetime.fromisoformat(state[start:end].decode())
-        except (UnicodeDecodeError, ValueError):
-            return None
-    try:
-        field = orjson.loads(state)[name]
-        if field["_type_"] != "datetime_iso":
-            return None
-        return datetime.fromisoformat(field["_data_"])
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return read()
+        except STORE_FAILURES as error:
+            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+
+
+_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _snapshot_table(events: Any, snapshots: Any) -> str | None:
+    """How SQL on the events table's connection names the snapshots table ("" when
+    there is none); None when it cannot (no SQL, or another database)."""
+    datastore = getattr(events, "datastore", None)
+    if getattr(events, "events_table_name", None) is None or datastore is None:
         return None
-
-
-_TIME_MARKERS = {
-    name: b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'
-    for name in ("timestamp", "occurred_at")
-}
-
-
-def _occurred_by(state: bytes, as_of: datetime) -> bool:
-    """Whether the stored event occurred by ``as_of``, read without decoding it (True
-    when the bytes do not say plainly: the event is then decoded and its own field
-    decides, since the caller filters the decoded events again)."""
-    occurred = _stored_time(state, "occurred_at")
-    return occurred is None or occurred <= as_of
+    if snapshots is None:
+        return ""
+    name = getattr(snapshots, "events_table_name", None)
+    if getattr(snapshots, "datastore", None) is not datastore or not isinstance(name, str):
+        return None
+    if not _SQL_NAME.fullmatch(name):
+        return None
+    # PostgreSQL: in the store's schema, which the reader fills in.
+    return f'"{name}"' if getattr(datastore, "schema", None) is None else '{schema}."' + name + '"'
 
 
 class Queries:
@@ -141,11 +222,12 @@ class Queries:
             require_aware(as_of, "as_of")
         if known_at is not None:
             require_aware(known_at, "known_at")
-        version = None if known_at is None else self._version_known_at(case_id, known_at)
-        known = self._loaded(case_id, version)
-        if as_of is None:
-            return self._view(case_id, known.last, known.start, known.events)
-        return self._as_of(case_id, known, as_of)
+        with self._rows() as rows:
+            version = None if known_at is None else self._version_known_at(rows, case_id, known_at)
+            known = self._loaded(case_id, version, rows)
+            if as_of is None:
+                return self._view(case_id, known.last, known.start, known.events)
+            return self._as_of(rows, case_id, known, as_of)
 
     def trail(
         self,
@@ -184,90 +266,69 @@ class Queries:
                 "read view.events before closing the desk, or use desk.history(case_id)"
             ) from None
 
-    def _read_by(self, case_id: UUID, first: int, last: int, as_of: datetime) -> list[CaseEvent]:
+    @contextmanager
+    def _rows(self) -> Iterator[_Rows]:
+        """The stored rows of one answer (see :class:`_Rows`)."""
+        events, snapshots = self._store.recorder, self._snapshot_rows
+        table = _snapshot_table(events, snapshots)
+        if table is None:
+            yield _Rows(events, snapshots)
+            return
+        with reading(events) as reader:
+            yield _Rows(events, snapshots, reader, table)
+
+    def _decoded(self, case_id: UUID, rows: Sequence[Row]) -> list[CaseEvent]:
+        decode = self._store.mapper.to_domain_event
+        return [cast(CaseEvent, decode(StoredEvent(case_id, *row))) for row in rows]
+
+    def _read_by(
+        self, rows: _Rows, case_id: UUID, first: int, last: int, as_of: datetime
+    ) -> list[CaseEvent]:
         """Versions ``first``..``last`` that occurred by ``as_of``, decoded; the others
         only peeked at (their business time read from the stored JSON), since most
         events of a run read for one late entry occurred after ``as_of``."""
-        try:
-            rows = self._store.recorder.select_events(case_id, gt=first - 1, lte=last)
-            return [
-                self._store.mapper.to_domain_event(row)  # type: ignore[misc]
-                for row in rows
-                if _occurred_by(row.state, as_of)
-            ]
-        except STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
+        read = rows.events(case_id, first, last)
+        return self._decoded(case_id, [row for row in read if occurred_by(row[2], as_of)])
 
-    def _recorded_at(self, case_id: UUID, version: int) -> datetime:
-        """The store time of one version: peeked at in the stored JSON (a binary search
-        reads a dozen), the event decoded only when its bytes do not say plainly."""
-        try:
-            [row] = self._store.recorder.select_events(case_id, gt=version - 1, lte=version)
-        except STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
-        peeked = _stored_time(row.state, "timestamp")
-        if peeked is not None:
-            return peeked
-        return cast(CaseEvent, self._store.mapper.to_domain_event(row)).timestamp
-
-    def _version_known_at(self, case_id: UUID, known_at: datetime) -> int:
-        """The last version recorded at or before ``known_at``: 2 + log2(versions) reads."""
-        last = self._read(case_id, desc=True, limit=1)
-        if not last:
+    def _version_known_at(self, rows: _Rows, case_id: UUID, known_at: datetime) -> int:
+        """The last version recorded at or before ``known_at``: 2 + log2(versions) reads,
+        the times peeked at in the stored JSON (the last event is decoded)."""
+        last = rows.last(case_id)
+        if last is None:
             raise CaseNotFound(f"no case {case_id} in this store")
-        head = last[0]
+        head = self._decoded(case_id, [last])[0]
         if head.timestamp <= known_at:
             return head.originator_version
-        first = self._recorded_at(case_id, 1)
+
+        def recorded_at(version: int) -> datetime:
+            found = rows.events(case_id, version, version)
+            return self._time_in(found[0] if found else None, case_id, version)
+
+        first = recorded_at(1)
         if first > known_at:
             raise CaseNotFound(
                 f"case {case_id} was not recorded yet at {known_at.isoformat()} (known_at): "
                 f"its first event was recorded at {first.isoformat()}; ask with a later known_at"
             )
-        with self._store_times(case_id) as recorded_at:
-            return last_version_recorded_by(recorded_at, 1, head.originator_version, known_at)
+        return last_version_recorded_by(recorded_at, 1, head.originator_version, known_at)
 
-    @contextmanager
-    def _store_times(self, case_id: UUID) -> Iterator[Callable[[int], datetime]]:
-        """``recorded_at(version)`` for a binary search: on SQLite and PostgreSQL every
-        probe is one query on one connection (a transaction per probe costs more than
-        the probe), the time peeked at in the stored JSON; elsewhere one read each."""
-        with reading(self._store.recorder) as reader:
-            if reader is None:
-                yield lambda version: self._recorded_at(case_id, version)
-                return
-            stored_id = reader.case_id(case_id)
-
-            def recorded_at(version: int) -> datetime:
-                found = reader.rows(
-                    "SELECT topic, state FROM {table} "
-                    "WHERE originator_id = ? AND originator_version = ?",
-                    stored_id,
-                    version,
-                )
-                return self._time_in(found[0] if found else None, case_id, version)
-
-            yield recorded_at
-
-    def _time_in(self, row: Any, case_id: UUID, version: int) -> datetime:
-        """The store time in a fetched ``(topic, state)`` row: peeked at, or decoded when
-        its bytes do not say plainly."""
+    def _time_in(self, row: Row | None, case_id: UUID, version: int) -> datetime:
+        """The store time in a fetched row: peeked at, or decoded when its bytes do not
+        say plainly."""
         if row is None:
             raise StoreUnavailable(
                 f"version {version} of case {case_id} is missing from the store (deleted "
                 "behind the desk's back?); run `casehistory verify`"
             )
-        topic, state = row[0], bytes(row[1])
-        peeked = _stored_time(state, "timestamp")
+        peeked = stored_time(row[2], "timestamp")
         if peeked is not None:
             return peeked
-        stored = StoredEvent(case_id, version, topic, state)
-        return cast(CaseEvent, self._store.mapper.to_domain_event(stored)).timestamp
+        return self._decoded(case_id, [row])[0].timestamp
 
-    def _loaded(self, case_id: UUID, version: int | None) -> Loaded:
+    def _loaded(self, case_id: UUID, version: int | None, rows: _Rows | None = None) -> Loaded:
         """The case up to ``version`` (None: the last): the nearest snapshot at or below
         it that checks out against the chain, then the events after it."""
-        start, events = self._start(case_id, version)
+        start, events = self._start(case_id, version, rows)
         if start is None:
             if not events:
                 raise CaseNotFound(f"no case {case_id} in this store")
@@ -275,26 +336,22 @@ class Queries:
         return Loaded(At(start.state, start.version, start.modified_on), tuple(events))
 
     def _start(
-        self, case_id: UUID, version: int | None
+        self, case_id: UUID, version: int | None, rows: _Rows | None = None
     ) -> tuple[TrustedSnapshot | None, list[CaseEvent]]:
         """Where a load starts: a trusted snapshot and the events after it, or no
         snapshot and every event up to ``version`` (see :mod:`._snapshots`)."""
-        rows = self._snapshot_rows
-        try:
-            found = (
-                [] if rows is None else rows.select_events(case_id, desc=True, limit=1, lte=version)
-            )
-        except STORE_FAILURES as error:
-            raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
-        if not found:
-            return None, self._read(case_id, lte=version)
-        row = found[0]
+        if rows is None:
+            with self._rows() as rows:
+                return self._start(case_id, version, rows)
+        row = rows.snapshot(case_id, version)
+        if row is None:
+            return None, self._decoded(case_id, rows.events(case_id, 1, version))
         at = row.originator_version
         known = self.snapshot_log.remembered(row)
         if known is not None:
             self.snapshot_log.used += 1
-            return known, self._read(case_id, gt=at, lte=version)
-        events = self._read(case_id, gt=at - 1, lte=version)
+            return known, self._decoded(case_id, rows.events(case_id, at + 1, version))
+        events = self._decoded(case_id, rows.events(case_id, at, version))
         snapshot = decode_snapshot(self._store.mapper, row)
         if not events or events[0].originator_version != at:
             why = f"is at version {at}, which the case does not have"
@@ -309,7 +366,7 @@ class Queries:
                 return start, events[1:]
         bound = bool(events) and STATE_COMMITMENT in vars(events[0])
         self.snapshot_log.ignore(case_id, at, why, bound=bound or not events)
-        return None, [*self._read(case_id, lte=at - 1), *events]
+        return None, [*self._decoded(case_id, rows.events(case_id, 1, at - 1)), *events]
 
     def _view(self, case_id: UUID, last: At, stored: int, kept: Sequence[CaseEvent]) -> CaseView:
         """The view of ``last``, folded from versions 1..``stored`` (read from the store
@@ -325,7 +382,7 @@ class Queries:
             last.state, events, version=last.version, last_recorded_at=last.recorded_at
         )
 
-    def _as_of(self, case_id: UUID, known: Loaded, as_of: datetime) -> CaseView:
+    def _as_of(self, rows: _Rows, case_id: UUID, known: Loaded, as_of: datetime) -> CaseView:
         """Fold the versions of ``known`` that occurred by ``as_of``."""
         last = known.last
         if last.state.opened_at > as_of:
@@ -348,11 +405,11 @@ class Queries:
             at = known.at(base) if base else None
         else:
             stored, kept = base, []
-            at = self._loaded(case_id, base).last if base else None
+            at = self._loaded(case_id, base, rows).last if base else None
         state, tail = (at.state if at else None), []
         for first, end in ranges:
             older = min(end, known.start)  # versions up to the snapshot are in the store
-            stored_part = self._read_by(case_id, first, older, as_of) if first <= older else []
+            stored_part = self._read_by(rows, case_id, first, older, as_of)
             for event in (*stored_part, *known.between(max(first, older + 1), end)):
                 if event.occurred_at <= as_of:
                     state = evolve(state, event)
