@@ -263,9 +263,15 @@ class BusinessCalendar:
             "country": self.country,
             "subdivision": self.subdivision,
             "years": list(self.years),
-            "holidays": sorted(d.isoformat() for d in self.holiday_dates),
-            "closed_dates": sorted(d.isoformat() for d in self.closed_dates),
+            "holidays": list(self._iso("holidays", self.holiday_dates)),
+            "closed_dates": list(self._iso("closed_dates", self.closed_dates)),
         }
+
+    def _iso(self, name: str, dates: frozenset[date]) -> tuple[str, ...]:
+        # A century of holidays is ~1,000 dates: written once, not on every digest.
+        if name not in self._memo:
+            self._memo[name] = tuple(sorted(d.isoformat() for d in dates))
+        return tuple(self._memo[name])
 
     @property
     def digest(self) -> str:

@@ -168,6 +168,7 @@ class SlaPolicy:
     channels: Mapping[Channel, SlaTargets] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_channels, hash=False
     )
+    _memo: dict[str, str] = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def targets(self, channel: Channel) -> SlaTargets:
         """The targets for a case opened on ``channel``, both filled in."""
@@ -202,7 +203,9 @@ class SlaPolicy:
     @property
     def digest(self) -> str:
         """SHA-256 (hex) of the RFC 8785 canonical JSON of :meth:`parameters`."""
-        return hashlib.sha256(canonical_json(self.parameters())).hexdigest()
+        if "digest" not in self._memo:
+            self._memo["digest"] = hashlib.sha256(canonical_json(self.parameters())).hexdigest()
+        return self._memo["digest"]
 
     @property
     def terms(self) -> SlaTerms:
