@@ -159,6 +159,9 @@ class BusinessCalendar:
     that lookup (as :meth:`from_parameters` does, so a recorded calendar is rebuilt
     exactly). ``closed_dates`` are further days the desk is shut. The default is Monday
     to Friday, 09:00-17:00 UTC, no holidays.
+
+    ``attrs.evolve`` keeps the resolved ``holiday_dates``: to change ``country``,
+    ``subdivision`` or ``years``, pass ``holiday_dates=None`` too (or make a new one).
     """
 
     timezone: str = "UTC"

@@ -298,16 +298,17 @@ class SlaClock:
         return self.target - self.elapsed
 
     def as_json(self) -> dict[str, Any]:
-        """Plain JSON: instants in ISO 8601 (UTC), durations in seconds."""
+        """Plain JSON: instants in ISO 8601 (UTC); durations (``target``, ``elapsed``,
+        ``paused_for``, ``remaining``) in seconds, an integer when whole."""
         return {
             "due_at": self.due_at.isoformat(),
             "met_at": None if self.met_at is None else self.met_at.isoformat(),
             "breached": self.breached,
             "paused": self.paused,
-            "target_seconds": _json_seconds(self.target),
-            "elapsed_seconds": _json_seconds(self.elapsed),
-            "paused_for_seconds": _json_seconds(self.paused_for),
-            "remaining_seconds": _json_seconds(self.remaining),
+            "target": _json_seconds(self.target),
+            "elapsed": _json_seconds(self.elapsed),
+            "paused_for": _json_seconds(self.paused_for),
+            "remaining": _json_seconds(self.remaining),
         }
 
 

@@ -326,8 +326,8 @@ class TestAsJson:
         assert document["first_response"]["breached"] is False
         assert document["resolution"]["met_at"] is None
         assert document["resolution"]["due_at"] == "2026-03-09T10:00:00+00:00"
-        assert document["resolution"]["paused_for_seconds"] == 0
-        assert document["resolution"]["elapsed_seconds"] == 5.5 * 3600
+        assert document["resolution"]["paused_for"] == 0
+        assert document["resolution"]["elapsed"] == 5.5 * 3600
         assert document["digest"] == DEFAULT_SLA_POLICY.digest
 
 
