@@ -22,6 +22,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.catalog._db import Database, from_db
+from casehistory.catalog._follow import Progress, follow
 from casehistory.catalog._projection import Projection
 from casehistory.catalog._query import (
     COLUMN_KINDS,
@@ -47,7 +48,9 @@ __all__ = [
     "LedgerEntry",
     "MoneyRow",
     "Page",
+    "Progress",
     "Status",
+    "follow",
 ]
 
 MAX_LIMIT = 1000

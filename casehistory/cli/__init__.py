@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 a command refused or a check failed; 2 a usage error.
 from __future__ import annotations
 
 from casehistory.cli import cases as _cases  # noqa: F401  (registers the verbs)
+from casehistory.cli import catalog as _catalog  # noqa: F401
 from casehistory.cli import checkpoint as _checkpoint  # noqa: F401
 from casehistory.cli import export as _export  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401

@@ -1,17 +1,27 @@
-"""``casehistory show``, ``trail`` and ``list``: read cases from the store."""
+"""``casehistory show``, ``trail`` and ``list``: read cases from the store (``list`` from
+the catalog)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
+from enum import Enum
+from typing import Any
 from uuid import UUID
 
 import click
 from rich import box
 from rich.table import Table
 
+from casehistory.catalog import MAX_LIMIT, CaseRow
+from casehistory.catalog._query import ORDERS, Filters, decode_cursor, where
 from casehistory.cli._app import db_option, main, open_desk
+from casehistory.cli._listing import FOLD, Lister, Listing, row_as_dict
 from casehistory.cli._output import cell, console, print_json, say
 from casehistory.domain.ledger import LEDGER_COLUMNS
+from casehistory.domain.lifecycle import Status
+from casehistory.domain.values import Channel, EscalationTarget, Fault
+from casehistory.errors import InvalidInput
 from casehistory.views import trail_as_dicts, view_as_dict
 
 
@@ -152,34 +162,214 @@ def trail(case_id: UUID, as_json: bool, db: str) -> None:
         say(line)
 
 
-@main.command(name="list", epilog="Example: casehistory list --db cases.sqlite")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per case.")
+class _Since(_Instant):
+    """An ISO 8601 time with a UTC offset, or a date: the start of that day in UTC (so
+    ``--opened-since D --opened-until D`` is all of day D)."""
+
+    def convert(
+        self, value: str | datetime, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, str):
+            try:
+                return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=UTC)
+            except ValueError:
+                pass
+        return super().convert(value, param, ctx)
+
+
+def _names(kind: type[Enum]) -> click.Choice[str]:
+    return click.Choice([member.name for member in kind], case_sensitive=False)
+
+
+_TARGETS = [target.name for target in EscalationTarget]
+
+
+@main.command(
+    name="list",
+    epilog="Example: casehistory list --status OPEN --limit 20 --db cases.sqlite",
+)
+@click.option("--status", multiple=True, type=_names(Status), help="Status (repeatable).")
+@click.option("--fault", multiple=True, type=_names(Fault), help="Fault (repeatable).")
+@click.option("--channel", multiple=True, type=_names(Channel), help="Channel (repeatable).")
+@click.option("--customer", metavar="ID", help="The customer's id.")
+@click.option("--agent", metavar="ID", help="The assigned agent's id.")
+@click.option("--department", metavar="NAME", help="The department that holds the case.")
+@click.option("--opened-since", type=_Since(), help="Opened at or after (a date: from its start).")
+@click.option("--opened-until", type=_Instant(), help="Opened at or before (a date: to its end).")
+@click.option("--closed-since", type=_Since(), help="Closed at or after.")
+@click.option("--closed-until", type=_Instant(), help="Closed at or before.")
+@click.option("--idle-since", type=_Instant(), help="No activity after this time.")
+@click.option(
+    "--awaiting",
+    type=click.Choice(["customer", "return"], case_sensitive=False),
+    help="Waiting on the customer (AWAITING_CUSTOMER) or a return (AWAITING_RETURN).",
+)
+@click.option(
+    "--pending-approval",
+    type=click.Choice(["any", "none", *_TARGETS], case_sensitive=False),
+    is_flag=False,
+    flag_value="any",
+    metavar="[TARGET]",
+    help=f"An escalation awaits approval (of TARGET: {', '.join(_TARGETS)}); 'none': no "
+    "escalation awaits.",
+)
+@click.option("--open-holds/--no-open-holds", default=None, help="A hold is (or none is) open.")
+@click.option("--text", metavar="WORDS", help="Words of the subject or the customer's name.")
+@click.option(
+    "--order",
+    type=click.Choice(list(ORDERS)),
+    default="opened",
+    show_default=True,
+    help="By opening time: oldest first, or newest first (-opened).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    metavar="N",
+    help="One page of N cases (default: every case, in pages of the catalog).",
+)
+@click.option("--after", metavar="CURSOR", help="The page after the cursor a page printed.")
+@click.option(
+    "--fold",
+    type=click.IntRange(min=0),
+    default=FOLD,
+    show_default=True,
+    metavar="N",
+    help="Fold at most N events past the catalog's position in memory (0: answer from "
+    "the catalog alone, which may be behind).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: rows, cursor, behind."
+)
 @db_option
-def list_cases(as_json: bool, db: str) -> None:
-    """List every case in the store, oldest first, with its status and fault."""
-    with open_desk(db) as desk:
-        views = [desk.case(case_id) for case_id in desk.case_ids()]
-    if as_json:
-        for view in views:
-            print_json(
-                {
-                    "case_id": str(view.case_id),
-                    "status": view.status.name,
-                    "fault": view.fault.name,
-                    "customer": view.customer.name,
-                    "subject": view.subject,
-                    "events": view.version,
-                }
+def list_cases(**options: Any) -> None:
+    """List the cases from the catalog, oldest first (by the business time each was
+    opened), with their status and fault; every filter given must hold.
+
+    TIME is ISO 8601 with a UTC offset, or a date (as `show --as-of` reads it). The
+    store is opened read-only: where its catalog is behind the log (no follower, or none
+    yet), the events past it are folded in memory for this answer (up to --fold), and a
+    note on stderr says how far behind the catalog is. With --limit, one page is printed
+    and stderr gives its cursor; --after CURSOR prints the next. See docs/catalog.md.
+    """
+    filters = _filters(options)
+    order, limit, after = options["order"], options["limit"], options["after"]
+    try:
+        where(Filters(**filters), True)
+    except InvalidInput as error:
+        raise click.UsageError(str(error)) from None
+    if after is not None:
+        try:
+            decode_cursor(after, order)
+        except InvalidInput:
+            raise click.BadParameter(
+                f"{after[:40]!r} is not a cursor of this listing: pass the one a page of "
+                "`list` printed, with the same --order",
+                param_hint="'--after'",
+            ) from None
+    with open_desk(options["db"]) as desk:
+        lister = Lister(desk, fold=options["fold"])
+        try:
+            if limit is None:  # every case: pages of the catalog, one after the other
+                listing = lister.page(filters, order=order, limit=MAX_LIMIT, after=after)
+                rows = list(listing.rows)
+                while listing.cursor is not None:
+                    listing = lister.page(
+                        filters, order=order, limit=MAX_LIMIT, after=listing.cursor
+                    )
+                    rows.extend(listing.rows)
+            else:
+                listing = lister.page(filters, order=order, limit=limit, after=after)
+                rows = list(listing.rows)
+        finally:
+            lister.close()
+    stored = listing.stored
+    if options["as_json"]:
+        _print_page(listing, rows)
+    else:
+        table = Table("case", "status", "fault", "customer", "subject", "events", box=box.SIMPLE)
+        for row in rows:
+            table.add_row(
+                cell(row.case_id),
+                cell(row.status),
+                cell(row.fault),
+                cell(row.customer_name),
+                cell(row.subject),
+                cell(row.version),
             )
-        return
-    table = Table("case", "status", "fault", "customer", "subject", "events", box=box.SIMPLE)
-    for view in views:
-        table.add_row(
-            cell(view.case_id),
-            cell(view.status.name),
-            cell(view.fault.name),
-            cell(view.customer.name),
-            cell(view.subject),
-            cell(view.version),
+        console().print(table)
+        if listing.folded:
+            say(_folded(listing), err=True)
+        if listing.cursor is not None:
+            say(f"next page: --after {listing.cursor}", err=True)
+    if listing.behind:
+        say(
+            f"note: the catalog is {listing.behind} behind the log (position "
+            f"{stored.position}, head {stored.head}) and this answer does not count those "
+            "events: run `casehistory catalog follow` or `rebuild` with a login that may "
+            "write, or raise --fold",
+            err=True,
         )
-    console().print(table)
+
+
+def _print_page(listing: Listing, rows: list[CaseRow]) -> None:
+    """One JSON object, its rows one per line (ASCII: every other character escaped)."""
+    data = {
+        "cursor": listing.cursor,
+        "behind": listing.behind,
+        "position": listing.stored.position,
+        "head": listing.stored.head,
+        "folded": listing.folded,
+    }
+    lines = [json.dumps(row_as_dict(row), ensure_ascii=True) for row in rows]
+    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
+    click.echo(json.dumps(data, ensure_ascii=True)[:-1] + ', "rows": [' + body + "]}")
+
+
+def _folded(listing: Listing) -> str:
+    stored = listing.stored
+    if not stored.exists:
+        return (
+            f"note: this store has no catalog yet: this answer folded its {listing.folded} "
+            "events in memory (`casehistory catalog rebuild` makes the catalog, `casehistory "
+            "catalog follow` keeps it up to date)"
+        )
+    return (
+        f"note: the catalog is {stored.behind} behind the log (position {stored.position}, "
+        f"head {stored.head}): this answer folded those events in memory (`casehistory "
+        "catalog follow` keeps it up to date)"
+    )
+
+
+def _filters(options: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's filters from the options given (None: not asked)."""
+    pending = options["pending_approval"]
+    return {
+        "status": [Status[n.upper()] for n in options["status"]] or None,
+        "fault": [Fault[n.upper()] for n in options["fault"]] or None,
+        "channel": [Channel[n.upper()] for n in options["channel"]] or None,
+        "customer": options["customer"],
+        "agent": options["agent"],
+        "department": options["department"],
+        "opened": _span(options["opened_since"], options["opened_until"]),
+        "closed": _span(options["closed_since"], options["closed_until"]),
+        "idle_since": options["idle_since"],
+        "awaiting": options["awaiting"].lower() if options["awaiting"] else None,
+        "pending_approval": (
+            None
+            if pending is None
+            else True
+            if pending.lower() == "any"
+            else False
+            if pending.lower() == "none"
+            else EscalationTarget[pending.upper()]
+        ),
+        "open_holds": options["open_holds"],
+        "text": options["text"],
+    }
+
+
+def _span(
+    since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None] | None:
+    return None if since is None and until is None else (since, until)

@@ -39,6 +39,9 @@ NOTE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42,}==?")
 KEY_ID = re.compile(r"\+[0-9a-f]{8}\b")
 SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+# Catalog cursors (URL-safe base64 of ["opened", time, case id]) and the time a rebuild took.
+CURSOR = re.compile(r"\bWy[A-Za-z0-9_-]{40,}")
+SECONDS = re.compile(r"\bin \d+\.\d+ s\b")
 
 
 def normalise(text: str) -> str:
@@ -48,6 +51,8 @@ def normalise(text: str) -> str:
         return seen.setdefault(match.group(0), f"<case-{len(seen) + 1}>")
 
     text = ORIGIN.sub("casehistory/<origin>", text)
+    text = CURSOR.sub("<cursor>", text)
+    text = SECONDS.sub("in <seconds> s", text)
     text = NOTE_TIME.sub("<store-time>", text)
     text = BASE64.sub("<base64>", text)
     text = KEY_ID.sub("+<key-id>", text)
