@@ -21,13 +21,14 @@ events that occurred by T.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import attrs
 import orjson
 
-from casehistory.domain.events import CaseEvent
+from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.state import OCCURRED_RUN, CaseState, fold
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "index_covers",
     "last_version_recorded_by",
     "occurred_by",
+    "plan",
     "runs_to_read",
     "stored_time",
 ]
@@ -55,22 +57,30 @@ class At:
 class Loaded:
     """A case read up to a version: the nearest snapshot at or below, then the events.
 
-    The events read are kept, so that an as-of answer reads none of them twice.
+    The events read are kept, so that an as-of answer reads none of them twice; they
+    are folded only when someone asks for :attr:`last` (an as-of answer from a
+    snapshot's index may need none of them).
     """
 
     snapshot: At | None
     """The state at the snapshot; None when there is none and ``events`` start at 1."""
     events: tuple[CaseEvent, ...]
     """The versions after the snapshot, in order."""
-    last: At = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "last", self.at(self.start + len(self.events)))
 
     @property
     def start(self) -> int:
         """The snapshot's version (0: none); ``events`` are the versions after it."""
         return self.snapshot.version if self.snapshot else 0
+
+    @property
+    def end(self) -> int:
+        """The last version read."""
+        return self.start + len(self.events)
+
+    @functools.cached_property
+    def last(self) -> At:
+        """The state at the last version read."""
+        return self.at(self.end)
 
     def at(self, version: int) -> At:
         """The state at ``version`` (from ``start`` to the last): the snapshot's,
@@ -119,6 +129,34 @@ def index_covers(runs: Sequence[tuple[datetime, datetime]], version: int) -> boo
     its snapshots makes the next load replay it whole and index it again.
     """
     return len(runs) == (version - 1) // OCCURRED_RUN + 1
+
+
+def plan(known: Loaded, as_of: datetime) -> tuple[datetime, ReadPlan | None]:
+    """When the case was opened, and what to read to fold the versions of ``known``
+    that occurred by ``as_of`` (None: all of them did, ``known.last`` is the answer).
+
+    From the snapshot's index when it has one: every version after the snapshot is
+    then one more range to read (they are in ``known`` already), so the events after
+    the snapshot are not folded for the index of their run. Else from the index of
+    the state at the last version, or (no index) every version."""
+    snapshot = known.snapshot
+    # Only CaseOpened sets opened_at: with one among the events after the snapshot
+    # (a log changed behind the desk's back), the last state says when.
+    if (
+        snapshot is not None
+        and index_covers(snapshot.state.occurred_runs, snapshot.version)
+        and not any(isinstance(event, CaseOpened) for event in known.events)
+    ):
+        state, indexed = snapshot.state, snapshot.version
+    else:
+        state, indexed = known.last.state, known.end
+    found: ReadPlan | None = (0, ((1, indexed),))  # no index: read them all
+    if index_covers(state.occurred_runs, indexed):
+        found = runs_to_read(state.occurred_runs, indexed, as_of)
+    if indexed < known.end:
+        base, ranges = found if found is not None else (indexed, ())
+        found = base, (*ranges, (indexed + 1, known.end))
+    return state.opened_at, found
 
 
 def runs_to_read(

@@ -26,11 +26,9 @@ from casehistory._sql import Reader, reading
 from casehistory.desk._as_of import (
     At,
     Loaded,
-    ReadPlan,
-    index_covers,
     last_version_recorded_by,
     occurred_by,
-    runs_to_read,
+    plan,
     stored_time,
 )
 from casehistory.desk._snapshots import (
@@ -384,19 +382,15 @@ class Queries:
 
     def _as_of(self, rows: _Rows, case_id: UUID, known: Loaded, as_of: datetime) -> CaseView:
         """Fold the versions of ``known`` that occurred by ``as_of``."""
-        last = known.last
-        if last.state.opened_at > as_of:
+        opened_at, found = plan(known, as_of)
+        if opened_at > as_of:
             raise CaseNotFound(
                 f"case {case_id} was not open yet at {as_of.isoformat()} (as_of): it was "
-                f"opened at {last.state.opened_at.isoformat()}; ask with a later as_of"
+                f"opened at {opened_at.isoformat()}; ask with a later as_of"
             )
-        runs = last.state.occurred_runs
-        plan: ReadPlan | None = (0, ((1, last.version),))  # no index: read them all
-        if index_covers(runs, last.version):
-            plan = runs_to_read(runs, last.version, as_of)
-        if plan is None:  # everything known occurred by as_of
-            return self._view(case_id, last, known.start, known.events)
-        base, ranges = plan
+        if found is None:  # everything known occurred by as_of
+            return self._view(case_id, known.last, known.start, known.events)
+        base, ranges = found
         # The state at base: from what was read already if it reaches that far back
         # (always, when there is no snapshot), else from the nearest snapshot below it.
         at: At | None = None
