@@ -16,6 +16,7 @@ from casehistory.errors import __all__ as _errors
 if TYPE_CHECKING:
     from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
     from casehistory.desk import CaseDesk, SnapshotIgnored
+    from casehistory.domain.calendar import BusinessCalendar
     from casehistory.domain.events import EVENT_TYPES, CaseEvent
     from casehistory.domain.ledger import Balance, Hold, Ledger
     from casehistory.domain.lifecycle import TRANSITIONS, Status
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
         ReturnShippingPolicy,
         ReturnWindowPolicy,
         WarrantyPolicy,
+    )
+    from casehistory.domain.sla import (
+        DEFAULT_SLA_POLICY,
+        SlaClock,
+        SlaClocks,
+        SlaPolicy,
+        SlaTargets,
+        SlaTerms,
     )
     from casehistory.domain.state import Escalation, EscalationOutcome, Rma, RmaStage
     from casehistory.domain.values import (
@@ -75,6 +84,13 @@ _LAZY: dict[str, str] = {
     "ReturnShippingPolicy": "casehistory.domain.policies",
     "ReturnWindowPolicy": "casehistory.domain.policies",
     "WarrantyPolicy": "casehistory.domain.policies",
+    "BusinessCalendar": "casehistory.domain.calendar",
+    "DEFAULT_SLA_POLICY": "casehistory.domain.sla",
+    "SlaClock": "casehistory.domain.sla",
+    "SlaClocks": "casehistory.domain.sla",
+    "SlaPolicy": "casehistory.domain.sla",
+    "SlaTargets": "casehistory.domain.sla",
+    "SlaTerms": "casehistory.domain.sla",
     "Escalation": "casehistory.domain.state",
     "EscalationOutcome": "casehistory.domain.state",
     "Rma": "casehistory.domain.state",
@@ -122,12 +138,14 @@ def __dir__() -> list[str]:
 __version__ = "0.2.0"
 
 __all__ = [
+    "DEFAULT_SLA_POLICY",
     "EVENT_TYPES",
     "MAX_EVENT_BYTES",
     "MAX_TEXT_BYTES",
     "TRANSITIONS",
     "Actor",
     "Balance",
+    "BusinessCalendar",
     "CaseDesk",
     "CaseEvent",
     "CaseView",
@@ -163,6 +181,11 @@ __all__ = [
     "RmaStage",
     "Role",
     "ServiceLevel",
+    "SlaClock",
+    "SlaClocks",
+    "SlaPolicy",
+    "SlaTargets",
+    "SlaTerms",
     "SnapshotIgnored",
     "Status",
     "SteppingClock",

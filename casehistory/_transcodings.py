@@ -19,6 +19,7 @@ from casehistory.domain import values
 from casehistory.domain.ledger import Balance, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import (
     CaseLink,
     CaseState,
@@ -43,6 +44,7 @@ _ATTRS_TYPES: tuple[type[Any], ...] = (
     Rma,
     CaseLink,
     CaseState,
+    SlaTerms,
 )
 _ENUM_TYPES: tuple[type[Enum], ...] = (
     values.Role,

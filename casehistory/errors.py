@@ -35,6 +35,7 @@ __all__ = [
     "RmaOutOfOrder",
     "SelfApprovalForbidden",
     "SigningKeyUnusable",
+    "SlaPolicyUnknown",
     "StoreUnavailable",
     "StoreNotFound",
     "NotACaseStore",
@@ -171,6 +172,13 @@ class CheckpointSignatureInvalid(CaseHistoryError):
 
 class SigningKeyUnusable(CaseHistoryError):
     """Raised when a signing key file is missing, unreadable, encrypted or not Ed25519."""
+
+
+class SlaPolicyUnknown(CaseHistoryError, KeyError):
+    """Raised when a case opened under an SLA policy the desk does not know, or knows otherwise."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreNotFound(StoreUnavailable):

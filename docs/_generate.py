@@ -142,6 +142,7 @@ _FIELD_NOTES: dict[str, str] = {
 }
 _EVENT_FIELD_NOTES: dict[tuple[str, str], str] = {
     ("CaseOpened", "channel"): "how the customer first reached us",
+    ("CaseOpened", "sla"): "the SLA policy in force (id, version, digest); absent before 0.2.0",
     ("ContactLogged", "channel"): "the medium of this contact",
     ("DiagnosisRecorded", "fault"): "whose fault, as far as the diagnosis shows; "
     "the case's fault from now on",
@@ -467,6 +468,8 @@ def policy_table() -> str:
     defaults = casehistory.Policies()
     for field in attrs.fields(casehistory.Policies):
         policy: Any = getattr(defaults, field.name)
+        if not attrs.has(type(policy)):  # sla_history: earlier versions, not a policy
+            continue
         params = [
             f"{_code(p.name)} = {_default(p)}"
             for p in attrs.fields(type(policy))

@@ -20,6 +20,7 @@ above 1) is left to the reference path: decode, then ``record_of``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import types
 import typing
@@ -261,11 +262,16 @@ class _Schema:
     """The stored keys that are not payload."""
     payload: dict[str, Convert]
     actor: Convert
+    optional: frozenset[str] = frozenset()
+    """Payload fields added after records without them were written (a default)."""
     keys: frozenset[str] = attrs.field(init=False)
-    """Every key a stored event of this class holds (but a state commitment)."""
+    """Every key a stored event of this class may hold (but a state commitment)."""
+    required: frozenset[str] = attrs.field(init=False)
+    """The keys every stored event of this class holds."""
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "keys", self.envelope | self.payload.keys())
+        object.__setattr__(self, "required", self.keys - self.optional)
 
 
 @functools.cache
@@ -293,7 +299,13 @@ def _schema(cls: type[CaseEvent]) -> _Schema:
     envelope = {"timestamp", "by", "occurred_at", "digest"}
     if issubclass(cls, CaseOpened):
         envelope.add("originator_topic")
-    return _Schema(cls.__name__, frozenset(envelope), payload, _converter(hints["by"]))
+    optional = frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name in payload
+        and (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)
+    )
+    return _Schema(cls.__name__, frozenset(envelope), payload, _converter(hints["by"]), optional)
 
 
 @attrs.frozen
@@ -346,12 +358,12 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
         raise RowProblem("is not a JSON object")
     committed = stored.pop(STATE_COMMITMENT, None)
     command = {name: stored.pop(name) for name in _COMMAND_FIELDS if name in stored}
-    if stored.keys() != schema.keys:
+    if not schema.required <= stored.keys() <= schema.keys:
         # Never the reference path: eventsourcing's mapper drops or overwrites some keys
         # (class_version, originator_id, originator_version), which would let a row
         # slip past the type checks here. No desk writes other keys than these.
         extra = sorted(stored.keys() - schema.keys)
-        missing = sorted(schema.keys - stored.keys())
+        missing = sorted(schema.required - stored.keys())
         raise FieldsProblem(
             f"{schema.name} holds "
             + "; ".join(
@@ -365,7 +377,8 @@ def raw_record(topic: str, state: bytes, case_id: UUID, version: int) -> RawReco
     recorded_at = _field("recorded_at", _datetime, stored["timestamp"])
     payload = {}
     for name, check in schema.payload.items():
-        payload[name] = _field(name, check, stored[name])
+        if name in stored:
+            payload[name] = _field(name, check, stored[name])
     if committed is not None:
         if type(committed) is not str or len(committed) != 64 or not set(committed) <= _HEX:
             raise RowProblem(f"{STATE_COMMITMENT} is not a SHA-256 in hex")

@@ -180,6 +180,7 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
             occurred_at=event.occurred_at,
             recorded_at=event.timestamp,
             command=_command_of(event),
+            sla=vars(event).get("sla"),  # the desk's setting, like a command id
         )
         return opened.pending_events[-1]  # type: ignore[no-any-return]
     if case is None:

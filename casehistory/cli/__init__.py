@@ -11,6 +11,7 @@ from casehistory.cli import cases as _cases  # noqa: F401  (registers the verbs)
 from casehistory.cli import catalog as _catalog  # noqa: F401
 from casehistory.cli import checkpoint as _checkpoint  # noqa: F401
 from casehistory.cli import export as _export  # noqa: F401
+from casehistory.cli import sla as _sla  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401
 from casehistory.cli import verify as _verify  # noqa: F401
 from casehistory.cli._app import main

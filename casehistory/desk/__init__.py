@@ -6,12 +6,13 @@ from casehistory.desk._base import SNAPSHOT_INTERVAL
 from casehistory.desk._case_commands import CaseCommands
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
+from casehistory.desk._sla import SlaQueries
 from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 
 __all__ = ["SNAPSHOT_INTERVAL", "CaseDesk", "SnapshotIgnored", "SnapshotLog"]
 
 
-class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands):
+class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands, SlaQueries):
     """An eventsourcing application that keeps customer cases.
 
     Open one with :meth:`CaseDesk.open`; every command is a keyword-only method

@@ -62,6 +62,7 @@ class CaseCommands(DeskBase):
             product=product,
             case_id=case_id,
             command=identified,
+            sla=self.policies.sla.terms,
         )
         try:
             self._save(case)  # the store refuses a taken id: CaseAlreadyExists

@@ -18,9 +18,15 @@ __all__ = ["CaseMapper"]
 
 _READABLE = frozenset({*(get_topic(cls) for cls in EVENT_TYPES), get_topic(CaseSnapshot)})
 _FIELDS = {
-    get_topic(cls): frozenset(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES
+    get_topic(cls): frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+    for cls in EVENT_TYPES
 }
-"""The fields each event type declares, by topic."""
+"""The fields each event type declares without a default, by topic (a field with a
+default was added later: a record before it has none, and the class answers)."""
 
 
 class CaseMapper(Mapper[UUID]):

@@ -26,6 +26,7 @@ from casehistory.domain._support import (
     require_times,
 )
 from casehistory.domain.commands import CommandId
+from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
     Actor,
@@ -275,9 +276,11 @@ class Case(
         product: Product | None = None,
         case_id: UUID | None = None,
         command: CommandId | None = None,
+        sla: SlaTerms | None = None,
     ) -> Case:
         """Open a new case. Its status is NEW until an agent is assigned. A ``command``
-        id is recorded on the opening (:mod:`casehistory.domain.commands`)."""
+        id is recorded on the opening (:mod:`casehistory.domain.commands`), and so are
+        the ``sla`` terms in force (:mod:`casehistory.domain.sla`)."""
         require_times(occurred_at, recorded_at)
         rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
         require_instance(customer, Customer, "customer")
@@ -288,7 +291,14 @@ class Case(
         require_text(subject, "subject")
         require_instance(channel, Channel, "channel")
         case_id = case_id or uuid4()
-        fields = {"customer": customer, "subject": subject, "channel": channel, "product": product}
+        fields: dict[str, Any] = {
+            "customer": customer,
+            "subject": subject,
+            "channel": channel,
+            "product": product,
+        }
+        if sla is not None:
+            fields["sla"] = require_instance(sla, SlaTerms, "sla")
         extras = command_fields(command)
         digest = event_digest(
             case_id, 1, ev.CaseOpened, None, recorded_at, by, occurred_at, {**fields, **extras}
@@ -302,6 +312,11 @@ class Case(
             digest=digest,
             **fields,
         )
+        opened = case.pending_events[-1]
+        if sla is None:
+            # Recorded as a record before SLA terms existed: no key (the class default
+            # answers None), so that its digest and a replay's agree.
+            opened.__dict__.pop("sla", None)
         for name, value in extras.items():  # as _record does: see there
-            object.__setattr__(case.pending_events[-1], name, value)
+            object.__setattr__(opened, name, value)
         return case

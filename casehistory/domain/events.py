@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, ProgrammingError
 
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sla import SlaTerms
 from casehistory.domain.values import (
     Actor,
     Channel,
@@ -118,6 +119,9 @@ class CaseOpened(CaseEvent, Aggregate.Created):
     subject: str
     channel: Channel
     product: Product | None
+    sla: SlaTerms | None = None
+    """The SLA policy in force when the case opened (id, version, digest of its
+    parameters). Recorded since 0.2.0: an older record has no ``sla`` key at all."""
 
     def mutate(self, aggregate: Any) -> Any:
         # eventsourcing imports the module the stored originator_topic names: never

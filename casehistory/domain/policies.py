@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from casehistory.domain.sla import DEFAULT_SLA_POLICY, SlaPolicy, SlaTerms
 from casehistory.domain.values import (
     EntitlementKind,
     Fault,
@@ -25,7 +26,7 @@ from casehistory.domain.values import (
     require_text,
     to_amount,
 )
-from casehistory.errors import InvalidInput
+from casehistory.errors import InvalidInput, SlaPolicyUnknown
 
 __all__ = [
     "GoodwillLimitPolicy",
@@ -232,6 +233,47 @@ class Policies:
     return_shipping: ReturnShippingPolicy = ReturnShippingPolicy()
     overnight_cutoff: OvernightCutoffPolicy = OvernightCutoffPolicy()
     goodwill_limit: GoodwillLimitPolicy = GoodwillLimitPolicy()
+    sla: SlaPolicy = attrs.field(
+        default=DEFAULT_SLA_POLICY, validator=attrs.validators.instance_of(SlaPolicy)
+    )
+    """The SLA policy new cases open under (its terms are recorded on CaseOpened)."""
+    sla_history: tuple[SlaPolicy, ...] = attrs.field(default=(), converter=tuple)
+    """Earlier SLA policies, to answer the clocks of cases opened under them."""
+
+    def __attrs_post_init__(self) -> None:
+        seen: dict[tuple[str, int], str] = {}
+        for policy in (self.sla, *self.sla_history):
+            if not isinstance(policy, SlaPolicy):
+                raise InvalidInput(f"sla_history holds SlaPolicy values, got {policy!r:.80}")
+            key = (policy.policy_id, policy.version)
+            if seen.setdefault(key, policy.digest) != policy.digest:
+                raise InvalidInput(
+                    f"two SLA policies {key[0]} v{key[1]} with different parameters: a "
+                    "changed policy needs a new version"
+                )
+
+    def sla_policy(self, terms: SlaTerms | None) -> SlaPolicy:
+        """The SLA policy of a case that opened under ``terms`` (None: opened before
+        terms were recorded, answered under the default policy, v1). Refused with
+        :class:`SlaPolicyUnknown` when this desk knows no such id and version, or knows
+        them with other parameters."""
+        if terms is None:
+            return DEFAULT_SLA_POLICY
+        for policy in (self.sla, *self.sla_history):
+            if (policy.policy_id, policy.version) != (terms.policy_id, terms.version):
+                continue
+            if policy.digest != terms.digest:
+                raise SlaPolicyUnknown(
+                    f"the case opened under {terms.policy_id} v{terms.version} with "
+                    f"parameters {terms.digest[:12]}..., but this desk's {terms.policy_id} "
+                    f"v{terms.version} has {policy.digest[:12]}...: a changed policy needs a "
+                    "new version; give the desk the policy the case opened under"
+                )
+            return policy
+        raise SlaPolicyUnknown(
+            f"the case opened under SLA policy {terms.policy_id} v{terms.version}, which "
+            "this desk does not know; give it in Policies(sla_history=(...))"
+        )
 
     def entitlement(self, kind: EntitlementKind, product: Product, on: date) -> PolicyDecision:
         """Decide RETURN_WINDOW or WARRANTY for ``product`` on day ``on``."""

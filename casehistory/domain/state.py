@@ -21,6 +21,7 @@ from casehistory.domain.chain import SINCE
 from casehistory.domain.ledger import Hold, Ledger
 from casehistory.domain.lifecycle import Status, next_status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sla import SlaTerms
 from casehistory.domain.values import (
     Actor,
     Channel,
@@ -125,7 +126,7 @@ def _status_changes(value: Iterable[Iterable[Any]]) -> tuple[StatusChange, ...]:
 
 STATE_FORMAT = 2
 """The format of :class:`CaseState`: 1 up to 0.1.x, 2 from 0.2.0, which added
-``statuses``, ``first_response_at`` and ``first_response_recorded_at``. A field's
+``statuses``, ``first_response_at``, ``first_response_recorded_at`` and ``sla``. A field's
 ``metadata[SINCE]`` names the format
 that added it; a state commitment of format N covers the fields of formats up to N."""
 
@@ -204,6 +205,8 @@ class CaseState:
     (:func:`reaches_customer`), or None."""
     first_response_recorded_at: datetime | None = attrs.field(default=None, metadata={SINCE: 2})
     """The store time of that contact."""
+    sla: SlaTerms | None = attrs.field(default=None, metadata={SINCE: 2})
+    """The SLA terms the case opened under (None: opened before they were recorded)."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -389,6 +392,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             digest=event.digest,
             occurred_runs=_indexed((), event.originator_version, event.occurred_at),
             statuses=(StatusChange(status, event.occurred_at, event.timestamp),),
+            sla=event.sla,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")

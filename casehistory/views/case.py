@@ -12,6 +12,7 @@ from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, StatusChange, fold
 from casehistory.domain.values import Actor, Channel, Customer, Fault, Product, require_aware
 from casehistory.views.events import FoldedEvents
@@ -67,6 +68,8 @@ class CaseView:
     channel: Channel
     first_response_at: datetime | None
     status_changes: tuple[StatusChange, ...]
+    sla: SlaTerms | None
+    """The SLA terms the case opened under (None: opened before they were recorded)."""
     events: FoldedEvents = attrs.field(repr=False, eq=False, converter=_folded)
 
     @classmethod
@@ -108,6 +111,7 @@ class CaseView:
             channel=state.channel,
             first_response_at=state.first_response_at,
             status_changes=state.statuses,
+            sla=state.sla,
             events=events,
         )
 
@@ -136,14 +140,17 @@ class CaseView:
         """Business time spent in each status the case took, the current one counted up
         to ``until``. A span runs from the business time of the event that set a
         status to that of the event that changed it; events are taken in the order
-        they were recorded, so a late entry (recorded after, occurred before) makes a
-        span that would run backwards, which counts as zero."""
+        they were recorded; a change entered late (occurred before a change recorded
+        earlier) counts from that earlier change's time, so spans never run backwards
+        nor count twice."""
         require_aware(until, "until")
         spent: dict[Status, timedelta] = {}
-        ends = [change.occurred_at for change in self.status_changes[1:]] + [until]
-        for change, end in zip(self.status_changes, ends, strict=True):
-            span = max(end - change.occurred_at, timedelta(0))
-            spent[change.status] = spent.get(change.status, timedelta(0)) + span
+        starts: list[datetime] = []
+        for change in self.status_changes:  # a late entry counts from the latest before it
+            starts.append(max(starts[-1], change.occurred_at) if starts else change.occurred_at)
+        ends = [*starts[1:], max(until, starts[-1])] if starts else []
+        for change, start, end in zip(self.status_changes, starts, ends, strict=True):
+            spent[change.status] = spent.get(change.status, timedelta(0)) + (end - start)
         return spent
 
     def summary(self) -> str:

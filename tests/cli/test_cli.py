@@ -52,7 +52,7 @@ class TestStories:
         _, after = run("show", first_ids[0], "--json", "--db", db)
         assert json.loads(after) == json.loads(before)
         _, listing = run("list", "--json", "--db", db)
-        assert len(listing.splitlines()) == 10
+        assert len(json.loads(listing)["rows"]) == 10
 
     def test_falls_back_to_the_casehistory_db_variable(self, db: str) -> None:
         code, _ = run("stories", env={"CASEHISTORY_DB": db})

@@ -345,11 +345,13 @@ class TestRefusedCommandsRecordNothing:
         assert desk.case(case_id) == view_before
 
     def test_every_error_class_has_a_representative_refusal(self) -> None:
-        # The checkpoint API's errors refuse no command: it reads the store, never writes.
+        # The checkpoint API's errors, and an SLA query's, refuse no command: they read
+        # the store, never write.
         checkpoint_errors = {
             "CheckpointMismatch",
             "CheckpointSignatureInvalid",
             "SigningKeyUnusable",
+            "SlaPolicyUnknown",
         }
         rule_errors = set(casehistory.errors.__all__) - {"CaseHistoryError"} - checkpoint_errors
 
