@@ -21,10 +21,18 @@ Queries, each on both desks
     case_view(history())     reads and folds every event: how desk.case() answered
                              before as-of queries existed, for reference.
 
+Across the case
+    As-of and known-at at five moments, against loading the head, warm (a desk that
+    remembers the snapshots it checked) and cold (one that checks each snapshot it
+    reads, as a new desk does): first with the head at a snapshot (10,000 events),
+    then with 25 more events, the head 25 past its snapshot (where a head usually is).
+    Both settings time the two loads, at a snapshot and 25 past one, as references.
+
 What is reported
     ms per call: the median of ``--runs`` runs, in each the queries take turns and each
     is repeated to last ~50 ms (load.per_call); warm OS page cache.
     events read: stored events and snapshots the call reads, counted by wrapping the
+    desk's row reads (``desk._rows``, plain SQL on SQLite and PostgreSQL) and the
     recorders' select_events (one call, after the timing). Reading a view's ``events``
     is not timed: a view reads the events before its snapshot only when asked.
 """
@@ -35,8 +43,10 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -94,33 +104,87 @@ def count_reads(desk: CaseDesk, call: Callable[[], object]) -> tuple[int, int]:
             return rows
 
         store.recorder.select_events = select_events  # type: ignore[method-assign]
+    rows = getattr(desk, "_rows", None)  # None: a desk from before the SQL reads
+
+    @contextmanager
+    def counted() -> Iterator[Any]:
+        assert rows is not None
+        with rows() as inner:
+            yield _Counted(inner, counts) if inner.reader is not None else inner
+
+    if rows is not None:
+        desk._rows = counted  # type: ignore[method-assign]
     try:
         call()
     finally:
+        if rows is not None:
+            del desk._rows
         for store, original in zip(stores, originals, strict=True):
             if store is not None and original is not None:
                 del store.recorder.select_events
     return counts[0], counts[1]
 
 
+class _Counted:
+    """The desk's SQL row reads, counted (reads through the recorders are counted at
+    their select_events)."""
+
+    def __init__(self, rows: Any, counts: list[int]) -> None:
+        self._rows, self._counts = rows, counts
+
+    def snapshot(self, *args: Any) -> Any:
+        found = self._rows.snapshot(*args)
+        self._counts[1] += found is not None
+        return found
+
+    def events(self, *args: Any) -> Any:
+        found = self._rows.events(*args)
+        self._counts[0] += len(found)
+        return found
+
+    def last(self, *args: Any) -> Any:
+        found = self._rows.last(*args)
+        self._counts[0] += found is not None
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rows, name)
+
+
 def across_the_case(
-    desk: CaseDesk, case_id: UUID, history: Any, runs: int, *, cold: bool = False
+    desk: CaseDesk,
+    case_id: UUID,
+    history: Any,
+    moments: tuple[int, ...],
+    runs: int,
+    *,
+    cold: bool = False,
 ) -> None:
-    """As-of and known-at at moments spread over the case, against loading its head: the
-    case as it stands, and as it stood 25 versions past its last snapshot (the typical
-    head, which reads a snapshot and the events after it).
+    """As-of and known-at at ``moments`` (versions) spread over the case, against
+    loading its head: as it stands at its last snapshot, and 25 versions past it (the
+    typical head, which reads a snapshot and the events after it). Whichever of the two
+    is the case's own head is ``case()``; the other is timed by loading its version.
 
     ``cold``: every call first makes the desk forget the snapshots it checked, as a new
     desk (a CLI run, a new process) reads them: each snapshot read is decoded and its
     state hashed against the commitment of its event."""
     size = len(history)
-    typical = size - SNAPSHOT_INTERVAL + 25
-    calls: dict[str, Callable[[], object]] = {
-        "head: case()": lambda: desk.case(case_id),
-        # What case() reads for a case whose head is 25 versions past its snapshot.
-        f"head 25 past a snapshot (v{typical})": lambda: desk._loaded(case_id, typical),
-    }
-    for version in (120, size // 4, size // 2 + 25, 3 * size // 4, size - 25):
+    snapshot = size - size % SNAPSHOT_INTERVAL
+    typical = snapshot + 25 if size > snapshot else snapshot - SNAPSHOT_INTERVAL + 25
+    head = f"head at a snapshot (v{snapshot})"
+    typical_head = f"head 25 past a snapshot (v{typical})"
+
+    def load(version: int) -> object:
+        # .last: the state at the version, folded (a Loaded folds on first use).
+        return desk._loaded(case_id, version).last
+
+    calls: dict[str, Callable[[], object]] = {}
+    for name, version in ((head, snapshot), (typical_head, typical)):
+        if version == size:
+            calls[name + ": case()"] = lambda: desk.case(case_id)
+        else:
+            calls[name] = partial(load, version)
+    for version in moments:
         calls[f"as_of v{version}"] = lambda v=version: desk.case(case_id, as_of=occurred(v))
         calls[f"known_at v{version}"] = lambda v=version: desk.case(
             case_id, known_at=history[v - 1].timestamp
@@ -131,14 +195,27 @@ def across_the_case(
             for name, call in calls.items()
         }
     timings = {name: median(figures) for name, figures in per_call(calls, runs).items()}
-    head = timings["head: case()"]
-    typical_head = timings[f"head 25 past a snapshot (v{typical})"]
+    at_snapshot, past = list(timings.values())[:2]
     print(f"{'moment':<40} {'ms':>8} {'x head':>8} {'x typical head':>15}")
     for name, seconds in timings.items():
         print(
-            f"{name:<40} {1000 * seconds:>8.3f} {seconds / head:>8.1f} "
-            f"{seconds / typical_head:>15.1f}"
+            f"{name:<40} {1000 * seconds:>8.3f} {seconds / at_snapshot:>8.1f} "
+            f"{seconds / past:>15.1f}"
         )
+
+
+def extend(desk: CaseDesk, case_id: UUID, count: int) -> None:
+    """``count`` more notes, business times going on a minute per version."""
+    case = desk._load(case_id)
+    for _ in range(count):
+        version = case.version + 1
+        case.add_note(
+            text=f"note {version}: customer called back",
+            by=AGENT,
+            occurred_at=occurred(version),
+            recorded_at=desk.clock.now(),
+        )
+    desk._save(case)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,12 +271,19 @@ def main(argv: list[str] | None = None) -> int:
         for name in answers:
             ratio = median(timings[f"{name} no snapshots"]) / median(timings[f"{name} snapshots"])
             print(f"{name:<26} no snapshots / snapshots: {ratio:.1f}x")
-        print()
-        print("warm: the desk checked each snapshot once and remembers it")
-        across_the_case(desk, case_id, history, args.runs)
-        print()
-        print("cold: every call checks the snapshots it reads, as a new desk does")
-        across_the_case(desk, case_id, history, args.runs, cold=True)
+        size = args.size
+        moments = (120, size // 4, size // 2 + 25, 3 * size // 4, size - 25)
+        for setting in ("at a snapshot", "25 past a snapshot"):
+            if setting != "at a snapshot":
+                extend(desk, case_id, 25)
+                history = desk.history(case_id)
+            print()
+            print(f"{len(history)} events, the head {setting}")
+            print("warm: the desk checked each snapshot once and remembers it")
+            across_the_case(desk, case_id, history, moments, args.runs)
+            print()
+            print("cold: every call checks the snapshots it reads, as a new desk does")
+            across_the_case(desk, case_id, history, moments, args.runs, cold=True)
         desk.close()
         plain.close()
     return 0

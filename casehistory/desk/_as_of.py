@@ -200,8 +200,9 @@ def stored_time(state: bytes, name: str) -> datetime | None:
     type tag cannot occur inside a JSON string, whose quotes are escaped, so a single
     occurrence is the event's own field. Anything else is parsed in full."""
     marker = _TIME_MARKERS[name]
-    if state.count(marker) == 1:
-        start = state.index(marker) + len(marker)
+    start = state.find(marker) + len(marker)
+    # Found, and not again after it (as bytes.count, which this saves a scan over).
+    if start >= len(marker) and state.find(marker, start) < 0:
         end = state.find(b'"', start)
         try:
             return datetime.fromisoformat(state[start:end].decode())

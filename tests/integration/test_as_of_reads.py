@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,7 @@ from casehistory import (
     StoreUnavailable,
 )
 from casehistory.desk import SNAPSHOT_INTERVAL, _queries
+from casehistory.desk._as_of import stored_time
 from casehistory.desk._queries import _Rows, _snapshot_table
 from casehistory.domain import state as domain_state
 from casehistory.domain.case import Case
@@ -460,3 +462,44 @@ def test_the_snapshots_table_is_named_for_the_events_connection_or_not_at_all() 
     assert _snapshot_table(_Recorder("e", sqlite), _Recorder('s"; DROP', sqlite)) is None
     assert _snapshot_table(_Recorder("e", sqlite), _Recorder("s{table}", sqlite)) is None
     assert _snapshot_table(object(), None) is None
+
+
+# Peeking at a stored time without decoding ------------------------------------------
+
+_PIECES = [
+    b'{"occurred_at":{"_type_":"datetime_iso","_data_":"2026-03-02T09:00:00+00:00"}}',
+    b'"occurred_at":{"_type_":"datetime_iso","_data_":"',
+    b'"timestamp":{"_type_":"datetime_iso","_data_":"',
+    b"2026-03-02T09:00:00+00:00",
+    b"2026-03-02T09:00:00",
+    b'"',
+    b"{",
+    b"}",
+    b",",
+    b"x",
+    b"\xff",
+]
+
+
+def _counted_time(state: bytes, name: str) -> datetime | None:
+    """The peek as it was first written (bytes.count, then index): the reference."""
+    marker = b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'
+    if state.count(marker) == 1:
+        start = state.index(marker) + len(marker)
+        try:
+            return datetime.fromisoformat(state[start : state.find(b'"', start)].decode())
+        except (UnicodeDecodeError, ValueError):
+            return None
+    try:
+        field = orjson.loads(state)[name]
+        if field["_type_"] != "datetime_iso":
+            return None
+        return datetime.fromisoformat(field["_data_"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map(b"".join))
+def test_a_peeked_time_is_the_one_counting_the_marker_finds(state: bytes) -> None:
+    for name in ("occurred_at", "timestamp"):
+        assert stored_time(state, name) == _counted_time(state, name)
