@@ -181,6 +181,8 @@ class Catalog:
         pending_approval: bool | EscalationTarget | None = None,
         open_holds: bool | None = None,
         text: str | None = None,
+        sla_breached: bool | None = None,
+        due_before: datetime | None = None,
         order: str = "opened",
         limit: int = 100,
         after: str | None = None,
@@ -194,7 +196,9 @@ class Catalog:
         ``idle_since`` (no activity after it); ``awaiting`` (``"customer"`` or
         ``"return"``); ``pending_approval`` (True, False, or whom it awaits);
         ``open_holds`` (True or False); ``text`` (words of the subject or the
-        customer's name, by the database's full-text search)."""
+        customer's name, by the database's full-text search); ``sla_breached`` (a
+        first-response or resolution clock breached as of the desk clock's now, or
+        neither); ``due_before`` (a running clock due by then)."""
         filters = Filters(
             status=status,
             fault=fault,
@@ -209,6 +213,9 @@ class Catalog:
             pending_approval=pending_approval,
             open_holds=open_holds,
             text=text,
+            sla_breached=sla_breached,
+            due_before=due_before,
+            now=self._desk.clock.now(),
         )
         if order not in ORDERS:
             raise InvalidInput(f"order must be one of {', '.join(ORDERS)}, got {order!r:.40}")
@@ -240,7 +247,9 @@ class Catalog:
 
     def count(self, **filters: Any) -> int:
         """How many cases match the filters (those of :meth:`cases`)."""
-        clauses, params = where(Filters(**filters), self._db.sqlite)
+        clauses, params = where(
+            Filters(**{"now": self._desk.clock.now(), **filters}), self._db.sqlite
+        )
         status_now = self._fresh()
         if not status_now.exists:
             return 0

@@ -104,6 +104,8 @@ class Database:
 
 
 def to_sqlite(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, UUID | Decimal):
@@ -120,6 +122,8 @@ def from_db(kind: str, value: Any) -> Any:
         return moment.astimezone(UTC)
     if kind == "money":
         return value if isinstance(value, Decimal) else Decimal(value)
+    if kind == "bool":
+        return bool(value)
     if kind == "id":
         return value if isinstance(value, UUID) else UUID(value)
     return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -27,11 +27,13 @@ from casehistory.catalog._schema import (
     LEDGER_ENTRY_COLUMNS,
     MONEY_COLUMNS,
     SCHEMA_VERSION,
+    TABLES,
     ddl,
 )
 from casehistory.domain.events import CaseEvent
+from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState, evolve, fold
-from casehistory.errors import StoreUnavailable
+from casehistory.errors import SlaPolicyUnknown, StoreUnavailable
 
 __all__ = ["BATCH", "Moved", "Projection"]
 
@@ -75,7 +77,9 @@ class Projection:
     def create(self) -> None:
         """Create the tables (where missing) and the position row (at 0)."""
         if self.position() is not None:
-            return  # no DDL on a catalog that exists (a login may lack the right to it)
+            if self.schema_version() == SCHEMA_VERSION:
+                return  # no DDL on a catalog that exists (a login may lack the right to it)
+            self._drop()  # another layout: built again from the log
         with self.db.transaction(write=True) as run:
             if not self.db.sqlite:
                 # Desks and followers opening at once: PostgreSQL's CREATE ... IF NOT
@@ -90,6 +94,23 @@ class Projection:
                     "VALUES (?, 0, ?)",
                     [NAME, SCHEMA_VERSION],
                 )
+
+    def schema_version(self) -> int | None:
+        """The layout of the stored catalog (None: no catalog)."""
+        try:
+            with self.db.transaction(write=False) as run:
+                found = run("SELECT schema_version FROM {p}catalog_position WHERE name = ?", [NAME])
+        except StoreUnavailable:
+            return None
+        return int(found[0][0]) if found else None
+
+    def _drop(self) -> None:
+        with self.db.transaction(write=True) as run:
+            for table in TABLES:
+                run(f"DROP TABLE IF EXISTS {{p}}{table}", ())
+            if self.db.sqlite:
+                run("DROP TABLE IF EXISTS catalog_search", ())
+        self._cases.clear()
 
     def position(self) -> int | None:
         """The notification id of the last event the catalog holds (0: none); None when
@@ -166,11 +187,17 @@ class Projection:
         self._cases[case_id] = _Case(last.originator_version, state, last.timestamp)
         while len(self._cases) > self._cache:
             self._cases.popitem(last=False)
-        row = _row_of(state, last.originator_version, last_id, last.timestamp)
+        row = _row_of(state, last.originator_version, last_id, last.timestamp, self._policy(state))
         batch.rows.append(row)
         batch.money[case_id] = list(money_rows(state))
         if first == 1:
             batch.opened.append(row)
+
+    def _policy(self, state: CaseState) -> SlaPolicy | None:
+        try:
+            return cast(SlaPolicy, self._desk.policies.sla_policy(state.sla))
+        except SlaPolicyUnknown:
+            return None  # its SLA columns stay empty: the desk cannot time it
 
     def _start(self, case_id: UUID, first: int) -> _Case | None:
         """The case just before version ``first``, read through the desk (from a

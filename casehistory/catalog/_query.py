@@ -47,6 +47,26 @@ class Filters:
     pending_approval: bool | EscalationTarget | None = None
     open_holds: bool | None = None
     text: str | None = None
+    sla_breached: bool | None = None
+    due_before: datetime | None = None
+    now: datetime | None = None
+    """The moment SLA breaches are judged at (the desk clock's now, by default)."""
+
+
+def _breached(clock: str) -> str:
+    """SQL: the clock ``clock`` is breached as of the parameter ``?`` (now). A met clock
+    was breached if met after its due time; a paused one keeps the verdict it had when
+    it paused (its time stands still); a running one breaches when its due time
+    passes."""
+    return (
+        f"(c.{clock}_met_at IS NOT NULL AND c.{clock}_met_at > c.{clock}_due_at"
+        f" OR c.{clock}_met_at IS NULL AND c.{clock}_paused AND c.{clock}_breached"
+        f" OR c.{clock}_met_at IS NULL AND NOT c.{clock}_paused AND c.{clock}_due_at < ?)"
+    )
+
+
+def _running_due(clock: str) -> str:
+    return f"(c.{clock}_met_at IS NULL AND NOT c.{clock}_paused AND c.{clock}_due_at <= ?)"
 
 
 def _names(value: Any, kind: type[Enum], name: str) -> list[str]:
@@ -125,6 +145,23 @@ def where(filters: Filters, sqlite: bool) -> tuple[list[str], list[Any]]:
         if not isinstance(filters.open_holds, bool):
             raise InvalidInput(f"open_holds must be True or False, got {filters.open_holds!r}")
         clauses.append("c.open_holds > 0" if filters.open_holds else "c.open_holds = 0")
+    if filters.sla_breached is not None or filters.due_before is not None:
+        now = require_aware(filters.now, "now") if filters.now is not None else None
+        if filters.sla_breached is not None:
+            if not isinstance(filters.sla_breached, bool) or now is None:
+                raise InvalidInput(
+                    f"sla_breached must be True or False, got {filters.sla_breached!r:.40}"
+                )
+            either = f"({_breached('first_response')} OR {_breached('resolution')})"
+            if filters.sla_breached:
+                clauses.append(either)
+            else:
+                clauses.append(f"c.sla_policy IS NOT NULL AND NOT {either}")
+            params.extend([now, now])
+        if filters.due_before is not None:
+            due = require_aware(filters.due_before, "due_before")
+            clauses.append(f"({_running_due('first_response')} OR {_running_due('resolution')})")
+            params.extend([due, due])
     if filters.text is not None:
         words = _words(filters.text)
         if sqlite:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -15,8 +16,10 @@ import attrs
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Ledger
 from casehistory.domain.lifecycle import Status
+from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState
 from casehistory.views.case import CaseView
+from casehistory.views.sla import view_clocks
 
 __all__ = ["CaseRow", "LedgerEntry", "MoneyRow", "ledger_entries", "money_rows", "row_of"]
 
@@ -59,6 +62,20 @@ class CaseRow:
     """Whom the pending escalation awaits (SUPERVISOR, MANAGER, VENDOR...), or None."""
     rma_stage: str | None
     """The stage of the case's latest RMA, or None."""
+    sla_policy: str | None = None
+    """The SLA policy the case opened under (None: one the catalog's desk does not know,
+    and then every SLA column is None)."""
+    sla_version: int | None = None
+    first_response_due_at: datetime | None = None
+    first_response_met_at: datetime | None = None
+    first_response_paused: bool | None = None
+    first_response_breached: bool | None = None
+    """Breached as of the case's last activity; a running clock breaches later by time
+    alone (``due_at`` passing), which queries compare with their own now."""
+    resolution_due_at: datetime | None = None
+    resolution_met_at: datetime | None = None
+    resolution_paused: bool | None = None
+    resolution_breached: bool | None = None
     money: tuple[MoneyRow, ...] = ()
     """Its totals per currency (table ``catalog_money``), filled when a query reads
     them."""
@@ -102,8 +119,15 @@ def _maybe(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
-def row_of(state: CaseState, version: int, position: int, last_recorded_at: datetime) -> CaseRow:
-    """The catalog row of a case whose state after ``version`` is ``state``."""
+def row_of(
+    state: CaseState,
+    version: int,
+    position: int,
+    last_recorded_at: datetime,
+    policy: SlaPolicy | None = None,
+) -> CaseRow:
+    """The catalog row of a case whose state after ``version`` is ``state``; with the
+    SLA ``policy`` the case opened under, its clocks as of its last activity."""
     view = CaseView.of(state, (), version=version, last_recorded_at=last_recorded_at)
     changes = state.statuses
     resolved = (
@@ -115,6 +139,18 @@ def row_of(state: CaseState, version: int, position: int, last_recorded_at: date
     pending = state.pending_escalation
     latest_rma = list(state.rmas.values())[-1] if state.rmas else None
     last_activity = max((high for _, high in state.occurred_runs), default=state.opened_at)
+    sla: dict[str, Any] = {}
+    if policy is not None:
+        clocks = view_clocks(view, policy, max(last_activity, state.opened_at))
+        sla = {"sla_policy": policy.policy_id, "sla_version": policy.version}
+        for name, clock in (
+            ("first_response", clocks.first_response),
+            ("resolution", clocks.resolution),
+        ):
+            sla[f"{name}_due_at"] = _utc(clock.due_at)
+            sla[f"{name}_met_at"] = _maybe(clock.met_at)
+            sla[f"{name}_paused"] = clock.paused
+            sla[f"{name}_breached"] = clock.breached
     return CaseRow(
         case_id=state.case_id,
         version=version,
@@ -142,6 +178,7 @@ def row_of(state: CaseState, version: int, position: int, last_recorded_at: date
         open_holds=len(state.open_holds),
         pending_escalation=pending.to.name if pending else None,
         rma_stage=latest_rma.stage.name if latest_rma else None,
+        **sla,
     )
 
 

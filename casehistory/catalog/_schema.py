@@ -3,10 +3,21 @@ schema people may query with SQL; the two must say the same)."""
 
 from __future__ import annotations
 
-__all__ = ["CASE_COLUMNS", "LEDGER_ENTRY_COLUMNS", "MONEY_COLUMNS", "SCHEMA_VERSION", "ddl"]
+__all__ = [
+    "CASE_COLUMNS",
+    "LEDGER_ENTRY_COLUMNS",
+    "MONEY_COLUMNS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "ddl",
+]
 
-SCHEMA_VERSION = 1
-"""The layout of the catalog's tables. A catalog of another layout is rebuilt."""
+TABLES = ("catalog_cases", "catalog_money", "catalog_ledger", "catalog_position")
+"""The catalog's tables (and, on SQLite, the full-text table catalog_search)."""
+
+SCHEMA_VERSION = 2
+"""The layout of the catalog's tables (2 added the SLA columns). A catalog of another
+layout is dropped and rebuilt by the next writer that opens it."""
 
 _TIME = "time"
 _MONEY = "money"
@@ -40,6 +51,16 @@ CASE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("open_holds", "int", False),
     ("pending_escalation", "text", True),
     ("rma_stage", "text", True),
+    ("sla_policy", "text", True),
+    ("sla_version", "int", True),
+    ("first_response_due_at", _TIME, True),
+    ("first_response_met_at", _TIME, True),
+    ("first_response_paused", "bool", True),
+    ("first_response_breached", "bool", True),
+    ("resolution_due_at", _TIME, True),
+    ("resolution_met_at", _TIME, True),
+    ("resolution_paused", "bool", True),
+    ("resolution_breached", "bool", True),
 )
 
 MONEY_COLUMNS: tuple[tuple[str, str, bool], ...] = (
@@ -67,10 +88,18 @@ LEDGER_ENTRY_COLUMNS: tuple[tuple[str, str, bool], ...] = (
 
 # SQLite keeps times as ISO 8601 text in UTC with microseconds (fixed width, so text
 # order is time order) and amounts as decimal text (exact; SQLite has no decimal type).
-_SQLITE_TYPES = {_ID: "TEXT", "int": "INTEGER", "text": "TEXT", _TIME: "TEXT", _MONEY: "TEXT"}
+_SQLITE_TYPES = {
+    _ID: "TEXT",
+    "int": "INTEGER",
+    "bool": "INTEGER",
+    "text": "TEXT",
+    _TIME: "TEXT",
+    _MONEY: "TEXT",
+}
 _POSTGRES_TYPES = {
     _ID: "uuid",
     "int": "bigint",
+    "bool": "boolean",
     "text": "text",
     _TIME: "timestamptz",
     _MONEY: "numeric",
@@ -88,6 +117,8 @@ _INDEXES = (
     ("catalog_cases_closed", "catalog_cases", "closed_at"),
     ("catalog_cases_escalation", "catalog_cases", "pending_escalation, status"),
     ("catalog_cases_position", "catalog_cases", "position"),
+    ("catalog_cases_first_response_due", "catalog_cases", "first_response_due_at"),
+    ("catalog_cases_resolution_due", "catalog_cases", "resolution_due_at"),
     ("catalog_ledger_month", "catalog_ledger", '"column", occurred_at'),
 )
 

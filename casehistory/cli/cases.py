@@ -216,6 +216,12 @@ _TARGETS = [target.name for target in EscalationTarget]
 @click.option("--open-holds/--no-open-holds", default=None, help="A hold is (or none is) open.")
 @click.option("--text", metavar="WORDS", help="Words of the subject or the customer's name.")
 @click.option(
+    "--sla-breached/--sla-kept",
+    default=None,
+    help="A first-response or resolution clock is breached now (or neither is).",
+)
+@click.option("--due-before", type=_Instant(), help="A running SLA clock is due by TIME.")
+@click.option(
     "--order",
     type=click.Choice(list(ORDERS)),
     default="opened",
@@ -255,7 +261,7 @@ def list_cases(**options: Any) -> None:
     filters = _filters(options)
     order, limit, after = options["order"], options["limit"], options["after"]
     try:
-        where(Filters(**filters), True)
+        where(Filters(**filters, now=datetime.now(UTC)), True)
     except InvalidInput as error:
         raise click.UsageError(str(error)) from None
     if after is not None:
@@ -366,6 +372,8 @@ def _filters(options: dict[str, Any]) -> dict[str, Any]:
         ),
         "open_holds": options["open_holds"],
         "text": options["text"],
+        "sla_breached": options["sla_breached"],
+        "due_before": options["due_before"],
     }
 
 

@@ -2,68 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from casehistory.domain.lifecycle import Status
-from casehistory.domain.sla import SlaClocks, Span, sla_clocks
-from casehistory.domain.state import StatusChange
+from casehistory.domain.sla import SlaClocks
 from casehistory.domain.values import require_aware
 from casehistory.views import CaseView
+from casehistory.views.sla import view_clocks
 
 if TYPE_CHECKING:
     from casehistory.clock import Clock
     from casehistory.domain.policies import Policies
 
-__all__ = ["SlaQueries", "sla_spans"]
-
-_STANDS = frozenset({Status.RESOLVED, Status.CLOSED})
-
-
-def sla_spans(changes: Sequence[StatusChange]) -> tuple[list[Span], list[Span]]:
-    """The spans in which a case awaited the customer, and those in which it stood
-    resolved or closed, from its status changes.
-
-    Changes are taken in the order they were recorded; one whose business time is
-    earlier than a change recorded before it (a late entry) counts from that earlier
-    change's time, so spans never run backwards nor overlap."""
-    awaiting: list[Span] = []
-    resolved: list[Span] = []
-    latest: datetime | None = None
-    current: tuple[Status, datetime] | None = None
-    for change in changes:
-        at = change.occurred_at if latest is None else max(latest, change.occurred_at)
-        latest = at
-        if current is not None:
-            _close(current, at, awaiting, resolved)
-        current = (change.status, at)
-    if current is not None:
-        _close(current, None, awaiting, resolved)
-    return _joined(awaiting), _joined(resolved)
-
-
-def _close(current: tuple[Status, datetime], end: datetime | None, *lists: list[Span]) -> None:
-    status, start = current
-    awaiting, resolved = lists
-    if status is Status.AWAITING_CUSTOMER:
-        awaiting.append((start, end))
-    elif status in _STANDS:
-        resolved.append((start, end))
-
-
-def _joined(spans: list[Span]) -> list[Span]:
-    """Spans that touch (RESOLVED then CLOSED) as one; empty ones dropped."""
-    joined: list[Span] = []
-    for start, end in spans:
-        if end is not None and end <= start:
-            continue
-        if joined and joined[-1][1] == start:
-            joined[-1] = (joined[-1][0], end)
-        else:
-            joined.append((start, end))
-    return joined
+__all__ = ["SlaQueries"]
 
 
 class SlaQueries:
@@ -95,19 +47,4 @@ class SlaQueries:
         else:
             moment = require_aware(as_of, "as_of")
             view = self.case(case_id, as_of=moment)
-        policy = self.policies.sla_policy(view.sla)
-        awaiting, resolved = sla_spans(view.status_changes)
-        response = view.first_response_at
-        if response is not None and response < view.opened_at:
-            # A contact dated before the opening (the call that led to it): the clock
-            # was met the moment it started.
-            response = view.opened_at
-        return sla_clocks(
-            policy,
-            opened_at=view.opened_at,
-            channel=view.channel,
-            as_of=max(moment, view.opened_at),
-            first_response_at=response,
-            awaiting=awaiting,
-            resolved=resolved,
-        )
+        return view_clocks(view, self.policies.sla_policy(view.sla), moment)

@@ -278,3 +278,44 @@ def test_money_is_exact(open_desk: Callable[[], CaseDesk]) -> None:
     row = desk.catalog.case(case_id)
     assert row is not None
     assert row.money[0].paid == Decimal("0.3")
+
+
+def test_sla_filters_judge_breaches_as_of_the_desk_clock(store: str) -> None:
+    from casehistory import Direction, FixedClock
+
+    friday = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    monday = datetime(2026, 3, 9, tzinfo=UTC)
+
+    def opened(desk: CaseDesk, name: str) -> UUID:
+        return desk.open_case(
+            customer=Customer(name, name),
+            subject="sla",
+            channel=Channel.EMAIL,
+            by=AGENT,
+            occurred_at=friday,
+        )
+
+    with CaseDesk.open(store, clock=FixedClock(monday + timedelta(hours=13))) as desk:
+        silent, answered = opened(desk, "silent"), opened(desk, "answered")
+        desk.assign_agent(answered, agent=AGENT, by=AGENT, occurred_at=friday)
+        desk.log_contact(
+            answered,
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            summary="on it",
+            by=AGENT,
+            occurred_at=friday + timedelta(minutes=30),
+        )
+        row = desk.catalog.case(silent)
+        assert row is not None
+        assert row.first_response_due_at == monday + timedelta(hours=12)
+        assert row.first_response_breached is False  # as of its last activity, Friday
+        # As of the desk's now (Monday 13:00), the silent case is breached.
+        assert [r.case_id for r in desk.catalog.cases(sla_breached=True).rows] == [silent]
+        assert [r.case_id for r in desk.catalog.cases(sla_breached=False).rows] == [answered]
+        due = desk.catalog.cases(due_before=monday + timedelta(hours=12)).rows
+        assert [r.case_id for r in due] == [silent]
+    with CaseDesk.open(store, clock=FixedClock(monday + timedelta(hours=11))) as desk:
+        assert desk.catalog.count(sla_breached=True) == 0
+        with pytest.raises(InvalidInput, match="sla_breached"):
+            desk.catalog.count(sla_breached="yes")

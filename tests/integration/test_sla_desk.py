@@ -25,11 +25,11 @@ from casehistory import (
     SlaPolicyUnknown,
     SteppingClock,
 )
-from casehistory.desk._sla import sla_spans
 from casehistory.domain.sla import sla_clocks
 from casehistory.testing import CaseHistory
 from casehistory.testing.strategies import CLOCK_START, case_histories
 from casehistory.views import case_view
+from casehistory.views.sla import sla_spans
 
 AGENT = Actor("a.lee", Role.AGENT)
 FRIDAY_4PM = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)

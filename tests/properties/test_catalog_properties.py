@@ -10,7 +10,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casehistory import CaseDesk, Channel, Fault, Status, SteppingClock
+from casehistory import DEFAULT_SLA_POLICY, CaseDesk, Channel, Fault, Status, SteppingClock
 from casehistory.catalog._rows import row_of
 from casehistory.domain.state import fold
 from casehistory.testing import CaseHistory
@@ -34,9 +34,16 @@ def test_every_row_is_the_fold_of_its_case(cases: list[CaseHistory]) -> None:
     assert {row.case_id for row in page.rows} == set(desk.case_ids())
     for row in page.rows:
         events = desk.history(row.case_id)
-        wanted = row_of(fold(events), len(events), row.position, events[-1].timestamp)
+        wanted = row_of(
+            fold(events), len(events), row.position, events[-1].timestamp, DEFAULT_SLA_POLICY
+        )
         assert attrs.evolve(row, money=()) == wanted
         assert {m.currency for m in row.money} == set(fold(events).ledger.balances)
+        # The SLA columns are desk.sla()'s answer as of the case's last activity.
+        clocks = desk.sla(row.case_id, as_of=row.last_activity_at)
+        assert row.first_response_due_at == clocks.first_response.due_at
+        assert row.first_response_met_at == clocks.first_response.met_at
+        assert row.resolution_breached == clocks.resolution.breached
 
 
 @settings(max_examples=40, deadline=None)
