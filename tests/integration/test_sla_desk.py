@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -165,3 +166,27 @@ def test_the_answer_as_of_t_is_the_answer_of_the_events_up_to_t(history: CaseHis
             resolved=resolved,
         )
         assert desk.sla(case_id, as_of=moment) == wanted
+
+
+def test_changing_the_recorded_terms_with_sql_is_found(
+    open_desk: Callable[[], CaseDesk], raw_sql: Any
+) -> None:
+    """The terms are covered by the opening's digest: swapping the policy a case opened
+    under (to time it under a laxer one) breaks the chain at version 1."""
+    from casehistory.audit.scan import scan_log
+
+    desk = open_desk()
+    case_id = opened(desk)
+    [(state,)] = raw_sql.run(
+        "SELECT state FROM {events} WHERE originator_id = ? AND originator_version = 1",
+        case_id,
+    )
+    digest = DEFAULT_SLA_POLICY.digest.encode()
+    assert digest in bytes(state)
+    raw_sql.run(
+        "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = 1",
+        bytes(state).replace(digest, b"0" * 64),
+        case_id,
+    )
+    findings = scan_log(open_desk()).findings
+    assert [(f.case_id, f.version) for f in findings][:1] == [(case_id, 1)]
