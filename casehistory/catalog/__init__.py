@@ -35,6 +35,8 @@ from casehistory.catalog._query import (
 )
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow
 from casehistory.catalog._schema import CASE_COLUMNS, MONEY_COLUMNS
+from casehistory.catalog._stats import Elapsed, MoneyMoved, PeriodTimes, SlaOutcomes, Stats
+from casehistory.catalog._stats_read import stats_of
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.values import Channel, EscalationTarget, Fault
 from casehistory.errors import InvalidInput, StoreIsReadOnly
@@ -45,10 +47,15 @@ __all__ = [
     "CaseRow",
     "Catalog",
     "CatalogStatus",
+    "Elapsed",
     "LedgerEntry",
+    "MoneyMoved",
     "MoneyRow",
     "Page",
+    "PeriodTimes",
     "Progress",
+    "SlaOutcomes",
+    "Stats",
     "Status",
     "follow",
 ]
@@ -274,6 +281,15 @@ class Catalog:
 
     def close(self) -> None:
         self._db.close()
+
+    def stats(self, period: str = "month", *, now: datetime | None = None, **filters: Any) -> Stats:
+        """The figures of the cases matching ``filters`` (those of :meth:`cases`): counts
+        by status, fault and channel; money moved per ``period`` (``"month"``,
+        ``"week"``, ``"day"``: UTC) and currency, by business time; holds outstanding;
+        wall-clock times to first response and resolution (median, p90) and SLA
+        outcomes as of ``now`` (default: the desk clock's), per period of opening.
+        docs/catalog.md ("Stats") has the definitions."""
+        return stats_of(self, period, now, filters)
 
 
 def _row(values: tuple[Any, ...]) -> CaseRow:
