@@ -12,6 +12,7 @@ from casehistory.cli import catalog as _catalog  # noqa: F401
 from casehistory.cli import checkpoint as _checkpoint  # noqa: F401
 from casehistory.cli import export as _export  # noqa: F401
 from casehistory.cli import sla as _sla  # noqa: F401
+from casehistory.cli import stats as _stats  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401
 from casehistory.cli import verify as _verify  # noqa: F401
 from casehistory.cli._app import main
