@@ -27,6 +27,7 @@ def test_there_are_examples() -> None:
         "stories.py",
         "auditor_round.py",
         "projection_property_test.py",
+        "morning_report.py",
     }
 
 
@@ -73,3 +74,24 @@ def test_each_story_runs_on_its_own(story: object) -> None:
     assert done.stderr == ""  # no runpy warning: the package does not import it first
     assert done.stdout.startswith(f"Story {story.number}: ")  # type: ignore[attr-defined]
     assert "  v1 | occurred" in done.stdout
+
+
+def test_the_morning_report_answers_each_question_from_the_catalog(tmp_path: Path) -> None:
+    """Its answers are those of the cases themselves, and a second run on the same
+    store (recording nothing) prints the same report but for its time."""
+    store = tmp_path / "desk.sqlite"
+    first = _run("examples/morning_report.py", str(store))
+    again = _run("examples/morning_report.py", str(store))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[1:] == again.stdout.splitlines()[1:]
+    from casehistory import CaseDesk, Fault, Status
+
+    with CaseDesk.open(store, read_only=True) as desk:
+        views = [desk.case(case_id) for case_id in desk.case_ids()]
+    working = {Status.NEW, Status.OPEN, Status.ESCALATED, Status.AWAITING_CUSTOMER}
+    lines = first.stdout.splitlines()
+    assert f"Open cases: {sum(v.status in working for v in views)} (oldest first)" in lines
+    ours = sum(v.fault is Fault.OURS for v in views)
+    assert f"Cases whose fault was ours: {ours}" in lines
+    waiting = sum(v.status is Status.AWAITING_CUSTOMER for v in views)
+    assert f"Awaiting the customer: {waiting}" in lines
