@@ -51,6 +51,7 @@ __all__ = [
     "SlaOutcomes",
     "Stats",
     "Tally",
+    "duration_text",
     "period_label",
     "period_start",
     "require_period",
@@ -234,6 +235,21 @@ def period_label(period: str, start: date) -> str:
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
     return start.isoformat()
+
+
+def duration_text(value: timedelta | None) -> str:
+    """For people: 38d 17h25m, 3h05m, 4m (minutes, seconds dropped), 12s below a
+    minute, a dash for none."""
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    days, rest = divmod(seconds // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h{minutes:02d}m"
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
 
 
 def require_period(period: object) -> str:

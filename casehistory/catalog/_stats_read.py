@@ -70,7 +70,9 @@ def read_tally(
     cases = run(
         "SELECT c.case_id, c.status, c.fault, c.channel, c.open_holds, c.opened_at, "
         "c.first_response_at, c.resolved_at, "
-        f"{_outcome_sql('first_response')}, {_outcome_sql('resolution')} "
+        # Named: PostgreSQL's rows are read by column name, and both would be "case".
+        f"{_outcome_sql('first_response')} AS first_response_outcome, "
+        f"{_outcome_sql('resolution')} AS resolution_outcome "
         f"FROM {{p}}catalog_cases c{where_sql}",
         [now, now, *params],
     )

@@ -43,15 +43,23 @@ class Answer:
     folded: int
 
 
-def answer(desk: Any, period: str, filters: dict[str, Any], *, fold: int = FOLD) -> Answer:
+def answer(
+    desk: Any,
+    period: str,
+    filters: dict[str, Any],
+    *,
+    fold: int = FOLD,
+    now: datetime | None = None,
+) -> Answer:
     """The stats of the cases matching ``filters``, counting every event: the stored
     catalog's, plus the events past its position folded in memory (up to ``fold``).
 
     The stored catalog is read in two transactions (its tally, then the ledger of the
     cases the fold touched): if a follower moves it meanwhile, the answer is read again,
-    so that no event is counted twice."""
+    so that no event is counted twice. SLA breaches are judged as of ``now`` (default:
+    the desk clock's)."""
     catalog = desk.catalog
-    chosen = checked_filters(catalog, filters, None)
+    chosen = checked_filters(catalog, filters, now)
     now = chosen.now
     assert now is not None
     for _ in range(_TRIES):
