@@ -144,7 +144,8 @@ def _print(stats: Stats) -> None:
             cell(_sla(span.resolution_sla)),
         )
     if stats.times:
-        say()
+        if not stats.money:  # a table ends with a blank line of its own
+            say()
         say("times from opening (wall clock), by period of opening:")
         console().print(times)
 
@@ -230,7 +231,8 @@ def stats(
             err=True,
         )
     if html is not None:
-        say(f"wrote the stats of {result.cases} cases to {html}", err=as_json)
+        cases = f"{result.cases} case{'' if result.cases == 1 else 's'}"
+        say(f"wrote the stats of {cases} to {html}", err=as_json)
     if result.behind:
         say(
             f"note: the catalog is {result.behind} behind the log (position "
