@@ -3,6 +3,9 @@ snapshots, on a SQLite file.
 
 Run:  python benchmarks/as_of.py                  (about 1 minute)
       python benchmarks/as_of.py --runs 3         (quick look)
+      python benchmarks/as_of.py --clock cpu      (process time: steadier on a shared
+                                                   machine, where others' load inflates
+                                                   wall time by half or more)
 
 Setup
     One case of ``--size`` events (default 10,000) is written to a fresh SQLite file by
@@ -30,7 +33,8 @@ Across the case
 
 What is reported
     ms per call: the median of ``--runs`` runs, in each the queries take turns and each
-    is repeated to last ~50 ms (load.per_call); warm OS page cache.
+    is repeated to last ~50 ms (load.per_call; with ``--clock cpu`` the same, timed by
+    this process's CPU time); warm OS page cache.
     events read: stored events and snapshots the call reads, counted by wrapping the
     desk's row reads (``desk._rows``, plain SQL on SQLite and PostgreSQL) and the
     recorders' select_events (one call, after the timing). Reading a view's ``events``
@@ -40,9 +44,11 @@ What is reported
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -56,6 +62,9 @@ from load import BATCH, per_call
 from casehistory import CaseDesk, CaseView
 from casehistory.desk import SNAPSHOT_INTERVAL
 from casehistory.views import case_view
+
+Timer = Callable[[dict[str, Callable[[], object]], int], dict[str, list[float]]]
+"""Seconds per call of each call, one figure per run: per_call or cpu_per_call."""
 
 MIDDLE = 5_025
 """The version whose store time (known_at) and business time (as_of) are queried."""
@@ -159,6 +168,7 @@ def across_the_case(
     runs: int,
     *,
     cold: bool = False,
+    timed: Timer = per_call,
 ) -> None:
     """As-of and known-at at ``moments`` (versions) spread over the case, against
     loading its head: as it stands at its last snapshot, and 25 versions past it (the
@@ -194,7 +204,7 @@ def across_the_case(
             name: (lambda call=call: (desk.snapshot_log.forget(), call())[1])
             for name, call in calls.items()
         }
-    timings = {name: median(figures) for name, figures in per_call(calls, runs).items()}
+    timings = {name: median(figures) for name, figures in timed(calls, runs).items()}
     at_snapshot, past = list(timings.values())[:2]
     print(f"{'moment':<40} {'ms':>8} {'x head':>8} {'x typical head':>15}")
     for name, seconds in timings.items():
@@ -202,6 +212,26 @@ def across_the_case(
             f"{name:<40} {1000 * seconds:>8.3f} {seconds / at_snapshot:>8.1f} "
             f"{seconds / past:>15.1f}"
         )
+
+
+def cpu_per_call(
+    calls: dict[str, Callable[[], object]], runs: int, min_run: float = 0.05
+) -> dict[str, list[float]]:
+    """load.per_call, timed by this process's CPU time (time.process_time)."""
+    repeats: dict[str, int] = {}
+    for name, call in calls.items():
+        started = time.process_time()
+        call()
+        repeats[name] = max(1, int(min_run / max(time.process_time() - started, 1e-6)))
+    figures: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(runs):
+        for name, call in calls.items():
+            gc.collect()
+            started = time.process_time()
+            for _ in range(repeats[name]):
+                call()
+            figures[name].append((time.process_time() - started) / repeats[name])
+    return figures
 
 
 def extend(desk: CaseDesk, case_id: UUID, count: int) -> None:
@@ -222,12 +252,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
     parser.add_argument("--size", type=int, default=10_000, help="events in the case")
+    parser.add_argument(
+        "--clock", choices=["wall", "cpu"], default="wall", help="what times a call (wall)"
+    )
     args = parser.parse_args(argv)
     if args.size < MIDDLE + 2 * SNAPSHOT_INTERVAL or args.size % SNAPSHOT_INTERVAL:
         parser.error(f"--size must be a multiple of {SNAPSHOT_INTERVAL} above {MIDDLE + 100}")
+    timed: Timer = cpu_per_call if args.clock == "cpu" else per_call
 
     print(f"as-of queries on one case, SQLite file | {machine()}")
-    print(f"runs={args.runs}, {args.size} events, snapshot interval {SNAPSHOT_INTERVAL}")
+    print(
+        f"runs={args.runs}, {args.size} events, snapshot interval {SNAPSHOT_INTERVAL}, "
+        f"{args.clock} clock"
+    )
     with tempfile.TemporaryDirectory(prefix="casehistory-bench-") as folder:
         path = os.path.join(folder, "as-of.sqlite")
         desk = open_desk(path, snapshots=True)
@@ -259,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, ask in answers.items()
             for label, d in (("snapshots", desk), ("no snapshots", plain))
         }
-        timings = per_call(calls, args.runs)
+        timings = timed(calls, args.runs)
         print()
         print(f"{'query':<40} {'ms per call, median [min-max]':>30} {'events':>7} {'snaps':>6}")
         for name, figures in timings.items():
@@ -280,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print(f"{len(history)} events, the head {setting}")
             print("warm: the desk checked each snapshot once and remembers it")
-            across_the_case(desk, case_id, history, moments, args.runs)
+            across_the_case(desk, case_id, history, moments, args.runs, timed=timed)
             print()
             print("cold: every call checks the snapshots it reads, as a new desk does")
-            across_the_case(desk, case_id, history, moments, args.runs, cold=True)
+            across_the_case(desk, case_id, history, moments, args.runs, cold=True, timed=timed)
         desk.close()
         plain.close()
     return 0
