@@ -55,6 +55,7 @@ __all__ = [
     "period_label",
     "period_start",
     "require_period",
+    "summary",
 ]
 
 PERIODS = ("month", "week", "day")
@@ -265,9 +266,13 @@ def _percentile(ordered: list[timedelta], percent: int) -> timedelta | None:
     return ordered[(percent * len(ordered) + 99) // 100 - 1]
 
 
-def _elapsed(values: list[timedelta]) -> Elapsed:
+def summary(values: list[timedelta]) -> Elapsed:
+    """How many ``values``, their median and p90 (nearest rank)."""
     ordered = sorted(values)
     return Elapsed(len(ordered), _percentile(ordered, 50), _percentile(ordered, 90))
+
+
+_NONE = Elapsed(0, None, None)
 
 
 @attrs.define
@@ -286,9 +291,14 @@ class Tally:
     first_response: dict[date, list[timedelta]] = attrs.Factory(dict)
     resolution: dict[date, list[timedelta]] = attrs.Factory(dict)
     sla: Counter[tuple[date, str, str]] = attrs.Factory(Counter)
+    elapsed: dict[tuple[date, str], Elapsed] | None = None
+    """Times the database summed up (median and p90 per period and clock), instead of
+    the lists above: such a tally is whole, and adds up with no other."""
 
     def add(self, other: Tally) -> None:
         """Add ``other`` (a tally of other cases, or other ledger entries) to this one."""
+        if self.elapsed is not None or other.elapsed is not None:
+            raise ValueError("a tally of percentiles the database computed adds up with none")
         self.status.update(other.status)
         self.fault.update(other.fault)
         self.channel.update(other.channel)
@@ -325,8 +335,8 @@ class Tally:
                 period=period_label(period, start),
                 start=start,
                 opened=opened,
-                first_response=_elapsed(self.first_response.get(start, [])),
-                resolution=_elapsed(self.resolution.get(start, [])),
+                first_response=self._elapsed(start, "first_response"),
+                resolution=self._elapsed(start, "resolution"),
                 first_response_sla=self._outcomes(start, "first_response"),
                 resolution_sla=self._outcomes(start, "resolution"),
             )
@@ -345,6 +355,11 @@ class Tally:
             times=times,
             behind=behind,
         )
+
+    def _elapsed(self, start: date, clock: str) -> Elapsed:
+        if self.elapsed is not None:
+            return self.elapsed.get((start, clock), _NONE)
+        return summary(getattr(self, clock).get(start, []))
 
     def _outcomes(self, start: date, clock: str) -> SlaOutcomes:
         return SlaOutcomes(*(self.sla[start, clock, kind] for kind in "MBU"))

@@ -12,8 +12,9 @@ from typing import Any
 import attrs
 
 from casehistory.catalog._db import Run, from_db
-from casehistory.catalog._query import Filters, _breached, where
+from casehistory.catalog._query import Filters, where
 from casehistory.catalog._stats import ZERO, Stats, Tally, period_start, require_period
+from casehistory.catalog._stats_sql import outcome_sql, read_totals
 from casehistory.domain.values import require_aware
 from casehistory.errors import InvalidInput
 
@@ -28,15 +29,6 @@ __all__ = [
 ]
 
 _CLOCKS = ("first_response", "resolution")
-
-
-def _outcome_sql(clock: str) -> str:
-    """SQL: ``M`` (met in time), ``B`` (breached) or ``U`` (unmet) as of ``?``, by the
-    catalog's own rule for ``sla_breached`` (NULL: no SLA terms)."""
-    return (
-        f"CASE WHEN c.sla_policy IS NULL THEN NULL WHEN {_breached(clock)} THEN 'B' "
-        f"WHEN c.{clock}_met_at IS NOT NULL THEN 'M' ELSE 'U' END"
-    )
 
 
 def _join(table: str, clauses: list[str], extra: Iterable[str] = ()) -> str:
@@ -71,8 +63,8 @@ def read_tally(
         "SELECT c.case_id, c.status, c.fault, c.channel, c.open_holds, c.opened_at, "
         "c.first_response_at, c.resolved_at, "
         # Named: PostgreSQL's rows are read by column name, and both would be "case".
-        f"{_outcome_sql('first_response')} AS first_response_outcome, "
-        f"{_outcome_sql('resolution')} AS resolution_outcome "
+        f"{outcome_sql('first_response')} AS first_response_outcome, "
+        f"{outcome_sql('resolution')} AS resolution_outcome "
         f"FROM {{p}}catalog_cases c{where_sql}",
         [now, now, *params],
     )
@@ -146,16 +138,21 @@ def tally_of(
     period: str,
     now: datetime,
     exclude: Collection[str] = (),
+    mergeable: bool = False,
 ) -> tuple[Tally, Any]:
     """The tally of ``catalog`` (brought up to date first, if its desk may write) and
-    where it stood (its :class:`~casehistory.catalog.CatalogStatus`)."""
+    where it stood (its :class:`~casehistory.catalog.CatalogStatus`): summed up by the
+    database, or, ``mergeable`` (or leaving cases out), read row by row, to add up with
+    other tallies."""
     status = catalog._fresh()
     if not status.exists:
         return Tally(require_period(period)), status
+    sqlite = catalog._db.sqlite
     with catalog._db.transaction(write=False) as run:
-        tally = read_tally(
-            run, filters, sqlite=catalog._db.sqlite, period=period, now=now, exclude=exclude
-        )
+        if mergeable or exclude:
+            tally = read_tally(run, filters, sqlite=sqlite, period=period, now=now, exclude=exclude)
+        else:
+            tally = read_totals(run, filters, sqlite=sqlite, period=period, now=now)
     return tally, status
 
 

@@ -69,10 +69,12 @@ def answer(
             return Answer(tally.result(now, status.behind), stored, 0)
         overlay = _Overlay(desk, stored.position)
         try:
-            tally, status = tally_of(overlay, chosen, period=period, now=now)
+            tally, status = tally_of(overlay, chosen, period=period, now=now, mergeable=True)
             if stored.exists:
                 touched = {str(case_id) for case_id in overlay.touched()}
-                base, _ = tally_of(catalog, chosen, period=period, now=now, exclude=touched)
+                base, _ = tally_of(
+                    catalog, chosen, period=period, now=now, exclude=touched, mergeable=True
+                )
                 base.add(ledger_of(catalog, matching_ids(overlay, chosen), period=period))
                 base.add(tally)
                 tally = base

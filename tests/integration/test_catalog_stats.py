@@ -106,7 +106,10 @@ def our_cases(desk: CaseDesk) -> dict[str, UUID]:
     return {"ana": ana, "bo": bo, "cy": cy}
 
 
-def test_the_stats_are_the_fold_of_every_case(open_desk: Opener) -> None:
+def test_the_stats_are_the_fold_of_every_case(
+    open_desk: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGTZ", "America/St_Johns")  # -03:30: the session's zone is not UTC
     desk = open_desk()
     for story in STORIES:
         story.tell(desk)
@@ -159,7 +162,11 @@ def test_the_figures_of_our_cases_written_out(open_desk: Opener) -> None:
     assert january.resolution_sla.met == 1
 
 
-def test_periods_are_utc_calendar_periods(open_desk: Opener) -> None:
+def test_periods_are_utc_calendar_periods(
+    open_desk: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A PostgreSQL session 14 hours east of UTC (libpq reads PGTZ): periods stay UTC.
+    monkeypatch.setenv("PGTZ", "Pacific/Kiritimati")
     desk = open_desk()
     # 01:30 on 1 January 2026 at +02:00 is 23:30 on 31 December 2025 in UTC: December,
     # and ISO week 1 of 2026, which starts on Monday 29 December 2025.
