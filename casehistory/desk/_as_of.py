@@ -205,16 +205,22 @@ def stored_time(state: bytes, name: str) -> datetime | None:
     if start >= len(marker) and state.find(marker, start) < 0:
         end = state.find(b'"', start)
         try:
-            return datetime.fromisoformat(state[start:end].decode())
+            return _aware(datetime.fromisoformat(state[start:end].decode()))
         except (UnicodeDecodeError, ValueError):
             return None
     try:
         field = orjson.loads(state)[name]
         if field["_type_"] != "datetime_iso":
             return None
-        return datetime.fromisoformat(field["_data_"])
+        return _aware(datetime.fromisoformat(field["_data_"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
+
+
+def _aware(moment: datetime) -> datetime | None:
+    # A time without its offset was written beside the desk: decoding says so (the
+    # mapper names the row), a comparison here would raise TypeError.
+    return moment if moment.utcoffset() is not None else None
 
 
 _TIME_MARKERS = {

@@ -4,6 +4,7 @@ desk writes before it decodes, and naming the row when it cannot be read."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +54,14 @@ class CaseMapper(Mapper[UUID]):
         missing = _FIELDS.get(stored_event.topic, frozenset()) - vars(event).keys()
         if missing:
             raise self._unreadable(stored_event, f"it has no {', '.join(sorted(missing))}")
+        for name in ("timestamp", "occurred_at"):
+            moment = getattr(event, name, None)
+            if moment is not None and (
+                not isinstance(moment, datetime) or moment.utcoffset() is None
+            ):
+                # Every time the desk writes has its offset; a comparison with one
+                # that has none would raise TypeError far from the row.
+                raise self._unreadable(stored_event, f"its {name} is not a time with an offset")
         return event
 
     @staticmethod

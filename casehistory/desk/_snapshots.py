@@ -81,7 +81,7 @@ def decode_snapshot(mapper: Any, row: StoredEvent) -> CaseSnapshot | str:
         snapshot = mapper.to_domain_event(row)
     except Exception as error:  # stored bytes are untrusted: any decoding failure
         return f"cannot be decoded ({type(error).__name__}: {str(error)[:160]})"
-    if not isinstance(snapshot, CaseSnapshot):
+    if not isinstance(snapshot, CaseSnapshot) or not isinstance(vars(snapshot).get("state"), dict):
         return "is not a case snapshot"
     return snapshot
 

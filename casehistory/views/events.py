@@ -12,6 +12,7 @@ from threading import Lock
 from typing import overload
 
 from casehistory.domain.events import CaseEvent
+from casehistory.errors import StoreUnavailable
 
 __all__ = ["FoldedEvents", "Reader"]
 
@@ -50,8 +51,11 @@ class FoldedEvents(Sequence[CaseEvent]):
             if self._events is None and self._read is not None:
                 read = tuple(self._read())
                 if len(read) != self._count:
-                    raise RuntimeError(
-                        f"expected {self._count} events from the store, read {len(read)}"
+                    case = f"case {read[0].originator_id}" if read else "the case"
+                    raise StoreUnavailable(
+                        f"{case} had {self._count} events when its view was made, and the "
+                        f"store now holds {len(read)} of them: events were removed outside "
+                        "the desk; run `casehistory verify`"
                     )
                 self._events, self._read = read, None
             return self._events or ()

@@ -482,7 +482,13 @@ _PIECES = [
 
 
 def _counted_time(state: bytes, name: str) -> datetime | None:
-    """The peek as it was first written (bytes.count, then index): the reference."""
+    """The peek as it was first written (bytes.count, then index): the reference; a
+    time without its offset is no answer (the event is decoded, and refused)."""
+    moment = _counted(state, name)
+    return moment if moment is None or moment.utcoffset() is not None else None
+
+
+def _counted(state: bytes, name: str) -> datetime | None:
     marker = b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'
     if state.count(marker) == 1:
         start = state.index(marker) + len(marker)
