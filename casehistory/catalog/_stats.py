@@ -1,5 +1,6 @@
 """``desk.catalog.stats()``: the figures a team lead asks for each morning, from the
-catalog's tables in three reads (cases, ledger entries, open holds), summed in Python.
+catalog's tables, without loading a case: their types, their definitions, and the
+:class:`Tally` they are summed in.
 
 Definitions (docs/catalog.md, "Stats"):
 

@@ -1,7 +1,9 @@
-"""The SQL of ``desk.catalog.stats()``: three reads of the catalog's tables (cases,
-ledger entries, money with open holds), each summed into a :class:`Tally` in Python
-(amounts as Decimal), and the ways the command line adds a tally of the stored catalog
-to one of the events it folds in memory."""
+"""Reading ``desk.catalog.stats()``: the arguments checked, the catalog brought up to
+date, then summed up by the database (:mod:`casehistory.catalog._stats_sql`); or, row
+by row, three reads of its tables (cases, ledger entries, money with open holds), each
+summed into a :class:`Tally` here (amounts as Decimal), which the command line adds up
+when it folds in memory the events a read-only catalog lacks (leaving out of the
+stored catalog the cases they touched)."""
 
 from __future__ import annotations
 
