@@ -34,7 +34,7 @@ from casehistory.catalog._query import (
     where,
 )
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow
-from casehistory.catalog._schema import CASE_COLUMNS, MONEY_COLUMNS
+from casehistory.catalog._schema import CASE_COLUMNS, MONEY_COLUMNS, SCHEMA_VERSION
 from casehistory.catalog._stats import Elapsed, MoneyMoved, PeriodTimes, SlaOutcomes, Stats
 from casehistory.catalog._stats_read import stats_of
 from casehistory.domain.lifecycle import Status
@@ -121,8 +121,12 @@ class Catalog:
     # Keeping it -------------------------------------------------------------------
 
     def status(self) -> CatalogStatus:
-        """Where the catalog stands: its position, the log's head."""
+        """Where the catalog stands: its position, the log's head. A catalog of another
+        layout (an older release's) counts as none: a writer rebuilds it, a read-only
+        reader answers as from no catalog (``behind`` says how much it misses)."""
         position = self._projection.position()
+        if position is not None and self._projection.schema_version() != SCHEMA_VERSION:
+            position = None
         return CatalogStatus(position or 0, self._projection.head(), position is not None)
 
     def catch_up(self, *, until: int | None = None) -> int:

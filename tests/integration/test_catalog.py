@@ -319,3 +319,24 @@ def test_sla_filters_judge_breaches_as_of_the_desk_clock(store: str) -> None:
         assert desk.catalog.count(sla_breached=True) == 0
         with pytest.raises(InvalidInput, match="sla_breached"):
             desk.catalog.count(sla_breached="yes")
+
+
+def test_a_catalog_of_another_layout_is_rebuilt_by_a_writer_and_none_to_a_reader(
+    store: str, open_desk: Callable[[], CaseDesk]
+) -> None:
+    desk = open_desk()
+    stories(desk)
+    desk.catalog.cases()
+    with desk.catalog._db.transaction(write=True) as run:
+        run("UPDATE {p}catalog_position SET schema_version = 1", ())
+        run("ALTER TABLE {p}catalog_cases DROP COLUMN resolution_breached", ())
+    reader = CaseDesk.open(store, read_only=True)
+    try:
+        page = reader.catalog.cases(status=Status.CLOSED)
+        assert page.rows == ()
+        assert page.status.exists is False
+        assert page.behind == 84
+    finally:
+        reader.close()
+    writer = open_desk()
+    assert writer.catalog.count(status=Status.CLOSED) == 3
