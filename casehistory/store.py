@@ -101,13 +101,24 @@ def store_env(location: str | os.PathLike[str], *, read_only: bool = False) -> d
         raise InvalidInput(f"folder {str(path.parent)!r} does not exist; create it first")
     if not read_only:
         check_writable_store(path)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
+        }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": check_readable_store(path),
+        "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
         "CREATE_TABLE": "n",
         READ_ONLY: "y",
     }
+
+
+SQLITE_LOCK_TIMEOUT = "30"
+"""Seconds a connection to a SQLite file waits for another's lock before the store is
+unavailable (eventsourcing's default, 5, was seen to expire while eight processes made
+one new store at once on a machine busy with disk writes)."""
 
 
 def prepare_read_only(factory: Any, location: str | os.PathLike[str]) -> None:
