@@ -233,8 +233,9 @@ class Projection:
                 [attrs.astuple(e) for e in batch.entries],
             )
             if self.db.sqlite:
+                # A case is opened once, and its batch commits whole: one insert, never
+                # a delete first (case_id is not indexed in FTS5: a delete scans it all).
                 for row in batch.opened:
-                    run("DELETE FROM catalog_search WHERE case_id = ?", [row.case_id])
                     run(
                         "INSERT INTO catalog_search (case_id, subject, customer_name) "
                         "VALUES (?, ?, ?)",
