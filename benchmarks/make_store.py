@@ -7,7 +7,7 @@ Run:  python benchmarks/make_store.py                       (100,000 cases, ~1M 
 The store (_store_scripts.py)
     ``--cases`` cases opened over twelve months (2025-12-01 to 2026-11-30, fewer at
     weekends and at night), about 10 events each, by 60 agents (six departments), 8
-    supervisors and 3 managers, for customers who come back (2.5 cases each on average,
+    supervisors and 3 managers, for customers who come back (about 3 cases each on average,
     a few very often), in USD, EUR or GBP. Nine scripts: questions, cases awaiting the
     customer, refunds (some denied), RMAs (repairs under warranty or paid, replacements),
     escalations approved or denied (then goodwill), holds (most released), credits,
