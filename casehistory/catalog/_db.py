@@ -41,11 +41,11 @@ class Database:
             self._memory = sqlite3.connect(":memory:", check_same_thread=False)
             self._memory.isolation_level = None
         self.prefix = "" if self.schema is None else f'"{self.schema}".'
+        self._failures: tuple[type[BaseException], ...] = FAILURES
         if not self.sqlite:
             import psycopg
 
-            global FAILURES
-            FAILURES = (PersistenceError, sqlite3.Error, psycopg.Error)
+            self._failures = (*FAILURES, psycopg.Error)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Run]:
@@ -61,7 +61,7 @@ class Database:
             else:
                 with self._datastore.transaction(commit=write) as cursor:
                     yield self._runner(cursor, sqlite=False)
-        except FAILURES as error:
+        except self._failures as error:
             raise StoreUnavailable(f"cannot use the catalog's tables: {error}") from None
 
     def _in_memory(self, write: bool) -> Iterator[Run]:

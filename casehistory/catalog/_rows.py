@@ -15,7 +15,6 @@ import attrs
 
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Ledger
-from casehistory.domain.lifecycle import Status
 from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState
 from casehistory.views.case import CaseView
@@ -130,11 +129,7 @@ def row_of(
     SLA ``policy`` the case opened under, its clocks as of its last activity."""
     view = CaseView.of(state, (), version=version, last_recorded_at=last_recorded_at)
     changes = state.statuses
-    resolved = (
-        next((c for c in reversed(changes) if c.status is Status.RESOLVED), None)
-        if view.resolved_at is not None
-        else None
-    )
+    resolved = view.resolved_change
     closed = changes[-1] if view.closed_at is not None and changes else None
     pending = state.pending_escalation
     latest_rma = list(state.rmas.values())[-1] if state.rmas else None

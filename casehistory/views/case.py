@@ -17,7 +17,7 @@ from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, Statu
 from casehistory.domain.values import Actor, Channel, Customer, Fault, Product, require_aware
 from casehistory.views.events import FoldedEvents
 
-__all__ = ["CaseView", "case_view"]
+__all__ = ["CaseView", "case_view", "status_spans"]
 
 
 def _folded(events: Sequence[CaseEvent]) -> FoldedEvents:
@@ -124,12 +124,16 @@ class CaseView:
     def resolved_at(self) -> datetime | None:
         """When the resolution that stands was reached: the business time the case
         last became RESOLVED, while it is RESOLVED or CLOSED; None once reopened."""
+        change = self.resolved_change
+        return None if change is None else change.occurred_at
+
+    @property
+    def resolved_change(self) -> StatusChange | None:
+        """The change to RESOLVED whose resolution stands (the case is RESOLVED or
+        CLOSED now): its business and store times. None otherwise."""
         if self.status not in (Status.RESOLVED, Status.CLOSED):
             return None
-        return next(
-            (c.occurred_at for c in reversed(self.status_changes) if c.status is Status.RESOLVED),
-            None,
-        )
+        return next((c for c in reversed(self.status_changes) if c.status is Status.RESOLVED), None)
 
     @property
     def closed_at(self) -> datetime | None:
@@ -145,12 +149,12 @@ class CaseView:
         nor count twice."""
         require_aware(until, "until")
         spent: dict[Status, timedelta] = {}
-        starts: list[datetime] = []
-        for change in self.status_changes:  # a late entry counts from the latest before it
-            starts.append(max(starts[-1], change.occurred_at) if starts else change.occurred_at)
-        ends = [*starts[1:], max(until, starts[-1])] if starts else []
-        for change, start, end in zip(self.status_changes, starts, ends, strict=True):
-            spent[change.status] = spent.get(change.status, timedelta(0)) + (end - start)
+        for status, start, end in status_spans(self.status_changes):
+            spent[status] = (
+                spent.get(status, timedelta(0))
+                + (max(until, start) if end is None else end)
+                - start
+            )
         return spent
 
     def summary(self) -> str:
@@ -166,6 +170,25 @@ class CaseView:
             f"status {self.status.name}, fault {self.fault.name}, "
             f"ledger: {totals or 'no money recorded'}"
         )
+
+
+def status_spans(
+    changes: Sequence[StatusChange],
+) -> list[tuple[Status, datetime, datetime | None]]:
+    """Each status a case took, from the business time it took it to the time it left
+    it (None: it stands), in the order of recording. A change entered late (occurred
+    before a change recorded earlier) counts from that earlier change's time, so spans
+    never run backwards nor overlap: what time per status and the SLA clocks count."""
+    spans: list[tuple[Status, datetime, datetime | None]] = []
+    latest: datetime | None = None
+    for change in changes:
+        at = change.occurred_at if latest is None else max(latest, change.occurred_at)
+        if spans:
+            status, start, _ = spans[-1]
+            spans[-1] = (status, start, at)
+        spans.append((change.status, at, None))
+        latest = at
+    return spans
 
 
 def case_view(events: Iterable[CaseEvent]) -> CaseView:

@@ -9,7 +9,7 @@ from datetime import datetime
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.sla import SlaClocks, SlaPolicy, Span, sla_clocks
 from casehistory.domain.state import StatusChange
-from casehistory.views.case import CaseView
+from casehistory.views.case import CaseView, status_spans
 
 __all__ = ["view_clocks", "sla_spans"]
 
@@ -25,26 +25,12 @@ def sla_spans(changes: Sequence[StatusChange]) -> tuple[list[Span], list[Span]]:
     change's time, so spans never run backwards nor overlap."""
     awaiting: list[Span] = []
     resolved: list[Span] = []
-    latest: datetime | None = None
-    current: tuple[Status, datetime] | None = None
-    for change in changes:
-        at = change.occurred_at if latest is None else max(latest, change.occurred_at)
-        latest = at
-        if current is not None:
-            _close(current, at, awaiting, resolved)
-        current = (change.status, at)
-    if current is not None:
-        _close(current, None, awaiting, resolved)
+    for status, start, end in status_spans(changes):
+        if status is Status.AWAITING_CUSTOMER:
+            awaiting.append((start, end))
+        elif status in _STANDS:
+            resolved.append((start, end))
     return _joined(awaiting), _joined(resolved)
-
-
-def _close(current: tuple[Status, datetime], end: datetime | None, *lists: list[Span]) -> None:
-    status, start = current
-    awaiting, resolved = lists
-    if status is Status.AWAITING_CUSTOMER:
-        awaiting.append((start, end))
-    elif status in _STANDS:
-        resolved.append((start, end))
 
 
 def _joined(spans: list[Span]) -> list[Span]:
