@@ -20,7 +20,7 @@ from eventsourcing.persistence import PersistenceError
 
 from casehistory.errors import StoreUnavailable
 
-__all__ = ["Database", "Run"]
+__all__ = ["Database", "Run", "Runner", "column_converters"]
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 """Runs one statement in the current transaction and returns its rows (if any)."""
@@ -48,7 +48,7 @@ class Database:
             self._failures = (*FAILURES, psycopg.Error)
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Run]:
+    def transaction(self, *, write: bool) -> Iterator[Runner]:
         """One transaction (committed at the end of the block if ``write``, else
         rolled back); store failures are :class:`StoreUnavailable`."""
         try:
@@ -64,7 +64,7 @@ class Database:
         except self._failures as error:
             raise StoreUnavailable(f"cannot use the catalog's tables: {error}") from None
 
-    def _in_memory(self, write: bool) -> Iterator[Run]:
+    def _in_memory(self, write: bool) -> Iterator[Runner]:
         assert self._memory is not None
         cursor = self._memory.cursor()
         cursor.execute("BEGIN")
@@ -78,29 +78,80 @@ class Database:
         else:
             self._memory.rollback()
 
-    def _runner(self, cursor: Any, *, sqlite: bool) -> Run:
-        prefix = self.prefix
-
-        if sqlite:
-
-            def run_sqlite(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                cursor.execute(statement.replace("{p}", prefix), [to_sqlite(v) for v in params])
-                return [tuple(row) for row in cursor.fetchall()]
-
-            return run_sqlite
-
-        def run_postgres(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-            query = statement.replace("{p}", prefix).replace("%", "%%").replace("?", "%s")
-            cursor.execute(cast(Any, query), list(params))
-            if cursor.description is None:
-                return []
-            return [tuple(row.values()) for row in cursor.fetchall()]
-
-        return run_postgres
+    def _runner(self, cursor: Any, *, sqlite: bool) -> Runner:
+        return Runner(cursor, self.prefix, sqlite)
 
     def close(self) -> None:
         if self._memory is not None:
             self._memory.close()
+
+
+class Runner:
+    """Runs statements in one transaction: one at a time (a :data:`Run`), or one
+    statement for many rows (:meth:`many`)."""
+
+    def __init__(self, cursor: Any, prefix: str, sqlite: bool) -> None:
+        self._cursor = cursor
+        self._prefix = prefix
+        self._sqlite = sqlite
+
+    def _statement(self, statement: str) -> str:
+        query = statement.replace("{p}", self._prefix)
+        if self._sqlite:
+            return query
+        return query.replace("%", "%%").replace("?", "%s")
+
+    def __call__(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cursor = self._cursor
+        if self._sqlite:
+            cursor.execute(self._statement(statement), [to_sqlite(v) for v in params])
+            return [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(cast(Any, self._statement(statement)), list(params))
+        if cursor.description is None:
+            return []
+        return [tuple(row.values()) for row in cursor.fetchall()]
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``statement`` once for each of ``rows``, whose values are already as the
+        database takes them (see :func:`column_converters`)."""
+        if rows:
+            self._cursor.executemany(cast(Any, self._statement(statement)), rows)
+
+
+Convert = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+_SQLITE_CONVERTERS: dict[str, Convert] = {"time": _iso, "money": _text, "id": _text, "bool": _int}
+
+
+def column_converters(kinds: Sequence[str], sqlite: bool) -> tuple[Convert, ...]:
+    """For each column of ``kinds`` (see _schema), the function that gives a value as
+    the database takes it: on SQLite what :func:`to_sqlite` gives, chosen once per
+    column instead of tested per value; PostgreSQL's driver takes the values as they
+    are."""
+    if not sqlite:
+        return tuple(_same for _ in kinds)
+    return tuple(_SQLITE_CONVERTERS.get(kind, _same) for kind in kinds)
 
 
 def to_sqlite(value: Any) -> Any:

@@ -20,6 +20,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.catalog._db import Database, Run
+from casehistory.catalog._rebuild import CLAIM, claimed, rebuild_by_case, take_over
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, ledger_entries, money_rows
 from casehistory.catalog._rows import row_of as _row_of
 from casehistory.catalog._schema import (
@@ -131,17 +132,34 @@ class Projection:
 
     # Folding ----------------------------------------------------------------------
 
-    def catch_up(self, *, until: int | None = None, batch: int = BATCH) -> int:
+    def catch_up(self, *, until: int | None = None, batch: int | None = None) -> int:
         """Apply the log from the catalog's position up to ``until`` (None: the head
         when this call started, so a steady stream of writers cannot keep it busy for
-        ever). Returns the events applied."""
+        ever), ``batch`` events per transaction (default :data:`BATCH`). Returns the
+        events applied.
+
+        From position 0 with neither given (a new or reset catalog), the log is read
+        case by case instead (casehistory.catalog._rebuild); while another rebuild
+        holds the catalog, this applies nothing (its caller answers as behind)."""
         target = self.head() if until is None else until
+        by_case = until is None and batch is None
+        size = BATCH if batch is None else batch
         applied = 0
         while True:
             position = self.position() or 0
             if position >= target:
                 return applied
-            notifications = self._read(position, min(batch, target - position))
+            if position == 0:
+                if self._rebuilding():
+                    return applied
+                if by_case:
+                    by_case = False  # once: if it is taken over, go on as the others do
+                    try:
+                        return applied + rebuild_by_case(self, target)
+                    except Moved:
+                        self._cases.clear()
+                        continue
+            notifications = self._read(position, min(size, target - position))
             if not notifications:
                 return applied
             try:
@@ -150,6 +168,11 @@ class Projection:
                 self._cases.clear()
                 continue
             applied += len(notifications)
+
+    def _rebuilding(self) -> bool:
+        """Whether a rebuild by case holds the catalog (a live claim)."""
+        with self.db.transaction(write=False) as run:
+            return claimed(run)
 
     def _read(self, position: int, limit: int) -> Sequence[Any]:
         try:
@@ -222,6 +245,8 @@ class Projection:
             )
             if not moved:
                 raise Moved(f"the catalog is no longer at {position}")
+            if position == 0:
+                take_over(run, self.db.sqlite)  # rows a rebuild by case left: not events
             _upsert_cases(run, batch.rows)
             for case_id, money in batch.money.items():
                 run("DELETE FROM {p}catalog_money WHERE case_id = ?", [case_id])
@@ -251,6 +276,8 @@ class Projection:
                 run(f"DELETE FROM {{p}}{table}", ())
             if self.db.sqlite:
                 run("DELETE FROM catalog_search", ())
+            # A rebuild by case under way stops at its next transaction (its claim gone).
+            run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
             run(
                 "UPDATE {p}catalog_position SET position = 0, schema_version = ? WHERE name = ?",
                 [SCHEMA_VERSION, NAME],

@@ -1,0 +1,298 @@
+"""The catalog rebuilt case by case: how a catalog at position 0 (new, reset by
+``rebuild``, or left by a crashed rebuild) is filled.
+
+Applying the log in its own order touches the same case in many batches once cases
+interleave (a row, its money and an upsert per case and batch). From position 0 the
+projection reads the log once in case order instead (``ORDER BY originator_id,
+originator_version``, only events up to the head read at the start), folds each case
+with the domain's :func:`~casehistory.domain.state.evolve`, and writes its row, money,
+ledger entries and search row once, :data:`CASES` cases per transaction; the position
+moves from 0 to that head in the last transaction. The rows are the very ones the
+projection's own batches write (the same fold, the same row functions).
+
+While it runs, the position stays 0: a reader is told the catalog is behind by the
+whole log (``behind`` = the head), as before a catalog's first catch-up, and a query
+may meanwhile list the cases rebuilt so far (each whole, as of the rebuild's head). A
+crash leaves the position at 0, so the next rebuild (or catch-up) starts again.
+
+**A claim** keeps two writers from mixing their rows: the rebuild's first transaction
+(at position 0 only) deletes whatever rows the catalog holds (a catalog at 0 holds no
+event: they are the leftovers of a rebuild that stopped) and writes a row
+``catalog rebuild <token>`` into ``catalog_position``, whose position is the time of
+its last transaction (milliseconds since the epoch). Each transaction of the rebuild
+first renews its claim, and stops (:class:`~casehistory.catalog._projection.Moved`) if
+it is gone. Another catch-up at position 0 waits for a claim renewed less than
+:data:`STALE_MS` ago (it applies nothing and answers as behind) and takes over an older
+one; ``reset`` (a rebuild) and a follower's first batch at position 0 take over at
+once, deleting the claim and the rows with it.
+"""
+
+from __future__ import annotations
+
+import operator
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from casehistory._sql import reading
+from casehistory.catalog._db import Runner, column_converters
+from casehistory.catalog._rows import ledger_entries, money_rows, row_of
+from casehistory.catalog._schema import CASE_COLUMNS, LEDGER_ENTRY_COLUMNS, MONEY_COLUMNS
+from casehistory.domain.events import CaseEvent
+from casehistory.domain.state import CaseState, evolve
+from casehistory.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from casehistory.catalog._projection import Projection
+
+__all__ = ["CASES", "CLAIM", "READ", "STALE_MS", "claimed", "rebuild_by_case", "take_over"]
+
+CASES = 500
+"""Cases written per transaction."""
+
+READ = 5_000
+"""Rows of the log read per query."""
+
+CLAIM = "catalog rebuild "
+"""The start of a rebuild's claim row in ``catalog_position`` (its token follows)."""
+
+STALE_MS = 60_000
+"""A claim not renewed for this long is taken to be a rebuild that stopped."""
+
+TABLES = ("catalog_cases", "catalog_money", "catalog_ledger")
+
+Events = list[tuple[int, CaseEvent]]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def claimed(run: Runner) -> bool:
+    """Whether another rebuild holds a live claim (renewed less than STALE_MS ago)."""
+    found = run(
+        "SELECT position FROM {p}catalog_position WHERE name LIKE ?",
+        [CLAIM + "%"],
+    )
+    now = _now_ms()
+    return any(now - int(at) < STALE_MS for (at,) in found)
+
+
+def take_over(run: Runner, sqlite: bool) -> None:
+    """Delete every claim and every row (the catalog at 0 holds no event): in the
+    transaction of a writer that starts the catalog at position 0."""
+    found = run("SELECT name FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
+    if not found:
+        return
+    run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
+    _empty(run, sqlite)
+
+
+def _empty(run: Runner, sqlite: bool) -> None:
+    for table in TABLES:
+        run(f"DELETE FROM {{p}}{table}", ())
+    if sqlite:
+        run("DELETE FROM catalog_search", ())
+
+
+def _insert(columns: tuple[tuple[str, str, bool], ...], table: str) -> str:
+    names = ", ".join(f'"{name}"' for name, _, _ in columns)
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"
+
+
+_CASES = _insert(CASE_COLUMNS, "catalog_cases")
+_MONEY = _insert(MONEY_COLUMNS, "catalog_money")
+_LEDGER = _insert(LEDGER_ENTRY_COLUMNS, "catalog_ledger")
+_SEARCH = "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)"
+
+
+class _Rebuild:
+    def __init__(self, projection: Projection, head: int) -> None:
+        from casehistory.catalog._projection import NAME, Moved
+
+        self.projection = projection
+        self.db = projection.db
+        self.head = head
+        self.name = NAME
+        self.moved = Moved
+        self.token = CLAIM + secrets.token_hex(8)
+        sqlite = self.db.sqlite
+        self.case_values = column_converters([kind for _, kind, _ in CASE_COLUMNS], sqlite)
+        self.money_values = column_converters([kind for _, kind, _ in MONEY_COLUMNS], sqlite)
+        self.ledger_values = column_converters(
+            [kind for _, kind, _ in LEDGER_ENTRY_COLUMNS], sqlite
+        )
+        self.id_value = column_converters(["id"], sqlite)[0]
+        self.cases: list[tuple[Any, ...]] = []
+        self.money: list[tuple[Any, ...]] = []
+        self.ledger: list[tuple[Any, ...]] = []
+        self.search: list[tuple[Any, ...]] = []
+
+    def claim(self) -> None:
+        with self.db.transaction(write=True) as run:
+            # A write first: on SQLite a transaction that reads, then writes, fails at
+            # once ("database is locked") when another writer came in between.
+            found = run(
+                "UPDATE {p}catalog_position SET position = 0 "
+                "WHERE name = ? AND position = 0 RETURNING position",
+                [self.name],
+            )
+            if not found:
+                raise self.moved("the catalog is no longer at 0")
+            if claimed(run):
+                raise self.moved("another rebuild holds the catalog")
+            run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
+            _empty(run, self.db.sqlite)
+            run(
+                "INSERT INTO {p}catalog_position (name, position, schema_version) "
+                "SELECT ?, ?, schema_version FROM {p}catalog_position WHERE name = ?",
+                [self.token, _now_ms(), self.name],
+            )
+
+    def add(self, case_id: UUID, events: Events) -> None:
+        """Fold one case's events (all of them, up to the head) into rows to write."""
+        state: CaseState | None = None
+        ledger = self.ledger
+        values = self.ledger_values
+        for _, event in events:
+            before = state.ledger if state is not None else None
+            state = evolve(state, event)
+            if state.ledger is not before:  # an unchanged ledger moved nothing
+                for entry in ledger_entries(before, state.ledger, event):
+                    ledger.append(_values(values, _LEDGER_FIELDS(entry)))
+        assert state is not None
+        last_id, last = events[-1]
+        row = row_of(
+            state,
+            last.originator_version,
+            last_id,
+            last.timestamp,
+            self.projection._policy(state),
+        )
+        self.cases.append(_values(self.case_values, _CASE_FIELDS(row)))
+        for money in money_rows(state):
+            self.money.append(_values(self.money_values, _MONEY_FIELDS(money)))
+        self.search.append((self.id_value(case_id), state.subject, state.customer.name))
+
+    def write(self, *, last: bool) -> None:
+        with self.db.transaction(write=True) as run:
+            renewed = run(
+                "UPDATE {p}catalog_position SET position = ? WHERE name = ? RETURNING position",
+                [_now_ms(), self.token],
+            )
+            if not renewed:
+                raise self.moved("another writer took the catalog over")
+            run.many(_CASES, self.cases)
+            run.many(_MONEY, self.money)
+            run.many(_LEDGER, self.ledger)
+            if self.db.sqlite:
+                run.many(_SEARCH, self.search)
+            if last:
+                moved = run(
+                    "UPDATE {p}catalog_position SET position = ? "
+                    "WHERE name = ? AND position = 0 RETURNING position",
+                    [self.head, self.name],
+                )
+                if not moved:
+                    raise self.moved("the catalog is no longer at 0")
+                run("DELETE FROM {p}catalog_position WHERE name = ?", [self.token])
+        self.cases, self.money, self.ledger, self.search = [], [], [], []
+
+
+# The columns' values straight from the attributes (attrs.astuple copies and recurses).
+_CASE_FIELDS = operator.attrgetter(*(name for name, _, _ in CASE_COLUMNS))
+_MONEY_FIELDS = operator.attrgetter(*(name for name, _, _ in MONEY_COLUMNS))
+_LEDGER_FIELDS = operator.attrgetter(*(name for name, _, _ in LEDGER_ENTRY_COLUMNS))
+
+
+def _values(converters: Sequence[Any], fields: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(convert(value) for convert, value in zip(converters, fields, strict=True))
+
+
+def rebuild_by_case(projection: Projection, head: int) -> int:
+    """Fill the catalog at position 0 with the log up to ``head``, case by case (see
+    the module's doc); returns the events applied. Raises ``Moved`` when the catalog
+    is not at 0, another rebuild holds it, or another writer took it over."""
+    rebuild = _Rebuild(projection, head)
+    rebuild.claim()
+    applied = 0
+    for cases, (case_id, events) in enumerate(_by_case(projection._desk, head), 1):
+        rebuild.add(case_id, events)
+        applied += len(events)
+        if cases % CASES == 0:
+            rebuild.write(last=False)
+    rebuild.write(last=True)
+    return applied
+
+
+def _by_case(desk: Any, head: int) -> Iterator[tuple[UUID, Events]]:
+    """Each case's events with their notification ids, up to ``head``, case after case."""
+    mapper = desk._mapper
+    decode = mapper.to_domain_event
+    rows = _rows(desk._recorder, head)
+    case: Any = None
+    events: Events = []
+    for raw_id, version, topic, state, notification_id in rows:
+        if raw_id != case:
+            if events:
+                yield events[0][1].originator_id, events
+            case, events = raw_id, []
+        case_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
+        stored = StoredEvent(case_id, version, topic, bytes(state))
+        events.append((notification_id, decode(stored)))
+    if events:
+        yield events[0][1].originator_id, events
+
+
+_QUERY = (
+    "SELECT originator_id, originator_version, topic, state, {order} FROM {table} "
+    "WHERE {order} <= ?"
+)
+_ORDER = " ORDER BY originator_id, originator_version LIMIT ?"
+_AFTER = " AND (originator_id, originator_version) > (?, ?)"
+
+
+def _rows(recorder: Any, head: int) -> Iterator[tuple[Any, ...]]:
+    """The log's rows up to ``head`` in case order, READ rows per query (each query in
+    a read transaction of its own, so none holds the store for the whole rebuild)."""
+    after: tuple[Any, Any] | None = None
+    while True:
+        with reading(recorder) as reader:
+            if reader is None:
+                yield from _rows_in_memory(recorder, head)
+                return
+            if after is None:
+                page = reader.rows(_QUERY + _ORDER, head, READ)
+            else:
+                page = reader.rows(_QUERY + _AFTER + _ORDER, head, *after, READ)
+        yield from page
+        if len(page) < READ:
+            return
+        after = (page[-1][0], page[-1][1])
+
+
+def _rows_in_memory(recorder: Any, head: int) -> Iterator[tuple[Any, ...]]:
+    """The in-process store has no SQL: its notifications up to ``head``, grouped by
+    case (it holds them all in memory already)."""
+    by_case: dict[UUID, list[Any]] = {}
+    position = 0
+    while position < head:
+        try:
+            page = recorder.select_notifications(
+                start=position, limit=READ, stop=head, inclusive_of_start=False
+            )
+        except Exception as error:
+            raise StoreUnavailable(f"cannot read the store's log: {error}") from None
+        if not page:
+            break
+        for notification in page:
+            by_case.setdefault(notification.originator_id, []).append(notification)
+        position = page[-1].id
+    for case_id in sorted(by_case):
+        for n in by_case[case_id]:
+            yield case_id, n.originator_version, n.topic, n.state, n.id
