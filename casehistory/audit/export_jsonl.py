@@ -24,13 +24,14 @@ from uuid import UUID
 from casehistory.audit._lines import line_of
 from casehistory.audit.bundle import PLAIN_FIELDS
 from casehistory.audit.bundle_check import verify_bundle
-from casehistory.audit.snapshots import snapshot_findings, snapshot_index
+from casehistory.audit.log import CaseRows, cases_in_log_order
+from casehistory.audit.scan import stored_snapshot_findings
+from casehistory.audit.snapshots import snapshot_findings
 from casehistory.audit.verify import (
     ChainCheck,
     Finding,
     Problem,
     Verification,
-    log_cases,
     log_keys,
     out_of_log_order,
     rows_by_case,
@@ -89,20 +90,23 @@ def export_verified(
     positions: the findings are those of :func:`~casehistory.audit.scan.scan_log`."""
     findings: list[Finding] = []
     ordering: list[Finding] = []
-    in_log = log_cases(desk) if case_ids is None else None
+    by_log = cases_in_log_order(desk) if case_ids is None else None
+    chosen: Sequence[UUID] = ()
     if case_ids is not None:
-        chosen: Sequence[UUID] = case_ids
-    elif in_log is not None:
-        chosen = in_log
-    else:  # the in-process store: one pass over its log for the order
+        chosen = case_ids
+    elif by_log is None:  # the in-process store: one pass over its log for the order
         chosen, ordering = _log_order(desk)
+    # The whole store of an SQL table is read a case at a time from a streamed query,
+    # keeping nothing of a case once it is written: memory does not grow with cases.
+    cases: Iterable[CaseRows] = rows_by_case(desk, chosen) if by_log is None else by_log
     decode = desk._mapper.to_domain_event
-    events = lines = 0
-    for case_id, rows, positions in rows_by_case(desk, chosen):
+    events = lines = read = 0
+    for case_id, rows, positions in cases:
+        read += 1
         if not rows:
             findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
             continue
-        if in_log is not None:
+        if by_log is not None:
             versions = [row.originator_version for row in rows]
             ordering.extend(out_of_log_order(case_id, versions, positions))
         chain = ChainCheck(case_id, decode, keep_record=True)
@@ -117,7 +121,7 @@ def export_verified(
             progress(events)
     findings.extend(ordering)
     findings.extend(_snapshots(desk, chosen, whole=case_ids is None))
-    return Verification(len(chosen) - _absent(findings), events, tuple(findings)), lines
+    return Verification(read - _absent(findings), events, tuple(findings)), lines
 
 
 def _absent(findings: list[Finding]) -> int:
@@ -148,8 +152,7 @@ def _log_order(desk: Any) -> tuple[list[UUID], list[Finding]]:
 def _snapshots(desk: Any, case_ids: Sequence[UUID], *, whole: bool) -> list[Finding]:
     if not whole:
         return [f for case_id in case_ids for f in snapshot_findings(desk, case_id)]
-    indexed = snapshot_index(desk)
-    if indexed is None:
+    found = stored_snapshot_findings(desk)
+    if found is None:  # the in-process store: its cases are in case_ids
         return [f for case_id in case_ids for f in snapshot_findings(desk, case_id)]
-    index, strays = indexed
-    return [*(f for case_id in index for f in snapshot_findings(desk, case_id)), *strays]
+    return found

@@ -1,11 +1,22 @@
 """One pass over the whole event log: every case's chain, and the log's Merkle entries.
 
-The log is read once, in log order, a page at a time; memory grows with the number of
-cases (one chain link each), never with the number of events. In a sound store each
-case's events arrive in version order, so each is checked as it arrives. A case whose
-versions arrive out of order or with gaps is marked and, after the pass, read again
-on its own in version order, so that its findings are the same as
-:func:`~casehistory.audit.verify.verify_cases` gives.
+Verifying alone (:func:`scan_cases`, and :func:`scan_log` without ``entry``) reads the
+log once by case (the order of the table's key: case id, then version) from one
+streamed query, and checks a case at a time: memory does not grow with the number of
+cases nor of events. What depends on the log's order is found from each row's log
+position: a case whose versions come out of order in the log (:data:`Problem.OUT_OF_ORDER`),
+the order the findings are given in (as a pass in log order gives them), and the log's
+first entry (the store's origin).
+
+A pass that hands on each event's Merkle entry in log order (``entry``, for the
+checkpoints' trees) reads the log in log order, a page at a time, keeping one chain link
+per case: memory grows with the number of cases, never with the number of events (the
+trees' case heads keep one entry per case anyway). In a sound store each case's events
+arrive in version order, so each is checked as it arrives. A case whose versions arrive
+out of order or with gaps is marked and, after the pass, read again on its own in
+version order, so that its findings are the same as
+:func:`~casehistory.audit.verify.verify_cases` gives. Both passes give the same
+findings, in the same order (tests/integration/test_audit_memory_flat.py).
 
 Each event's Merkle entry is the 32 bytes of the digest it carries (an unreadable row
 gets a stand-in no digest equals). A rewritten event either keeps its old digest, and
@@ -23,6 +34,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.persistence import StoredEvent
 
+from casehistory.audit.log import LogRow, log_by_case, snapshot_keys
 from casehistory.audit.snapshots import snapshot_findings, snapshot_index
 from casehistory.audit.verify import (
     ChainCheck,
@@ -30,11 +42,12 @@ from casehistory.audit.verify import (
     Problem,
     Verification,
     log_rows,
+    out_of_log_order_at,
     stand_in_leaf,
     verify_cases,
 )
 
-__all__ = ["LogEntry", "scan_log"]
+__all__ = ["CaseScan", "LogEntry", "scan_cases", "scan_log", "stored_snapshot_findings"]
 
 
 @attrs.frozen
@@ -85,6 +98,20 @@ def scan_log(
 
     ``entry`` receives each event as a :class:`LogEntry`, in log order (for checkpoints);
     ``progress`` the number of events read so far, every page."""
+    if entry is None:
+        scanned = scan_cases(desk, progress=progress)
+        if scanned is not None:
+            return scanned.verification
+    return _scan_in_log_order(desk, entry=entry, progress=progress)
+
+
+def _scan_in_log_order(
+    desk: Any,
+    *,
+    entry: Callable[[LogEntry], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """:func:`scan_log` in log order: one chain link kept per case."""
     decode = desk._mapper.to_domain_event
     cases: dict[UUID, _Case] = {}
     ordering: list[Finding] = []
@@ -134,3 +161,170 @@ def scan_log(
     if indexed is not None:
         findings.extend(indexed[1])
     return Verification(len(cases), events, tuple(findings))
+
+
+@attrs.frozen
+class CaseScan:
+    """What a pass over the log by case found."""
+
+    verification: Verification
+    first_leaf: bytes | None
+    """The Merkle entry of the log's first event (None for an empty log): it names the
+    store (:func:`~casehistory.audit.checkpoint.store_origin`)."""
+
+
+class _Irregular(Exception):
+    """A case id stored in a form no desk writes: the pass by case, which groups rows by
+    their stored id, could split a case that a pass in log order reads as one."""
+
+
+def scan_cases(desk: Any, *, progress: Callable[[int], None] | None = None) -> CaseScan | None:
+    """Verify every case in the store in one pass over the log by case, keeping nothing
+    of a case once it is checked: the findings of :func:`scan_log`, in its order.
+
+    None for the in-process store, which has no SQL to read the log by case.
+    ``progress`` receives the number of events read so far, every 500."""
+    rows = log_by_case(desk)
+    if rows is None:
+        return None
+    try:
+        scan = _ByCase(desk._mapper.to_domain_event, progress)
+        for row in rows:
+            scan.take(row)
+        scan.close_case()
+    except _Irregular:
+        close = getattr(rows, "close", None)
+        if close is not None:  # end the read before reading again
+            close()
+        verification = _scan_in_log_order(desk, progress=progress)
+        return CaseScan(verification, _first_leaf(desk))
+    if progress is not None:
+        progress(scan.events)
+    snapshots = stored_snapshot_findings(desk)
+    assert snapshots is not None  # a store with SQL
+    findings = (
+        *(f for _, f in sorted(scan.regular, key=_first)),
+        *(f for _, f in sorted(scan.irregular, key=_first)),
+        *(f for _, f in sorted(scan.ordering, key=_first)),
+        *snapshots,
+    )
+    return CaseScan(Verification(scan.cases, scan.events, findings), scan.first_leaf)
+
+
+def _first(found: tuple[int, Finding]) -> int:
+    return found[0]
+
+
+def _first_leaf(desk: Any) -> bytes | None:
+    for row in log_rows(desk, page=1):
+        return _entry(row, ChainCheck(_case_id(row), desk._mapper.to_domain_event).check(row))
+    return None
+
+
+class _ByCase:
+    """The pass by case: one case's chain at a time, and what the log order needs of it
+    (its rows' positions), then only its findings, each with the log position that
+    orders it: a pass in log order gives a case's chain findings in the order of the
+    case's first event, the cases that come irregularly (out of order, or with gaps)
+    after the others, and the versions out of log order by their place in the log."""
+
+    def __init__(self, decode: Any, progress: Callable[[int], None] | None) -> None:
+        self.decode = decode
+        self.progress = progress
+        self.regular: list[tuple[int, Finding]] = []
+        self.irregular: list[tuple[int, Finding]] = []
+        self.ordering: list[tuple[int, Finding]] = []
+        self.cases = self.events = 0
+        self.first_leaf: bytes | None = None
+        self.first_position: int | None = None
+        self.stored_id: Any = None
+        self.chain: ChainCheck | None = None
+        self.positions: list[int] = []
+        self.versions: list[int] = []
+        self.in_order = True
+        """Whether the case's rows so far are in log order (positions rising)."""
+        self.gapless = True
+        """Whether its versions so far are 1, 2, 3... with none missing."""
+
+    def take(self, row: LogRow) -> None:
+        position, stored_id, version, topic, state = row
+        chain = self.chain
+        if chain is None or stored_id != self.stored_id:
+            chain = self._open_case(stored_id)
+        positions = self.positions
+        if positions:
+            self.in_order = self.in_order and position > positions[-1]
+            self.gapless = self.gapless and version == self.versions[-1] + 1
+        else:
+            self.gapless = version == 1
+        positions.append(position)
+        self.versions.append(version)
+        stored = StoredEvent(chain.case_id, version, topic, bytes(state))
+        digest = chain.check(stored)
+        if self.first_position is None or position < self.first_position:
+            self.first_position, self.first_leaf = position, _entry(stored, digest)
+        self.events += 1
+        if self.progress is not None and self.events % 500 == 0:
+            self.progress(self.events)
+
+    def _open_case(self, stored_id: Any) -> ChainCheck:
+        self.close_case()
+        if isinstance(stored_id, UUID):
+            case_id = stored_id
+        else:
+            try:
+                case_id = UUID(stored_id)
+            except (TypeError, ValueError, AttributeError):
+                raise _Irregular from None
+            if case_id.hex != stored_id:
+                raise _Irregular
+        self.stored_id = stored_id
+        self.cases += 1
+        self.chain = ChainCheck(case_id, self.decode)
+        return self.chain
+
+    def close_case(self) -> None:
+        chain = self.chain
+        if chain is None:
+            return
+        first = min(self.positions)
+        found = self.regular if self.in_order and self.gapless else self.irregular
+        found.extend((first, finding) for finding in chain.findings)
+        if not self.in_order:
+            self.ordering.extend(out_of_log_order_at(chain.case_id, self.versions, self.positions))
+        self.chain, self.positions, self.versions = None, [], []
+        self.in_order = self.gapless = True
+
+
+def stored_snapshot_findings(desk: Any) -> list[Finding] | None:
+    """What is wrong with the stored snapshots of every case, the snapshots table read a
+    page of case ids at a time (as :func:`~casehistory.audit.snapshots.snapshot_index`
+    finds, without holding every case id): None for the in-process store. A row whose
+    id is no UUID is a finding of its own, after the others."""
+    keys = snapshot_keys(desk)
+    if keys is None:
+        return None
+    findings: list[Finding] = []
+    strays: list[Finding] = []
+    last: Any = None
+    for stored_id, _ in keys:
+        try:
+            case_id = stored_id if isinstance(stored_id, UUID) else UUID(str(stored_id))
+        except ValueError:
+            strays.append(
+                Finding(
+                    None,
+                    None,
+                    Problem.SNAPSHOT,
+                    f"the snapshots table holds a row for {str(stored_id)[:60]!r}, which is "
+                    "no case id: written beside the desk (delete the row)",
+                )
+            )
+            continue
+        # A case's snapshots are read back (snapshot_findings) by the id as the desk
+        # writes it: a row under another spelling of the id is found by no read.
+        canonical = isinstance(stored_id, UUID) or stored_id == case_id.hex
+        if canonical and stored_id != last:
+            findings.extend(snapshot_findings(desk, case_id))
+            last = stored_id
+    return [*findings, *strays]

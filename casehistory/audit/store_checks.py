@@ -6,7 +6,9 @@ The log's Merkle entries are the events' digests in log order (see
 of each checkpoint as the pass goes by) and, for each checkpoint, a
 :class:`~casehistory.audit.case_heads.CaseHeads`. Memory grows with the number of
 cases, except when the entries are kept (32 bytes each) for a consistency proof: two
-or more checkpoints to check, or a ``previous`` one to extend.
+or more checkpoints to check, or a ``previous`` one to extend. A store checked against
+no checkpoint is read by case (:func:`~casehistory.audit.scan.scan_cases`), whose
+memory does not grow with the number of cases.
 
 Store time is held against each checkpoint's time: an event inside a checkpoint was
 recorded no later than it, an event outside it no earlier (:data:`Problem.STORE_TIME`).
@@ -30,7 +32,7 @@ from casehistory.audit.checkpoint import (
 )
 from casehistory.audit.merkle import TreeBuilder, consistency_proof
 from casehistory.audit.note import SignerKey, VerifierKey
-from casehistory.audit.scan import LogEntry, scan_log
+from casehistory.audit.scan import LogEntry, scan_cases, scan_log
 from casehistory.audit.verify import Finding, Problem, Verification, log_size
 from casehistory.errors import (
     CaseHistoryError,
@@ -244,6 +246,13 @@ def check_store(
     With ``trusted_key`` every checkpoint must be signed by it; without, signatures are
     described, never reported as verified (see :meth:`Checkpoint.verify_signature`)."""
     ordered = sorted(checkpoints, key=lambda c: c.size)
+    if not ordered:  # nothing needs the log's order: the pass by case, flat in memory
+        by_case = scan_cases(desk, progress=progress)
+        if by_case is not None:
+            first = by_case.first_leaf
+            origin = store_origin(first) if first is not None else None
+            verified = by_case.verification
+            return StoreCheck(verified, verified.events, (), origin)
     gathered = _Pass(ordered)
     scanned = scan_log(desk, entry=gathered.entry, progress=progress)
     origin = store_origin(gathered.first) if gathered.first is not None else None

@@ -51,6 +51,7 @@ __all__ = [
     "log_rows",
     "log_size",
     "out_of_log_order",
+    "out_of_log_order_at",
     "rows_by_case",
     "verify_cases",
 ]
@@ -291,15 +292,27 @@ def out_of_log_order(
 ) -> list[Finding]:
     """The versions of a case that come after a later version in the log (as a pass in
     log order finds them), from its rows' versions and log positions."""
+    return [finding for _, finding in out_of_log_order_at(case_id, versions, positions)]
+
+
+def out_of_log_order_at(
+    case_id: UUID, versions: Sequence[int], positions: Sequence[int]
+) -> list[tuple[int, Finding]]:
+    """:func:`out_of_log_order`, each finding with its row's log position (a pass over
+    many cases orders them by it, as a pass in log order would have met them)."""
     findings, highest = [], 0
-    for _, version in sorted(zip(positions, versions, strict=True)):
+    for position, version in sorted(zip(positions, versions, strict=True)):
         if version < highest:
             findings.append(
-                Finding(
-                    case_id,
-                    version,
-                    Problem.OUT_OF_ORDER,
-                    f"comes after version {highest} in the log: rows were renumbered or swapped",
+                (
+                    position,
+                    Finding(
+                        case_id,
+                        version,
+                        Problem.OUT_OF_ORDER,
+                        f"comes after version {highest} in the log: rows were renumbered "
+                        "or swapped",
+                    ),
                 )
             )
         else:
