@@ -14,18 +14,18 @@ docs/catalog.md has the schema, the queries and how the catalog is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
 
-from casehistory.catalog._db import Database, from_db
+from casehistory.catalog._db import Database, Run
 from casehistory.catalog._follow import Progress, follow
+from casehistory.catalog._projection import NAME as _POSITION_NAME
 from casehistory.catalog._projection import Projection
 from casehistory.catalog._query import (
-    COLUMN_KINDS,
     ORDERS,
     Filters,
     Span,
@@ -33,13 +33,14 @@ from casehistory.catalog._query import (
     encode_cursor,
     where,
 )
+from casehistory.catalog._read import CASES_SELECT, Reader
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow
-from casehistory.catalog._schema import CASE_COLUMNS, MONEY_COLUMNS, SCHEMA_VERSION
+from casehistory.catalog._schema import SCHEMA_VERSION
 from casehistory.catalog._stats import Elapsed, MoneyMoved, PeriodTimes, SlaOutcomes, Stats
 from casehistory.catalog._stats_read import stats_of
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.values import Channel, EscalationTarget, Fault
-from casehistory.errors import InvalidInput, StoreIsReadOnly
+from casehistory.errors import InvalidInput, StoreIsReadOnly, StoreUnavailable
 from casehistory.store import READ_ONLY
 
 __all__ = [
@@ -62,6 +63,8 @@ __all__ = [
 
 MAX_LIMIT = 1000
 """The most rows one page holds."""
+
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -112,6 +115,18 @@ class Catalog:
         self._db = Database(datastore)
         self._projection = Projection(desk, self._db)
         self._created = False
+        self._reader = Reader(self._db.sqlite)
+        # The log's head as a subquery, read with the catalog's position (the SQL of
+        # the recorder's max_notification_id); None for the in-process store, whose
+        # log is no table beside the catalog's.
+        self._head_sql: str | None = None
+        table = getattr(desk._recorder, "events_table_name", None)
+        if datastore is not None and table is not None:
+            self._head_sql = (
+                f"(SELECT MAX(rowid) FROM {table})"
+                if self._db.sqlite
+                else f'(SELECT MAX(notification_id) FROM {self._db.prefix}"{table}")'
+            )
 
     @property
     def read_only(self) -> bool:
@@ -169,10 +184,62 @@ class Catalog:
             self._created = True
 
     def _fresh(self) -> CatalogStatus:
+        """Where the catalog stands, brought up to date first by a desk that may write."""
+        return self._answer(_nothing)[0]
+
+    def _caught_up(self) -> CatalogStatus:
         if not self.read_only:
             self._writable()
             self._projection.catch_up()
         return self.status()
+
+    def _answer(
+        self, read: Callable[[Run], _T], *, without_catalog: bool = False
+    ) -> tuple[CatalogStatus, _T | None]:
+        """Where the catalog stands (up to date, if the desk may write) and what
+        ``read`` reads in a read transaction then; None without a catalog, unless
+        ``without_catalog`` (then ``read`` runs all the same).
+
+        The short way, one transaction: a statement reads the position, the layout and
+        the log's head, and if the catalog may answer as it is (it holds the head, or
+        the desk may not write; this release's layout), ``read`` runs in the same
+        transaction. Otherwise the long way: :meth:`_caught_up` (which writes what is
+        missing, creates the tables, or says there are none), then ``read``."""
+        status: CatalogStatus | None = None
+        if self.read_only or self._created:  # else the tables are checked first, once
+            try:
+                with self._db.transaction(write=False) as run:
+                    status = self._status_in(run)
+                    if status is not None:
+                        return status, read(run)
+            except StoreUnavailable:
+                if status is not None:
+                    raise  # the read itself failed
+                # No table to read (no catalog yet) or a failing store: the long way
+                # tells them apart as it always did.
+        status = self._caught_up()
+        if not status.exists and not without_catalog:
+            return status, None
+        with self._db.transaction(write=False) as run:
+            return status, read(run)
+
+    def _status_in(self, run: Run) -> CatalogStatus | None:
+        """The status read in the transaction of ``run`` when the catalog may answer as
+        it is (see :meth:`_answer`), else None."""
+        head_sql = self._head_sql
+        found = run(
+            "SELECT position, schema_version"
+            + (f", {head_sql}" if head_sql else "")
+            + " FROM {p}catalog_position WHERE name = ?",
+            [_POSITION_NAME],
+        )
+        if not found:
+            return None
+        position, version = int(found[0][0]), found[0][1]
+        head = int(found[0][2] or 0) if head_sql else self._projection.head()
+        if version != SCHEMA_VERSION or (position < head and not self.read_only):
+            return None
+        return CatalogStatus(position, head, True)
 
     # Asking it --------------------------------------------------------------------
 
@@ -239,21 +306,22 @@ class Catalog:
             sign = ">" if direction == "ASC" else "<"
             clauses.append(f"(c.{column} {sign} ? OR (c.{column} = ? AND c.case_id {sign} ?))")
             params.extend([opened_at, opened_at, case_id])
-        status_now = self._fresh()
-        if not status_now.exists:
-            return Page((), None, status_now)
-        names = ", ".join(f'c."{name}"' for name, _, _ in CASE_COLUMNS)
         query = (
-            f"SELECT {names} FROM {{p}}catalog_cases c"
+            f"{CASES_SELECT} FROM {{p}}catalog_cases c"
             + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
             + f" ORDER BY c.{column} {direction}, c.case_id {direction} LIMIT ?"
         )
-        with self._db.transaction(write=False) as run:
-            found = run(query, [*params, limit + 1])
-            rows = [_row(values) for values in found[:limit]]
-            money = _money(run, [row.case_id for row in rows])
-        rows = [attrs.evolve(row, money=money.get(row.case_id, ())) for row in rows]
-        cursor = encode_cursor(order, rows[-1]) if len(found) > limit else None
+        params.append(limit + 1)
+
+        def read(run: Run) -> tuple[list[CaseRow], bool]:
+            found = run(query, params)
+            return self._reader.rows(run, found[:limit]), len(found) > limit
+
+        status_now, answer = self._answer(read)
+        if answer is None:
+            return Page((), None, status_now)
+        rows, more = answer
+        cursor = encode_cursor(order, rows[-1]) if more else None
         return Page(tuple(rows), cursor, status_now)
 
     def count(self, **filters: Any) -> int:
@@ -261,27 +329,24 @@ class Catalog:
         clauses, params = where(
             Filters(**{"now": self._desk.clock.now(), **filters}), self._db.sqlite
         )
-        status_now = self._fresh()
-        if not status_now.exists:
-            return 0
         query = "SELECT COUNT(*) FROM {p}catalog_cases c" + (
             f" WHERE {' AND '.join(clauses)}" if clauses else ""
         )
-        with self._db.transaction(write=False) as run:
-            return int(run(query, params)[0][0])
+        _, counted = self._answer(lambda run: int(run(query, params)[0][0]))
+        return counted or 0
 
     def case(self, case_id: UUID) -> CaseRow | None:
         """The catalog's row of one case (None: it holds none)."""
         if not isinstance(case_id, UUID):
             raise InvalidInput(f"case_id must be a UUID, got {case_id!r:.80}")
-        self._fresh()
-        names = ", ".join(f'c."{name}"' for name, _, _ in CASE_COLUMNS)
-        with self._db.transaction(write=False) as run:
-            found = run(f"SELECT {names} FROM {{p}}catalog_cases c WHERE c.case_id = ?", [case_id])
-            money = _money(run, [case_id])
-        if not found:
-            return None
-        return attrs.evolve(_row(found[0]), money=money.get(case_id, ()))
+
+        def read(run: Run) -> list[CaseRow]:
+            query = f"{CASES_SELECT} FROM {{p}}catalog_cases c WHERE c.case_id = ?"
+            return self._reader.rows(run, run(query, [case_id]))
+
+        # Without a catalog it reads all the same (and fails, as it always has).
+        _, found = self._answer(read, without_catalog=True)
+        return found[0] if found else None
 
     def close(self) -> None:
         self._db.close()
@@ -296,32 +361,5 @@ class Catalog:
         return stats_of(self, period, now, filters)
 
 
-def _row(values: tuple[Any, ...]) -> CaseRow:
-    return CaseRow(
-        *(
-            from_db(COLUMN_KINDS[name], value)
-            for (name, _, _), value in zip(CASE_COLUMNS, values, strict=True)
-        )
-    )
-
-
-def _money(run: Any, case_ids: list[UUID]) -> dict[UUID, tuple[MoneyRow, ...]]:
-    if not case_ids:
-        return {}
-    names = ", ".join(f'"{name}"' for name, _, _ in MONEY_COLUMNS)
-    marks = ", ".join("?" * len(case_ids))
-    found = run(
-        f"SELECT {names} FROM {{p}}catalog_money WHERE case_id IN ({marks}) "
-        "ORDER BY case_id, currency",
-        case_ids,
-    )
-    money: dict[UUID, list[MoneyRow]] = {}
-    for values in found:
-        row = MoneyRow(
-            *(
-                from_db(kind, value)
-                for (_, kind, _), value in zip(MONEY_COLUMNS, values, strict=True)
-            )
-        )
-        money.setdefault(row.case_id, []).append(row)
-    return {case_id: tuple(rows) for case_id, rows in money.items()}
+def _nothing(run: Run) -> None:
+    return None
