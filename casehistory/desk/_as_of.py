@@ -27,6 +27,7 @@ from datetime import datetime
 
 import attrs
 import orjson
+from eventsourcing.utils import get_topic
 
 from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.state import OCCURRED_RUN, CaseState, fold
@@ -35,6 +36,7 @@ __all__ = [
     "At",
     "Loaded",
     "ReadPlan",
+    "Row",
     "index_covers",
     "last_version_recorded_by",
     "occurred_by",
@@ -53,41 +55,61 @@ class At:
     recorded_at: datetime
 
 
-@attrs.frozen
-class Loaded:
-    """A case read up to a version: the nearest snapshot at or below, then the events.
+Row = tuple[int, str, bytes]
+"""A stored event as an answer reads it: version, topic, and the stored JSON."""
 
-    The events read are kept, so that an as-of answer reads none of them twice; they
-    are folded only when someone asks for :attr:`last` (an as-of answer from a
-    snapshot's index may need none of them).
+
+@attrs.frozen(slots=False)  # a __dict__ for the cached properties, which between() asks
+class Loaded:
+    """A case read up to a version: the nearest snapshot at or below, then the rows of
+    the events after it.
+
+    The rows read are kept, so that an as-of answer reads none of them twice. They are
+    decoded when someone asks for :attr:`events` or :attr:`last`, or, a selection of
+    them, for :meth:`between` or :meth:`occurred_between`: an as-of answer planned
+    from the snapshot's index decodes only the events it folds, so a moment long
+    before the head pays nothing for the events past the snapshot.
     """
 
     snapshot: At | None
-    """The state at the snapshot; None when there is none and ``events`` start at 1."""
-    events: tuple[CaseEvent, ...]
+    """The state at the snapshot; None when there is none and ``rows`` start at 1."""
+    rows: tuple[Row, ...]
     """The versions after the snapshot, in order."""
+    decode: Callable[[Sequence[Row]], list[CaseEvent]] = attrs.field(repr=False)
+    """Turns rows into events (the desk's mapper: it names a row it cannot read)."""
 
     @property
     def start(self) -> int:
-        """The snapshot's version (0: none); ``events`` are the versions after it."""
+        """The snapshot's version (0: none); ``rows`` are the versions after it."""
         return self.snapshot.version if self.snapshot else 0
 
     @property
     def end(self) -> int:
         """The last version read."""
-        return self.start + len(self.events)
+        return self.start + len(self.rows)
+
+    @functools.cached_property
+    def events(self) -> tuple[CaseEvent, ...]:
+        """The events after the snapshot, decoded."""
+        return tuple(self.decode(self.rows))
 
     @functools.cached_property
     def last(self) -> At:
         """The state at the last version read."""
         return self.at(self.end)
 
+    @property
+    def opened_again(self) -> bool:
+        """Whether a CaseOpened is among the rows after the snapshot (a log changed
+        behind the desk's back): only that event sets ``opened_at``."""
+        return any(row[1] == _OPENED for row in self.rows)
+
     def at(self, version: int) -> At:
         """The state at ``version`` (from ``start`` to the last): the snapshot's,
         then the events read folded onto it."""
         if version == self.start and self.snapshot is not None:
             return self.snapshot
-        folded = self.events[: version - self.start]
+        folded = self.between(self.start + 1, version)
         state = fold(folded, self.snapshot.state if self.snapshot else None)
         return At(state, version, folded[-1].timestamp)
 
@@ -96,7 +118,21 @@ class Loaded:
         (``first`` must be after ``start``)."""
         if last < first:
             return ()
-        return self.events[first - self.start - 1 : last - self.start]
+        low, high = first - self.start - 1, last - self.start
+        if "events" in self.__dict__ or (low, high) == (0, len(self.rows)):
+            return self.events[low:high]
+        return tuple(self.decode(self.rows[low:high]))
+
+    def occurred_between(self, first: int, last: int, as_of: datetime) -> list[CaseEvent]:
+        """Of the events read with versions ``first``..``last``, those that occurred by
+        ``as_of``, and maybe a few that did not (filter again): the rows are peeked at
+        (:func:`occurred_by`) and only the others decoded."""
+        if last < first:
+            return []
+        low, high = first - self.start - 1, last - self.start
+        if "events" in self.__dict__:
+            return list(self.events[low:high])
+        return self.decode([row for row in self.rows[low:high] if occurred_by(row[2], as_of)])
 
 
 ReadPlan = tuple[int, tuple[tuple[int, int], ...]]
@@ -140,12 +176,12 @@ def plan(known: Loaded, as_of: datetime) -> tuple[datetime, ReadPlan | None]:
     the snapshot are not folded for the index of their run. Else from the index of
     the state at the last version, or (no index) every version."""
     snapshot = known.snapshot
-    # Only CaseOpened sets opened_at: with one among the events after the snapshot
-    # (a log changed behind the desk's back), the last state says when.
+    # Only CaseOpened sets opened_at: with one among the events after the snapshot,
+    # the last state says when.
     if (
         snapshot is not None
         and index_covers(snapshot.state.occurred_runs, snapshot.version)
-        and not any(isinstance(event, CaseOpened) for event in known.events)
+        and not known.opened_again
     ):
         state, indexed = snapshot.state, snapshot.version
     else:
@@ -222,6 +258,8 @@ def _aware(moment: datetime) -> datetime | None:
     # mapper names the row), a comparison here would raise TypeError.
     return moment if moment.utcoffset() is not None else None
 
+
+_OPENED = get_topic(CaseOpened)
 
 _TIME_MARKERS = {
     name: b'"' + name.encode() + b'":{"_type_":"datetime_iso","_data_":"'

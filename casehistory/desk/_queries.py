@@ -6,6 +6,7 @@ where a load starts: the nearest snapshot the chain vouches for (``_snapshots.py
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from casehistory._sql import Reader, reading
 from casehistory.desk._as_of import (
     At,
     Loaded,
+    Row,
     last_version_recorded_by,
     occurred_by,
     plan,
@@ -58,7 +60,6 @@ STORE_FAILURES = (PersistenceError, sqlite3.Error)
 
 _stored_time = stored_time  # the name tests and older code import from here
 
-Row = tuple[int, str, bytes]
 """A stored event's version, topic and state: what an answer reads of a row."""
 
 
@@ -325,46 +326,58 @@ class Queries:
 
     def _loaded(self, case_id: UUID, version: int | None, rows: _Rows | None = None) -> Loaded:
         """The case up to ``version`` (None: the last): the nearest snapshot at or below
-        it that checks out against the chain, then the events after it."""
-        start, events = self._start(case_id, version, rows)
+        it that checks out against the chain, then the rows after it (decoded when
+        read: :class:`Loaded`)."""
+        start, after = self._start_rows(case_id, version, rows)
         if start is None:
-            if not events:
+            if not after:
                 raise CaseNotFound(f"no case {case_id} in this store")
-            return Loaded(None, tuple(events))
-        return Loaded(At(start.state, start.version, start.modified_on), tuple(events))
+            snapshot = None
+        else:
+            snapshot = At(start.state, start.version, start.modified_on)
+        return Loaded(snapshot, tuple(after), functools.partial(self._decoded, case_id))
 
     def _start(
         self, case_id: UUID, version: int | None, rows: _Rows | None = None
     ) -> tuple[TrustedSnapshot | None, list[CaseEvent]]:
         """Where a load starts: a trusted snapshot and the events after it, or no
         snapshot and every event up to ``version`` (see :mod:`._snapshots`)."""
+        start, after = self._start_rows(case_id, version, rows)
+        return start, self._decoded(case_id, after)
+
+    def _start_rows(
+        self, case_id: UUID, version: int | None, rows: _Rows | None = None
+    ) -> tuple[TrustedSnapshot | None, list[Row]]:
+        """:meth:`_start`, the events left as rows."""
         if rows is None:
             with self._rows() as rows:
-                return self._start(case_id, version, rows)
+                return self._start_rows(case_id, version, rows)
         row = rows.snapshot(case_id, version)
         if row is None:
-            return None, self._decoded(case_id, rows.events(case_id, 1, version))
+            return None, rows.events(case_id, 1, version)
         at = row.originator_version
         known = self.snapshot_log.remembered(row)
         if known is not None:
             self.snapshot_log.used += 1
-            return known, self._decoded(case_id, rows.events(case_id, at + 1, version))
-        events = self._decoded(case_id, rows.events(case_id, at, version))
+            return known, rows.events(case_id, at + 1, version)
+        read = rows.events(case_id, at, version)
+        # Only the event at the snapshot's version is decoded: its commitment decides.
+        first = self._decoded(case_id, read[:1]) if read and read[0][0] == at else []
         snapshot = decode_snapshot(self._store.mapper, row)
-        if not events or events[0].originator_version != at:
+        if not first:
             why = f"is at version {at}, which the case does not have"
         elif isinstance(snapshot, str):
             why = snapshot
         else:
-            why = snapshot_problem(snapshot, events[0]) or ""
+            why = snapshot_problem(snapshot, first[0]) or ""
             if not why:
                 start = trusted(snapshot)
                 self.snapshot_log.remember(row, start)
                 self.snapshot_log.used += 1
-                return start, events[1:]
-        bound = bool(events) and STATE_COMMITMENT in vars(events[0])
-        self.snapshot_log.ignore(case_id, at, why, bound=bound or not events)
-        return None, [*self._decoded(case_id, rows.events(case_id, 1, at - 1)), *events]
+                return start, read[1:]
+        bound = bool(first) and STATE_COMMITMENT in vars(first[0])
+        self.snapshot_log.ignore(case_id, at, why, bound=bound or not read)
+        return None, [*rows.events(case_id, 1, at - 1), *read]
 
     def _view(self, case_id: UUID, last: At, stored: int, kept: Sequence[CaseEvent]) -> CaseView:
         """The view of ``last``, folded from versions 1..``stored`` (read from the store
@@ -404,7 +417,8 @@ class Queries:
         for first, end in ranges:
             older = min(end, known.start)  # versions up to the snapshot are in the store
             stored_part = self._read_by(rows, case_id, first, older, as_of)
-            for event in (*stored_part, *known.between(max(first, older + 1), end)):
+            read_part = known.occurred_between(max(first, older + 1), end, as_of)
+            for event in (*stored_part, *read_part):
                 if event.occurred_at <= as_of:
                     state = evolve(state, event)
                     tail.append(event)

@@ -27,7 +27,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -264,6 +264,21 @@ def typed(value: Any) -> Any:
     return _Typed().of(value)
 
 
+def _spans(value: Sequence[Any]) -> list[Any] | None:
+    """``typed`` of a sequence of pairs of datetimes (a state's index of business
+    times: two hundred of them in a case of 10,000 events) in one loop, or None when
+    it is anything else."""
+    try:
+        if all(len(pair) == 2 and type(pair[0]) is type(pair[1]) is datetime for pair in value):
+            return [
+                [{"$datetime": low.isoformat()}, {"$datetime": high.isoformat()}]
+                for low, high in value
+            ]
+    except (TypeError, KeyError):  # an item without a length, or a mapping
+        pass
+    return None
+
+
 class _Typed:
     """:func:`typed`, noting on the way whether the result is plain JSON (see
     :func:`_plain_json`), so that a state commitment needs no second walk to know that
@@ -283,6 +298,10 @@ class _Typed:
         if kind is datetime:
             return {"$datetime": value.isoformat()}
         if kind is tuple or kind is list:
+            if value and type(value[0]) is tuple:
+                spans = _spans(value)
+                if spans is not None:
+                    return spans
             return [self.of(item) for item in value]
         if kind is int:
             if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
