@@ -20,7 +20,7 @@ from eventsourcing.persistence import PersistenceError
 
 from casehistory.errors import StoreUnavailable
 
-__all__ = ["Database", "Run", "Runner", "column_converters"]
+__all__ = ["Database", "Run", "Runner", "column_converters", "row_converter"]
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 """Runs one statement in the current transaction and returns its rows (if any)."""
@@ -95,6 +95,11 @@ class Runner:
         self._prefix = prefix
         self._sqlite = sqlite
 
+    @property
+    def sqlite(self) -> bool:
+        """Whether the database is SQLite (else PostgreSQL)."""
+        return self._sqlite
+
     def _statement(self, statement: str) -> str:
         query = statement.replace("{p}", self._prefix)
         if self._sqlite:
@@ -152,6 +157,26 @@ def column_converters(kinds: Sequence[str], sqlite: bool) -> tuple[Convert, ...]
     if not sqlite:
         return tuple(_same for _ in kinds)
     return tuple(_SQLITE_CONVERTERS.get(kind, _same) for kind in kinds)
+
+
+def row_converter(kinds: Sequence[str], sqlite: bool) -> Callable[[Sequence[Any]], list[Any]]:
+    """The function that gives a row of columns of ``kinds`` as the database takes it
+    (see :func:`column_converters`), touching only the columns whose values change."""
+    changed = [
+        (index, convert)
+        for index, convert in enumerate(column_converters(kinds, sqlite))
+        if convert is not _same
+    ]
+
+    def converted(values: Sequence[Any]) -> list[Any]:
+        row = list(values)
+        for index, convert in changed:
+            value = row[index]
+            if value is not None:
+                row[index] = convert(value)
+        return row
+
+    return converted
 
 
 def to_sqlite(value: Any) -> Any:

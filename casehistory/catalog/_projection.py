@@ -11,6 +11,7 @@ new position."""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -19,7 +20,7 @@ from uuid import UUID
 
 import attrs
 
-from casehistory.catalog._db import Database, Run
+from casehistory.catalog._db import Database, Runner, row_converter
 from casehistory.catalog._rebuild import CLAIM, claimed, rebuild_by_case, take_over
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, ledger_entries, money_rows
 from casehistory.catalog._rows import row_of as _row_of
@@ -36,10 +37,14 @@ from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState, evolve, fold
 from casehistory.errors import SlaPolicyUnknown, StoreUnavailable
 
-__all__ = ["BATCH", "Moved", "Projection"]
+__all__ = ["BATCH", "FAR", "Moved", "Projection"]
 
 BATCH = 500
 """Notifications read and written per transaction."""
+
+FAR = 5_000
+"""Notifications per transaction while the catalog is more than this behind: a case
+met in a batch is written once a batch, so fewer, larger batches write fewer rows."""
 
 NAME = "catalog"
 
@@ -135,15 +140,14 @@ class Projection:
     def catch_up(self, *, until: int | None = None, batch: int | None = None) -> int:
         """Apply the log from the catalog's position up to ``until`` (None: the head
         when this call started, so a steady stream of writers cannot keep it busy for
-        ever), ``batch`` events per transaction (default :data:`BATCH`). Returns the
-        events applied.
+        ever), ``batch`` events per transaction (default :data:`BATCH`, :data:`FAR`
+        while more than that behind). Returns the events applied.
 
         From position 0 with neither given (a new or reset catalog), the log is read
         case by case instead (casehistory.catalog._rebuild); while another rebuild
         holds the catalog, this applies nothing (its caller answers as behind)."""
         target = self.head() if until is None else until
         by_case = until is None and batch is None
-        size = BATCH if batch is None else batch
         applied = 0
         while True:
             position = self.position() or 0
@@ -159,6 +163,7 @@ class Projection:
                     except Moved:
                         self._cases.clear()
                         continue
+            size = batch or (FAR if target - position > FAR else BATCH)
             notifications = self._read(position, min(size, target - position))
             if not notifications:
                 return applied
@@ -204,7 +209,8 @@ class Projection:
         for _, event in events:
             before = state.ledger if state is not None else None
             state = evolve(state, event)
-            batch.entries.extend(ledger_entries(before, state.ledger, event))
+            if state.ledger is not before:  # an unchanged ledger moved nothing
+                batch.entries.extend(ledger_entries(before, state.ledger, event))
         assert state is not None
         last_id, last = events[-1]
         self._cases[case_id] = _Case(last.originator_version, state, last.timestamp)
@@ -248,24 +254,23 @@ class Projection:
             if position == 0:
                 take_over(run, self.db.sqlite)  # rows a rebuild by case left: not events
             _upsert_cases(run, batch.rows)
-            for case_id, money in batch.money.items():
-                run("DELETE FROM {p}catalog_money WHERE case_id = ?", [case_id])
-                _insert(run, "catalog_money", MONEY_COLUMNS, [attrs.astuple(m) for m in money])
+            ids = [[case_id] for case_id in batch.money]
+            run.many("DELETE FROM {p}catalog_money WHERE case_id = ?", _converted(run, _ID, ids))
+            money = [_MONEY_FIELDS(m) for rows in batch.money.values() for m in rows]
+            _insert(run, "catalog_money", MONEY_COLUMNS, money)
             _insert(
                 run,
                 "catalog_ledger",
                 LEDGER_ENTRY_COLUMNS,
-                [attrs.astuple(e) for e in batch.entries],
+                [_LEDGER_FIELDS(e) for e in batch.entries],
             )
             if self.db.sqlite:
                 # A case is opened once, and its batch commits whole: one insert, never
                 # a delete first (case_id is not indexed in FTS5: a delete scans it all).
-                for row in batch.opened:
-                    run(
-                        "INSERT INTO catalog_search (case_id, subject, customer_name) "
-                        "VALUES (?, ?, ?)",
-                        [row.case_id, row.subject, row.customer_name],
-                    )
+                run.many(
+                    "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)",
+                    [[str(row.case_id), row.subject, row.customer_name] for row in batch.opened],
+                )
 
     def reset(self) -> None:
         """Empty the catalog and put its position back to 0, in one transaction (a
@@ -289,18 +294,40 @@ def _names(columns: Iterable[tuple[str, str, bool]]) -> list[str]:
     return [name for name, _, _ in columns]
 
 
+_ID = (("case_id", "id", False),)
+_CASE_FIELDS = operator.attrgetter(*_names(CASE_COLUMNS))
+_MONEY_FIELDS = operator.attrgetter(*_names(MONEY_COLUMNS))
+_LEDGER_FIELDS = operator.attrgetter(*_names(LEDGER_ENTRY_COLUMNS))
+_CONVERTERS: dict[tuple[tuple[str, str, bool], ...], Any] = {}
+
+
+def _converted(
+    run: Runner, columns: tuple[tuple[str, str, bool], ...], rows: Iterable[Sequence[Any]]
+) -> list[list[Any]]:
+    """``rows`` of ``columns``, each value as the database takes it (one converter per
+    column, chosen once)."""
+    key = (*columns, ("", "sqlite" if run.sqlite else "postgres", False))
+    convert = _CONVERTERS.get(key)
+    if convert is None:
+        convert = _CONVERTERS[key] = row_converter([kind for _, kind, _ in columns], run.sqlite)
+    return [convert(row) for row in rows]
+
+
 def _insert(
-    run: Run, table: str, columns: tuple[tuple[str, str, bool], ...], rows: list[tuple[Any, ...]]
+    run: Runner,
+    table: str,
+    columns: tuple[tuple[str, str, bool], ...],
+    rows: list[tuple[Any, ...]],
 ) -> None:
     if not rows:
         return
     names = ", ".join(f'"{n}"' for n in _names(columns))
     marks = ", ".join("?" * len(columns))
-    for row in rows:
-        run(f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})", list(row))
+    statement = f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"
+    run.many(statement, _converted(run, columns, rows))
 
 
-def _upsert_cases(run: Run, rows: list[CaseRow]) -> None:
+def _upsert_cases(run: Runner, rows: list[CaseRow]) -> None:
     names = _names(CASE_COLUMNS)
     columns = ", ".join(f'"{n}"' for n in names)
     marks = ", ".join("?" * len(names))
@@ -309,5 +336,4 @@ def _upsert_cases(run: Run, rows: list[CaseRow]) -> None:
         f"INSERT INTO {{p}}catalog_cases ({columns}) VALUES ({marks}) "
         f"ON CONFLICT (case_id) DO UPDATE SET {updates}"
     )
-    for row in rows:
-        run(statement, list(attrs.astuple(row, recurse=False))[: len(names)])
+    run.many(statement, _converted(run, CASE_COLUMNS, [_CASE_FIELDS(row) for row in rows]))

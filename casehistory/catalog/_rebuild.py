@@ -32,14 +32,14 @@ from __future__ import annotations
 import operator
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from casehistory._sql import reading
-from casehistory.catalog._db import Runner, column_converters
+from casehistory.catalog._db import Runner, column_converters, row_converter
 from casehistory.catalog._rows import ledger_entries, money_rows, row_of
 from casehistory.catalog._schema import CASE_COLUMNS, LEDGER_ENTRY_COLUMNS, MONEY_COLUMNS
 from casehistory.domain.events import CaseEvent
@@ -122,15 +122,13 @@ class _Rebuild:
         self.moved = Moved
         self.token = CLAIM + secrets.token_hex(8)
         sqlite = self.db.sqlite
-        self.case_values = column_converters([kind for _, kind, _ in CASE_COLUMNS], sqlite)
-        self.money_values = column_converters([kind for _, kind, _ in MONEY_COLUMNS], sqlite)
-        self.ledger_values = column_converters(
-            [kind for _, kind, _ in LEDGER_ENTRY_COLUMNS], sqlite
-        )
+        self.case_values = row_converter([kind for _, kind, _ in CASE_COLUMNS], sqlite)
+        self.money_values = row_converter([kind for _, kind, _ in MONEY_COLUMNS], sqlite)
+        self.ledger_values = row_converter([kind for _, kind, _ in LEDGER_ENTRY_COLUMNS], sqlite)
         self.id_value = column_converters(["id"], sqlite)[0]
-        self.cases: list[tuple[Any, ...]] = []
-        self.money: list[tuple[Any, ...]] = []
-        self.ledger: list[tuple[Any, ...]] = []
+        self.cases: list[list[Any]] = []
+        self.money: list[list[Any]] = []
+        self.ledger: list[list[Any]] = []
         self.search: list[tuple[Any, ...]] = []
 
     def claim(self) -> None:
@@ -164,7 +162,7 @@ class _Rebuild:
             state = evolve(state, event)
             if state.ledger is not before:  # an unchanged ledger moved nothing
                 for entry in ledger_entries(before, state.ledger, event):
-                    ledger.append(_values(values, _LEDGER_FIELDS(entry)))
+                    ledger.append(values(_LEDGER_FIELDS(entry)))
         assert state is not None
         last_id, last = events[-1]
         row = row_of(
@@ -174,9 +172,9 @@ class _Rebuild:
             last.timestamp,
             self.projection._policy(state),
         )
-        self.cases.append(_values(self.case_values, _CASE_FIELDS(row)))
+        self.cases.append(self.case_values(_CASE_FIELDS(row)))
         for money in money_rows(state):
-            self.money.append(_values(self.money_values, _MONEY_FIELDS(money)))
+            self.money.append(self.money_values(_MONEY_FIELDS(money)))
         self.search.append((self.id_value(case_id), state.subject, state.customer.name))
 
     def write(self, *, last: bool) -> None:
@@ -210,10 +208,6 @@ _MONEY_FIELDS = operator.attrgetter(*(name for name, _, _ in MONEY_COLUMNS))
 _LEDGER_FIELDS = operator.attrgetter(*(name for name, _, _ in LEDGER_ENTRY_COLUMNS))
 
 
-def _values(converters: Sequence[Any], fields: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(convert(value) for convert, value in zip(converters, fields, strict=True))
-
-
 def rebuild_by_case(projection: Projection, head: int) -> int:
     """Fill the catalog at position 0 with the log up to ``head``, case by case (see
     the module's doc); returns the events applied. Raises ``Moved`` when the catalog
@@ -236,17 +230,18 @@ def _by_case(desk: Any, head: int) -> Iterator[tuple[UUID, Events]]:
     decode = mapper.to_domain_event
     rows = _rows(desk._recorder, head)
     case: Any = None
+    case_id = UUID(int=0)
     events: Events = []
     for raw_id, version, topic, state, notification_id in rows:
         if raw_id != case:
             if events:
-                yield events[0][1].originator_id, events
+                yield case_id, events
             case, events = raw_id, []
-        case_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
+            case_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)  # once a case
         stored = StoredEvent(case_id, version, topic, bytes(state))
         events.append((notification_id, decode(stored)))
     if events:
-        yield events[0][1].originator_id, events
+        yield case_id, events
 
 
 _QUERY = (
