@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from casehistory.catalog._db import Run
 from casehistory.catalog._rows import CaseRow, MoneyRow
@@ -67,10 +67,30 @@ def _sqlite_money(values: tuple[Any, ...]) -> list[Any]:
     return list(map(Decimal, values))
 
 
+_SAFE_UNKNOWN = SafeUUID.unknown
+
+
+def _uuid(text: str) -> UUID:
+    """``UUID(text)``, in half its time for the catalog's own text (``str`` of a
+    UUID): the object is made as unpickling makes it (its ``int`` and ``is_safe``),
+    without the checks of ``UUID.__init__``, which take longer than the parse itself."""
+    digits = text.replace("-", "")
+    if len(digits) == 32:
+        try:
+            number = int(digits, 16)
+        except ValueError:
+            return UUID(text)  # no hex: UUID's own words for it (or its other forms)
+        made: UUID = object.__new__(UUID)
+        object.__setattr__(made, "int", number)
+        object.__setattr__(made, "is_safe", _SAFE_UNKNOWN)
+        return made
+    return UUID(text)
+
+
 def _sqlite_id(values: tuple[Any, ...]) -> list[Any]:
     if None in values:
-        return [None if v is None else UUID(v) for v in values]
-    return list(map(UUID, values))
+        return [None if v is None else _uuid(v) for v in values]
+    return list(map(_uuid, values))
 
 
 def _postgres_time(values: tuple[Any, ...]) -> list[Any]:
