@@ -7,9 +7,10 @@ the event before it, and compared with the digest it carries. What can go wrong,
 what each :class:`Problem` means, is in docs/auditing.md.
 
 Two ways in: :func:`verify_cases` reads the named cases one by one; :func:`scan_log`
-reads the whole event log once, in log order, checking every case as it goes and
-handing each event's digest to a Merkle tree, so that checkpoints
-(:mod:`casehistory.audit.checkpoint`) are made and checked in the same single pass.
+reads the whole event log once, checking every case as it goes: by case, a case at a
+time, when it verifies alone; in log order when it hands each event's digest to a
+Merkle tree, so that checkpoints (:mod:`casehistory.audit.checkpoint`) are made and
+checked in the same single pass.
 """
 
 from __future__ import annotations
