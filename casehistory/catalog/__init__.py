@@ -115,10 +115,11 @@ class Catalog:
         self._db = Database(datastore)
         self._projection = Projection(desk, self._db)
         self._created = False
-        self._reader = Reader(self._db.sqlite)
         # The log's head as a subquery, read with the catalog's position (the SQL of
-        # the recorder's max_notification_id); None for the in-process store, whose
-        # log is no table beside the catalog's.
+        # the recorder's max_notification_id), on the store's own database only: not
+        # for the in-process store, whose log is no table beside the catalog's, nor
+        # for a catalog of another database put in place of this one (cli._listing).
+        self._store_db = self._db
         self._head_sql: str | None = None
         table = getattr(desk._recorder, "events_table_name", None)
         if datastore is not None and table is not None:
@@ -127,6 +128,7 @@ class Catalog:
                 if self._db.sqlite
                 else f'(SELECT MAX(notification_id) FROM {self._db.prefix}"{table}")'
             )
+        self._readers: dict[bool, Reader] = {}
 
     @property
     def read_only(self) -> bool:
@@ -184,8 +186,17 @@ class Catalog:
             self._created = True
 
     def _fresh(self) -> CatalogStatus:
-        """Where the catalog stands, brought up to date first by a desk that may write."""
-        return self._answer(_nothing)[0]
+        """Where the catalog stands, brought up to date first by a desk that may write
+        (the check of :meth:`_answer`'s short way first, in a transaction of its own)."""
+        if self.read_only or self._created:
+            try:
+                with self._db.transaction(write=False) as run:
+                    status = self._status_in(run)
+            except StoreUnavailable:
+                status = None  # no table to read: the long way says so
+            if status is not None:
+                return status
+        return self._caught_up()
 
     def _caught_up(self) -> CatalogStatus:
         if not self.read_only:
@@ -203,8 +214,9 @@ class Catalog:
         The short way, one transaction: a statement reads the position, the layout and
         the log's head, and if the catalog may answer as it is (it holds the head, or
         the desk may not write; this release's layout), ``read`` runs in the same
-        transaction. Otherwise the long way: :meth:`_caught_up` (which writes what is
-        missing, creates the tables, or says there are none), then ``read``."""
+        transaction. Otherwise the long way: :meth:`_fresh` (which writes what is
+        missing, creates the tables, or says there are none; a subclass may add to it,
+        as cli._listing's catalog in memory does), then ``read``."""
         status: CatalogStatus | None = None
         if self.read_only or self._created:  # else the tables are checked first, once
             try:
@@ -217,16 +229,25 @@ class Catalog:
                     raise  # the read itself failed
                 # No table to read (no catalog yet) or a failing store: the long way
                 # tells them apart as it always did.
-        status = self._caught_up()
+        status = self._fresh()
         if not status.exists and not without_catalog:
             return status, None
         with self._db.transaction(write=False) as run:
             return status, read(run)
 
+    @property
+    def _reader(self) -> Reader:
+        """The reader of rows for the catalog's database (of this dialect)."""
+        sqlite = self._db.sqlite
+        reader = self._readers.get(sqlite)
+        if reader is None:
+            reader = self._readers[sqlite] = Reader(sqlite)
+        return reader
+
     def _status_in(self, run: Run) -> CatalogStatus | None:
         """The status read in the transaction of ``run`` when the catalog may answer as
         it is (see :meth:`_answer`), else None."""
-        head_sql = self._head_sql
+        head_sql = self._head_sql if self._db is self._store_db else None
         found = run(
             "SELECT position, schema_version"
             + (f", {head_sql}" if head_sql else "")
@@ -359,7 +380,3 @@ class Catalog:
         outcomes as of ``now`` (default: the desk clock's), per period of opening.
         docs/catalog.md ("Stats") has the definitions."""
         return stats_of(self, period, now, filters)
-
-
-def _nothing(run: Run) -> None:
-    return None

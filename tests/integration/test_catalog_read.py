@@ -123,13 +123,15 @@ def test_text_changed_by_hand_reads_as_from_db_and_uuid_read_it(sqlite_path: Any
                     f"UPDATE {table} SET case_id = '{{' || case_id || '}}' WHERE case_id = ?",
                     [str(second)],
                 )
-        after = {row.case_id: row for row in every_row(desk)}
+        # One page: a time written in another offset sorts out of place as text, so a
+        # cursor's keyset may skip or repeat it.
+        after = {row.case_id: row for row in desk.catalog.cases(limit=1000).rows}
         assert after == before
         for case_id in (first, second):
             assert_same(after[case_id], before[case_id])
         with sqlite3.connect(str(sqlite_path)) as conn:
             conn.execute("UPDATE catalog_cases SET case_id = 'x' || substr(case_id, 2)")
         with pytest.raises(ValueError, match=r"invalid literal for int\(\) with base 16"):
-            every_row(desk)  # not a UUID at all: UUID's own error, as from_db gave
+            desk.catalog.cases()  # not a UUID at all: UUID's own error, as from_db gave
     finally:
         desk.close()
