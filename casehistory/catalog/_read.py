@@ -29,7 +29,7 @@ CASES_SELECT = "SELECT " + ", ".join(f'c."{name}"' for name, _, _ in CASE_COLUMN
 
 _MONEY_SELECT = "SELECT " + ", ".join(f'"{name}"' for name, _, _ in MONEY_COLUMNS)
 
-Column = Callable[[tuple[Any, ...]], list[Any] | tuple[Any, ...]]
+_Column = Callable[[tuple[Any, ...]], list[Any] | tuple[Any, ...]]
 """Converts one column (all the values of a page in it) to Python's values."""
 
 
@@ -98,17 +98,17 @@ def _postgres_time(values: tuple[Any, ...]) -> list[Any]:
     return [None if v is None else v.astimezone(UTC) for v in values]
 
 
-_SQLITE: dict[str, Column] = {
+_SQLITE: dict[str, _Column] = {
     "time": _sqlite_time,
     "bool": _sqlite_bool,
     "money": _sqlite_money,
     "id": _sqlite_id,
 }
 # psycopg already gives UUID, Decimal and bool.
-_POSTGRES: dict[str, Column] = {"time": _postgres_time}
+_POSTGRES: dict[str, _Column] = {"time": _postgres_time}
 
 
-def _converters(columns: tuple[tuple[str, str, bool], ...], sqlite: bool) -> list[Column]:
+def _converters(columns: tuple[tuple[str, str, bool], ...], sqlite: bool) -> list[_Column]:
     table = _SQLITE if sqlite else _POSTGRES
     return [table.get(kind, _keep) for _, kind, _ in columns]
 
