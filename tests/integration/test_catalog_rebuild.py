@@ -6,6 +6,7 @@ takes over leave the log folded exactly once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from casehistory import CaseDesk, SteppingClock, StoreUnavailable
 from casehistory.catalog import _rebuild, follow
@@ -243,3 +245,38 @@ def test_a_rebuild_killed_mid_way_then_rebuilt_equals_a_whole_rebuild(
     status = desk.catalog.status()
     assert (status.position, status.behind) == (0, head)
     assert by_case(desk) == whole
+
+
+def test_its_decoder_makes_the_mappers_events_and_refuses_what_the_mapper_refuses(
+    open_desk: Callable[[], CaseDesk],
+) -> None:
+    desk = open_desk()
+    head = tell(desk, 1)
+    mapper = desk._mapper
+    decode = _rebuild.decoder(mapper)
+    rows = desk._recorder.select_notifications(start=0, limit=head, inclusive_of_start=False)
+    assert len(rows) == head
+    for row in rows:
+        mine = decode(row.originator_id, row.originator_version, row.topic, row.state)
+        theirs = mapper.to_domain_event(row)
+        assert type(mine) is type(theirs)
+        assert vars(mine) == vars(theirs)
+        assert mine == theirs
+    row = rows[0]
+    state = json.loads(row.state)
+    del state["subject"]  # a field its type declares
+    with pytest.raises(StoreUnavailable, match="it has no subject") as refused:
+        decode(row.originator_id, 1, row.topic, json.dumps(state).encode())
+    with pytest.raises(StoreUnavailable) as mapped:
+        mapper.to_domain_event(
+            StoredEvent(row.originator_id, 1, row.topic, json.dumps(state).encode())
+        )
+    assert str(refused.value) == str(mapped.value)
+    state = json.loads(row.state)
+    state["occurred_at"]["_data_"] = "2026-03-02T09:00:00"  # no offset
+    with pytest.raises(StoreUnavailable, match="not a time with an offset"):
+        decode(row.originator_id, 1, row.topic, json.dumps(state).encode())
+    with pytest.raises(StoreUnavailable, match="no case event"):
+        decode(row.originator_id, 1, "os:system", row.state)
+    with pytest.raises(StoreUnavailable, match="cannot be read"):
+        decode(row.originator_id, 1, row.topic, b"{not json")
