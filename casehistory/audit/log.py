@@ -205,7 +205,12 @@ def _log_by_case(desk: Any) -> Iterator[LogRow]:
         )
 
 
-def snapshot_keys(desk: Any, page: int = _PAGE) -> Iterator[tuple[Any, int]] | None:
+_SNAPSHOT_PAGE = 100
+"""Rows of the snapshots table read at a time: each page is a short read, and each of
+its cases is then read again (its snapshots checked), so a page need not be large."""
+
+
+def snapshot_keys(desk: Any, page: int = _SNAPSHOT_PAGE) -> Iterator[tuple[Any, int]] | None:
     """The case id (as the table stores it) and version of every row of the snapshots
     table, by case id and version, a page at a time, each page read in a short read of
     its own (so that a caller may read the store between pages); None for the
@@ -221,8 +226,7 @@ def snapshot_keys(desk: Any, page: int = _PAGE) -> Iterator[tuple[Any, int]] | N
 def _snapshot_keys(recorder: Any, page: int) -> Iterator[tuple[Any, int]]:
     after: tuple[Any, ...] = ()
     while True:
-        with reading(recorder) as reader:
-            assert reader is not None  # a table and a datastore: _has_sql
+        with log_reading(recorder) as reader:
             keys = reader.rows(
                 "SELECT originator_id, originator_version FROM {table} "
                 + ("WHERE (originator_id, originator_version) > (?, ?) " if after else "")
@@ -235,6 +239,7 @@ def _snapshot_keys(recorder: Any, page: int) -> Iterator[tuple[Any, int]]:
         if len(keys) < page:
             return
         after = tuple(keys[-1])
+        del keys  # one page held at a time, not two while the next is read
 
 
 def _uuid(value: Any) -> UUID:
@@ -302,23 +307,23 @@ def log_reading(recorder: Any) -> Iterator[LogReader]:
 
 
 def _sqlite_reader(connection: sqlite3.Connection, table: str) -> LogReader:
-    def cursor(query: str, params: Sequence[Any]) -> sqlite3.Cursor:
-        opened = connection.cursor()
-        opened.row_factory = None  # plain tuples: cheaper than sqlite3.Row
-        opened.execute(query.format(table=table, order="rowid"), tuple(params))
-        return opened
+    formatted: dict[str, str] = {}
+    shared = connection.cursor()  # rows' queries, one after the other, on one cursor
+
+    def run(cursor: sqlite3.Cursor, query: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        text = formatted.get(query)
+        if text is None:
+            text = formatted[query] = query.format(table=table, order="rowid")
+        cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row
+        return cursor.execute(text, tuple(params))
 
     def rows(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        opened = cursor(query, params)
-        try:
-            return opened.fetchall()
-        finally:
-            opened.close()
+        return run(shared, query, params).fetchall()
 
     def stream(query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        opened = cursor(query, params)
+        opened = connection.cursor()
         try:
-            yield from opened
+            yield from run(opened, query, params)
         finally:
             opened.close()
 
@@ -330,21 +335,29 @@ def _postgres_reader(datastore: Any, schema: str, table: str) -> Iterator[LogRea
     from psycopg import sql
     from psycopg.rows import tuple_row
 
+    composed: dict[str, Any] = {}
+
     def statement(query: str) -> Any:
-        return sql.SQL(query.replace("?", "%s")).format(
-            table=sql.Identifier(schema, table),
-            order=sql.Identifier("notification_id"),
-            schema=sql.Identifier(schema),
-        )
+        found = composed.get(query)
+        if found is None:
+            found = composed[query] = sql.SQL(query.replace("?", "%s")).format(
+                table=sql.Identifier(schema, table),
+                order=sql.Identifier("notification_id"),
+                schema=sql.Identifier(schema),
+            )
+        return found
 
     try:
-        with datastore.get_connection() as connection, connection.transaction():
+        with (
+            datastore.get_connection() as connection,
+            connection.transaction(),
+            connection.cursor(row_factory=tuple_row) as shared,
+        ):
 
             def rows(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-                with connection.cursor(row_factory=tuple_row) as cursor:
-                    cursor.execute(statement(query), tuple(params))
-                    found: list[tuple[Any, ...]] = cursor.fetchall()
-                    return found
+                shared.execute(statement(query), tuple(params))
+                found: list[tuple[Any, ...]] = shared.fetchall()
+                return found
 
             def stream(query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
                 name = f"casehistory_log_{next(_cursors)}"
