@@ -14,7 +14,6 @@ from uuid import UUID
 import attrs
 
 from casehistory.catalog._db import from_db, to_sqlite
-from casehistory.catalog._schema import CASE_COLUMNS
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.values import Channel, EscalationTarget, Fault, require_aware
 from casehistory.errors import InvalidInput
@@ -210,6 +209,3 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime, UUID]:
             f"cursor {str(cursor)[:40]!r} is not a cursor a catalog query gave; pass the "
             "page's .cursor as it is"
         ) from None
-
-
-COLUMN_KINDS = {name: kind for name, kind, _ in CASE_COLUMNS}
