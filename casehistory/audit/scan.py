@@ -35,7 +35,7 @@ import attrs
 from eventsourcing.persistence import StoredEvent
 
 from casehistory.audit.log import LogRow, log_by_case, snapshot_keys
-from casehistory.audit.snapshots import snapshot_findings, snapshot_index
+from casehistory.audit.snapshots import snapshot_findings
 from casehistory.audit.verify import (
     ChainCheck,
     Finding,
@@ -155,11 +155,10 @@ def _scan_in_log_order(
     irregulars = [case_id for case_id, seen in cases.items() if seen.irregular]
     findings.extend(verify_cases(desk, irregulars, snapshots=False).findings)
     findings.extend(ordering)
-    indexed = snapshot_index(desk)
-    for case_id in cases if indexed is None else indexed[0]:
-        findings.extend(snapshot_findings(desk, case_id))
-    if indexed is not None:
-        findings.extend(indexed[1])
+    stored = stored_snapshot_findings(desk)  # in the same order as the pass by case
+    if stored is None:  # the in-process store: its cases' snapshots, one case at a time
+        stored = [f for case_id in cases for f in snapshot_findings(desk, case_id)]
+    findings.extend(stored)
     return Verification(len(cases), events, tuple(findings))
 
 
