@@ -163,15 +163,18 @@ class Catalog:
         """Read your writes: make sure the catalog holds every event up to
         ``position`` (default: the last this desk recorded, else the log's head).
 
-        A desk that may write applies what is missing itself; a read-only one cannot,
-        and raises :class:`StoreIsReadOnly` if the catalog is behind."""
+        A desk that may write applies what is missing itself, even while another
+        process rebuilds the catalog (the rebuild then goes on from what this applied,
+        in the log's order); a read-only one cannot, and raises
+        :class:`StoreIsReadOnly` if the catalog is behind."""
         target = position if position is not None else self._desk.last_position
         if target is None:
             target = self._projection.head()
         status = self.status()
         if status.position >= target:
             return status
-        self.catch_up(until=target)
+        self._writable()
+        self._projection.catch_up(until=target, overtake=True)
         return self.status()
 
     def _writable(self) -> None:

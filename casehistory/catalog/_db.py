@@ -60,6 +60,13 @@ class Database:
                     yield self._runner(cursor, sqlite=True)
             else:
                 with self._datastore.transaction(commit=write) as cursor:
+                    if not write:
+                        # READ COMMITTED (the default) gives each statement its own
+                        # snapshot: an answer's freshness check, its rows and their
+                        # money could each see another state of the catalog (a rebuild
+                        # committing between them). One snapshot for the transaction,
+                        # as SQLite's read transaction has.
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     yield self._runner(cursor, sqlite=False)
         except self._failures as error:
             raise StoreUnavailable(f"cannot use the catalog's tables: {error}") from None

@@ -137,7 +137,7 @@ def _catch_up(
     while not stop.is_set():
         position = projection.position() or 0
         limit = batch if until is None else min(batch, until - position)
-        if limit <= 0:
+        if limit <= 0 or _rebuilt_meanwhile(projection, position):
             break
         notifications = projection._read(position, limit)
         if not notifications:
@@ -145,6 +145,13 @@ def _catch_up(
         if _write(projection, position, notifications, progress, on_batch):
             applied += len(notifications)
     return applied
+
+
+def _rebuilt_meanwhile(projection: Projection, position: int) -> bool:
+    """Whether another process rebuilds the catalog by case (at position 0, a live
+    claim): the follower then waits for it rather than take it over and go on in the
+    log's order, which would restart the rebuild's work slower."""
+    return position == 0 and projection._rebuilding()
 
 
 def _subscribed(
@@ -161,6 +168,9 @@ def _subscribed(
     while not stop.is_set():
         position = projection.position() or 0
         progress.position = position
+        if _rebuilt_meanwhile(projection, position):
+            stop.wait(poll)
+            continue
         try:
             subscription = desk._recorder.subscribe(gt=position)
         except Exception as error:

@@ -21,7 +21,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.catalog._db import Database, Runner, row_converter
-from casehistory.catalog._rebuild import CLAIM, claimed, rebuild_by_case, take_over
+from casehistory.catalog._rebuild import claimed, rebuild_by_case, take_over
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, ledger_entries, money_rows
 from casehistory.catalog._rows import row_of as _row_of
 from casehistory.catalog._schema import (
@@ -137,7 +137,9 @@ class Projection:
 
     # Folding ----------------------------------------------------------------------
 
-    def catch_up(self, *, until: int | None = None, batch: int | None = None) -> int:
+    def catch_up(
+        self, *, until: int | None = None, batch: int | None = None, overtake: bool = False
+    ) -> int:
         """Apply the log from the catalog's position up to ``until`` (None: the head
         when this call started, so a steady stream of writers cannot keep it busy for
         ever), ``batch`` events per transaction (default :data:`BATCH`, :data:`FAR`
@@ -145,7 +147,9 @@ class Projection:
 
         From position 0 with neither given (a new or reset catalog), the log is read
         case by case instead (casehistory.catalog._rebuild); while another rebuild
-        holds the catalog, this applies nothing (its caller answers as behind)."""
+        holds the catalog, this applies nothing (its caller answers as behind), unless
+        ``overtake``: then it applies the log in its order, and the rebuild, finding its
+        claim gone, goes on from where this stops."""
         target = self.head() if until is None else until
         by_case = until is None and batch is None
         applied = 0
@@ -154,7 +158,7 @@ class Projection:
             if position >= target:
                 return applied
             if position == 0:
-                if self._rebuilding():
+                if not overtake and self._rebuilding():
                     return applied
                 if by_case:
                     by_case = False  # once: if it is taken over, go on as the others do
@@ -277,16 +281,14 @@ class Projection:
         rebuild then catches up from the start)."""
         self.create()
         with self.db.transaction(write=True) as run:
-            for table in ("catalog_cases", "catalog_money", "catalog_ledger"):
-                run(f"DELETE FROM {{p}}{table}", ())
-            if self.db.sqlite:
-                run("DELETE FROM catalog_search", ())
-            # A rebuild by case under way stops at its next transaction (its claim gone).
-            run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
+            # The position's row first, as every writer locks it: on PostgreSQL this
+            # waits for a rebuild's transaction under way, whose rows the deletes below
+            # then see. A rebuild by case stops at its next transaction (claim gone).
             run(
                 "UPDATE {p}catalog_position SET position = 0, schema_version = ? WHERE name = ?",
                 [SCHEMA_VERSION, NAME],
             )
+            take_over(run, self.db.sqlite)
         self._cases.clear()
 
 

@@ -20,11 +20,13 @@ crash leaves the position at 0, so the next rebuild (or catch-up) starts again.
 event: they are the leftovers of a rebuild that stopped) and writes a row
 ``catalog rebuild <token>`` into ``catalog_position``, whose position is the time of
 its last transaction (milliseconds since the epoch). Each transaction of the rebuild
-first renews its claim, and stops (:class:`~casehistory.catalog._projection.Moved`) if
-it is gone. Another catch-up at position 0 waits for a claim renewed less than
-:data:`STALE_MS` ago (it applies nothing and answers as behind) and takes over an older
-one; ``reset`` (a rebuild) and a follower's first batch at position 0 take over at
-once, deleting the claim and the rows with it.
+(every :data:`CASES` cases or :data:`EVENTS` events) first locks the position's row,
+as every writer does, then renews its claim, and stops
+(:class:`~casehistory.catalog._projection.Moved`) if it is gone. Another catch-up at
+position 0, and a follower, wait for a claim renewed less than :data:`STALE_MS` ago
+(they apply nothing and answer as behind) and take over an older one; ``reset`` (a
+rebuild) and ``Catalog.wait`` (read your writes) take over at once, deleting the claim
+and the rows with it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CASES",
     "CLAIM",
+    "EVENTS",
     "READ",
     "STALE_MS",
     "claimed",
@@ -66,6 +69,10 @@ __all__ = [
 
 CASES = 500
 """Cases written per transaction."""
+
+EVENTS = 25_000
+"""Events folded per transaction at most (a transaction renews the claim: a log of
+long cases must not let it go stale, a second or so of folding each)."""
 
 READ = 5_000
 """Rows of the log read per query."""
@@ -97,10 +104,9 @@ def claimed(run: Runner) -> bool:
 
 def take_over(run: Runner, sqlite: bool) -> None:
     """Delete every claim and every row (the catalog at 0 holds no event): in the
-    transaction of a writer that starts the catalog at position 0."""
-    found = run("SELECT name FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
-    if not found:
-        return
+    transaction of a writer that starts the catalog at position 0, after it locked the
+    position's row. Always, not only when a claim is found: rows may outlive their
+    claim (a rebuild's transaction that committed after a reset had read the tables)."""
     run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
     _empty(run, sqlite)
 
@@ -192,6 +198,16 @@ class _Rebuild:
 
     def write(self, *, last: bool) -> None:
         with self.db.transaction(write=True) as run:
+            # Every writer locks the position's row first (claim, reset, the batches):
+            # one order of locks, so no deadlock on PostgreSQL, and a reset waits for
+            # this transaction to commit before it empties the tables.
+            held = run(
+                "UPDATE {p}catalog_position SET position = 0 "
+                "WHERE name = ? AND position = 0 RETURNING position",
+                [self.name],
+            )
+            if not held:
+                raise self.moved("the catalog is no longer at 0")
             renewed = run(
                 "UPDATE {p}catalog_position SET position = ? WHERE name = ? RETURNING position",
                 [_now_ms(), self.token],
@@ -227,12 +243,13 @@ def rebuild_by_case(projection: Projection, head: int) -> int:
     is not at 0, another rebuild holds it, or another writer took it over."""
     rebuild = _Rebuild(projection, head)
     rebuild.claim()
-    applied = 0
+    applied = written = 0
     for cases, (case_id, events) in enumerate(_by_case(projection._desk, head), 1):
         rebuild.add(case_id, events)
         applied += len(events)
-        if cases % CASES == 0:
+        if cases % CASES == 0 or applied - written >= EVENTS:
             rebuild.write(last=False)
+            written = applied
     rebuild.write(last=True)
     return applied
 
