@@ -70,16 +70,21 @@ def rows_by_case(desk: Any, case_ids: Iterable[UUID]) -> Iterator[CaseRows]:
                 yield case_id, case_rows(desk, case_id), ()
             return
         for case_id in case_ids:
-            fetched = reader.rows(
-                "SELECT {order}, originator_version, topic, state FROM {table} "
-                "WHERE originator_id = ? ORDER BY originator_version",
-                reader.case_id(case_id),
-            )
-            yield (
-                case_id,
-                [StoredEvent(case_id, row[1], row[2], bytes(row[3])) for row in fetched],
-                [row[0] for row in fetched],
-            )
+            yield _fetched(reader, case_id)
+
+
+def _fetched(reader: Any, case_id: UUID) -> CaseRows:
+    """A case's rows and their log positions, by a query of its own on ``reader``."""
+    fetched = reader.rows(
+        "SELECT {order}, originator_version, topic, state FROM {table} "
+        "WHERE originator_id = ? ORDER BY originator_version",
+        reader.case_id(case_id),
+    )
+    return (
+        case_id,
+        [StoredEvent(case_id, row[1], row[2], bytes(row[3])) for row in fetched],
+        [row[0] for row in fetched],
+    )
 
 
 def log_rows(desk: Any, page: int = _PAGE) -> Iterator[StoredEvent]:
@@ -168,17 +173,7 @@ def cases_in_log_order(desk: Any) -> Iterator[CaseRows] | None:
 def _cases_in_log_order(desk: Any) -> Iterator[CaseRows]:
     with log_reading(desk._recorder) as reader:
         for stored_id, _ in reader.stream(_LOG_CASES):
-            case_id = _uuid(stored_id)
-            fetched = reader.rows(
-                "SELECT {order}, originator_version, topic, state FROM {table} "
-                "WHERE originator_id = ? ORDER BY originator_version",
-                reader.case_id(case_id),
-            )
-            yield (
-                case_id,
-                [StoredEvent(case_id, row[1], row[2], bytes(row[3])) for row in fetched],
-                [row[0] for row in fetched],
-            )
+            yield _fetched(reader, _uuid(stored_id))
 
 
 LogRow = tuple[int, Any, int, str, bytes]

@@ -35,7 +35,7 @@ import attrs
 from eventsourcing.persistence import StoredEvent
 
 from casehistory.audit.log import LogRow, log_by_case, snapshot_keys
-from casehistory.audit.snapshots import snapshot_findings
+from casehistory.audit.snapshots import snapshot_case, snapshot_findings
 from casehistory.audit.verify import (
     ChainCheck,
     Finding,
@@ -307,18 +307,9 @@ def stored_snapshot_findings(desk: Any) -> list[Finding] | None:
     strays: list[Finding] = []
     last: Any = None
     for stored_id, _ in keys:
-        try:
-            case_id = stored_id if isinstance(stored_id, UUID) else UUID(str(stored_id))
-        except ValueError:
-            strays.append(
-                Finding(
-                    None,
-                    None,
-                    Problem.SNAPSHOT,
-                    f"the snapshots table holds a row for {str(stored_id)[:60]!r}, which is "
-                    "no case id: written beside the desk (delete the row)",
-                )
-            )
+        case_id = snapshot_case(stored_id)
+        if isinstance(case_id, Finding):
+            strays.append(case_id)
             continue
         # A case's snapshots are read back (snapshot_findings) by the id as the desk
         # writes it: a row under another spelling of the id is found by no read.

@@ -42,21 +42,27 @@ def snapshot_index(desk: Any) -> tuple[dict[UUID, list[int]], list[Finding]] | N
     index: dict[UUID, list[int]] = {}
     strays: list[Finding] = []
     for case_id, version in keys:
-        try:
-            key = case_id if isinstance(case_id, UUID) else UUID(str(case_id))
-        except ValueError:
-            strays.append(
-                Finding(
-                    None,
-                    None,
-                    Problem.SNAPSHOT,
-                    f"the snapshots table holds a row for {str(case_id)[:60]!r}, which is no "
-                    "case id: written beside the desk (delete the row)",
-                )
-            )
-            continue
-        index.setdefault(key, []).append(int(version))
+        key = snapshot_case(case_id)
+        if isinstance(key, Finding):
+            strays.append(key)
+        else:
+            index.setdefault(key, []).append(int(version))
     return index, strays
+
+
+def snapshot_case(stored_id: Any) -> UUID | Finding:
+    """The case of a snapshot row's stored id, or the finding that it names none (no
+    desk writes such a row, none reads it)."""
+    try:
+        return stored_id if isinstance(stored_id, UUID) else UUID(str(stored_id))
+    except ValueError:
+        return Finding(
+            None,
+            None,
+            Problem.SNAPSHOT,
+            f"the snapshots table holds a row for {str(stored_id)[:60]!r}, which is no "
+            "case id: written beside the desk (delete the row)",
+        )
 
 
 def snapshot_findings(desk: Any, case_id: UUID) -> list[Finding]:

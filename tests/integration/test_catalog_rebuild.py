@@ -88,19 +88,7 @@ def test_a_failure_mid_way_leaves_the_catalog_at_0_then_a_rebuild_equals(
     desk = open_desk()
     head = tell(desk, 2)
     whole = by_case(desk)
-    original = _rebuild._Rebuild.write
-    calls = 0
-
-    def fail_on_the_third(self: Any, *, last: bool) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise StoreUnavailable("the disk went away mid-rebuild")
-        original(self, last=last)
-
-    monkeypatch.setattr(_rebuild._Rebuild, "write", fail_on_the_third)
-    with pytest.raises(StoreUnavailable, match="mid-rebuild"):
-        desk.catalog.rebuild()
+    crashed_rebuild(desk, monkeypatch, at=3)
     left = everything(desk)
     # A reader sees a catalog that holds no event: behind by the whole log.
     assert desk.catalog.status().position == 0
@@ -112,7 +100,6 @@ def test_a_failure_mid_way_leaves_the_catalog_at_0_then_a_rebuild_equals(
     # The claim is fresh: a catch-up waits for that rebuild instead of mixing rows in.
     assert desk.catalog._projection.catch_up() == 0
     assert everything(desk) == left
-    monkeypatch.setattr(_rebuild._Rebuild, "write", original)
     assert by_case(desk) == whole
 
 
@@ -185,6 +172,25 @@ def test_two_rebuilds_at_once_fold_every_event_once(
 
 def _failing(self: Any, *, last: bool) -> None:
     raise StoreUnavailable("the disk went away")
+
+
+def crashed_rebuild(desk: CaseDesk, monkeypatch: pytest.MonkeyPatch, *, at: int = 2) -> None:
+    """A rebuild whose ``at``-th transaction failed after the ones before committed: its
+    claim is live, as another process's rebuild under way (or just killed) leaves it."""
+    original = _rebuild._Rebuild.write
+    calls = 0
+
+    def fail_mid_way(self: Any, *, last: bool) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == at:
+            raise StoreUnavailable("the disk went away mid-rebuild")
+        original(self, last=last)
+
+    monkeypatch.setattr(_rebuild._Rebuild, "write", fail_mid_way)
+    with pytest.raises(StoreUnavailable, match="mid-rebuild"):
+        desk.catalog.rebuild()
+    monkeypatch.setattr(_rebuild._Rebuild, "write", original)
 
 
 _CHILD = """

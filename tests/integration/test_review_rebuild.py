@@ -10,39 +10,10 @@ from typing import Any
 
 import pytest
 
-from casehistory import Actor, CaseDesk, Channel, Customer, Role, StoreUnavailable
+from casehistory import Actor, CaseDesk, Channel, Customer, Role
 from casehistory.catalog import Catalog, _rebuild, follow
 from casehistory.stories import STORIES
-
-
-def tell(desk: CaseDesk, times: int) -> int:
-    for _ in range(times):
-        for story in STORIES:
-            story.tell(desk)
-    assert desk.last_position is not None
-    return desk.last_position
-
-
-def _failing(self: Any, *, last: bool) -> None:
-    raise StoreUnavailable("the disk went away")
-
-
-def _crashed_rebuild(desk: CaseDesk, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rebuild that committed some cases, then stopped: its claim is live."""
-    original = _rebuild._Rebuild.write
-    calls = 0
-
-    def fail_on_the_second(self: Any, *, last: bool) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise StoreUnavailable("killed mid-rebuild")
-        original(self, last=last)
-
-    monkeypatch.setattr(_rebuild._Rebuild, "write", fail_on_the_second)
-    with pytest.raises(StoreUnavailable, match="mid-rebuild"):
-        desk.catalog.rebuild()
-    monkeypatch.setattr(_rebuild._Rebuild, "write", original)
+from tests.integration.test_catalog_rebuild import crashed_rebuild, tell
 
 
 def test_wait_reads_your_writes_while_another_rebuild_holds_the_catalog(
@@ -51,7 +22,7 @@ def test_wait_reads_your_writes_while_another_rebuild_holds_the_catalog(
     monkeypatch.setattr(_rebuild, "CASES", 2)
     other = open_desk()
     tell(other, 1)
-    _crashed_rebuild(other, monkeypatch)  # as if another process were mid-rebuild
+    crashed_rebuild(other, monkeypatch)  # as if another process were mid-rebuild
 
     desk = open_desk()
     agent = Actor("a.lee", Role.AGENT)
@@ -171,7 +142,7 @@ def test_a_follower_waits_for_a_rebuild_under_way_and_takes_over_a_stale_one(
     monkeypatch.setattr(_rebuild, "CASES", 2)
     desk = open_desk()
     head = tell(desk, 1)
-    _crashed_rebuild(desk, monkeypatch)  # as if another process were mid-rebuild
+    crashed_rebuild(desk, monkeypatch)  # as if another process were mid-rebuild
     follower = open_desk()
     progress = follow(follower, threading.Event(), once=True)
     assert progress.applied == 0
