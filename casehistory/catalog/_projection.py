@@ -33,8 +33,9 @@ from casehistory.catalog._schema import (
     ddl,
 )
 from casehistory.domain.events import CaseEvent
+from casehistory.domain.ledger import Ledger
 from casehistory.domain.sla import SlaPolicy
-from casehistory.domain.state import CaseState, evolve, fold
+from casehistory.domain.state import CaseState, Folding, fold
 from casehistory.errors import SlaPolicyUnknown, StoreUnavailable
 
 __all__ = ["BATCH", "FAR", "Moved", "Projection"]
@@ -209,13 +210,14 @@ class Projection:
         known = self._cases.pop(case_id, None)
         if known is None or known.version != first - 1:
             known = self._start(case_id, first)
-        state: CaseState | None = known.state if known else None
+        folding = Folding(known.state if known else None)
         for _, event in events:
-            before = state.ledger if state is not None else None
-            state = evolve(state, event)
-            if state.ledger is not before:  # an unchanged ledger moved nothing
-                batch.entries.extend(ledger_entries(before, state.ledger, event))
-        assert state is not None
+            before = folding.ledger
+            folding.add(event)
+            after = cast(Ledger, folding.ledger)
+            if after is not before:  # an unchanged ledger moved nothing
+                batch.entries.extend(ledger_entries(before, after, event))
+        state = folding.state
         last_id, last = events[-1]
         self._cases[case_id] = _Case(last.originator_version, state, last.timestamp)
         while len(self._cases) > self._cache:

@@ -36,7 +36,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -49,7 +49,8 @@ from casehistory.catalog._schema import CASE_COLUMNS, LEDGER_ENTRY_COLUMNS, MONE
 from casehistory.desk._mapper import _FIELDS as DECLARED
 from casehistory.desk._mapper import CaseMapper
 from casehistory.domain.events import EVENT_TYPES, CaseEvent
-from casehistory.domain.state import CaseState, evolve
+from casehistory.domain.ledger import Ledger
+from casehistory.domain.state import Folding
 from casehistory.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -173,16 +174,17 @@ class _Rebuild:
 
     def add(self, case_id: UUID, events: Events) -> None:
         """Fold one case's events (all of them, up to the head) into rows to write."""
-        state: CaseState | None = None
+        folding = Folding()
         ledger = self.ledger
         values = self.ledger_values
         for _, event in events:
-            before = state.ledger if state is not None else None
-            state = evolve(state, event)
-            if state.ledger is not before:  # an unchanged ledger moved nothing
-                for entry in ledger_entries(before, state.ledger, event):
+            before = folding.ledger
+            folding.add(event)
+            after = cast(Ledger, folding.ledger)
+            if after is not before:  # an unchanged ledger moved nothing
+                for entry in ledger_entries(before, after, event):
                     ledger.append(values(_LEDGER_FIELDS(entry)))
-        assert state is not None
+        state = folding.state
         last_id, last = events[-1]
         row = row_of(
             state,

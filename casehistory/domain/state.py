@@ -48,6 +48,7 @@ __all__ = [
     "CaseState",
     "Escalation",
     "EscalationOutcome",
+    "Folding",
     "Rma",
     "RmaStage",
     "evolve",
@@ -397,6 +398,12 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
+    return _replaced(state, _changes(state, event))
+
+
+def _changes(state: Any, event: ev.CaseEvent) -> dict[str, Any]:
+    """The fields ``event`` changes on ``state`` (a CaseState, or a fold's scratch copy
+    of one: only its fields are read), with their new values."""
     change = _CHANGES.get(type(event))
     changes = change(state, event) if change is not None else {}
     status = next_status(state.status, event.lifecycle_key)
@@ -410,7 +417,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     changes["occurred_runs"] = _indexed(
         state.occurred_runs, event.originator_version, event.occurred_at
     )
-    return _replaced(state, changes)
+    return changes
 
 
 _NAMES = tuple(field.name for field in attrs.fields(CaseState))
@@ -439,8 +446,64 @@ def _replaced(state: CaseState, changes: dict[str, Any]) -> CaseState:
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:
     """Fold ``events`` into a state, starting from ``state`` (or from nothing)."""
+    folding = Folding(state)
     for event in events:
-        state = evolve(state, event)
-    if state is None:
-        raise ValueError("no events to fold: a case starts with CaseOpened")
-    return state
+        folding.add(event)
+    return folding.state
+
+
+class _Scratch:
+    """A state's fields, settable: the state of a fold between two events."""
+
+    __slots__ = _NAMES
+
+
+class Folding:
+    """A fold under way, one event at a time: the same states as :func:`evolve`, at a
+    fraction of its cost on long folds, since the state is kept in a scratch copy that
+    each event changes in place (its changed fields only, through their converters) and
+    made a frozen :class:`CaseState` only when asked for."""
+
+    __slots__ = ("_frozen", "_work")
+
+    def __init__(self, state: CaseState | None = None) -> None:
+        self._frozen = state
+        self._work: Any = None
+
+    def add(self, event: ev.CaseEvent) -> None:
+        """Fold ``event`` in."""
+        work = self._work
+        if work is None:
+            state = self._frozen
+            if state is None or isinstance(event, ev.CaseOpened):
+                self._frozen = evolve(state, event)
+                return
+            work = self._work = _NEW(_Scratch)
+            for name, value in zip(_NAMES, _VALUES(state), strict=True):
+                _SET(work, name, value)
+        elif isinstance(event, ev.CaseOpened):  # starts a case over, as evolve does
+            self._work, self._frozen = None, evolve(self.state, event)
+            return
+        for name, value in _changes(work, event).items():
+            convert = _CONVERTERS.get(name)
+            _SET(work, name, value if convert is None else convert(value))
+        self._frozen = None
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger as folded so far (None before CaseOpened)."""
+        if self._work is not None:
+            return cast(Ledger, self._work.ledger)
+        return None if self._frozen is None else self._frozen.ledger
+
+    @property
+    def state(self) -> CaseState:
+        """The state folded so far (``ValueError`` before any event)."""
+        if self._frozen is None:
+            if self._work is None:
+                raise ValueError("no events to fold: a case starts with CaseOpened")
+            frozen: CaseState = _NEW(CaseState)
+            for name, value in zip(_NAMES, _VALUES(self._work), strict=True):
+                _SET(frozen, name, value)
+            self._frozen = frozen
+        return self._frozen

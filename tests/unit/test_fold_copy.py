@@ -41,3 +41,25 @@ def test_each_step_equals_attrs_evolve() -> None:
                 type(getattr(reference, n)) for n in names
             ]
         state = folded
+
+
+def test_a_folding_gives_every_state_evolve_gives() -> None:
+    # fold() keeps a scratch copy changed in place between events: after each event it
+    # must give the state evolve gives, and states it gave before must not change.
+    from casehistory.domain.state import Folding
+    from casehistory.stories import STORIES
+
+    desk = memory_desk()
+    for story in STORIES:
+        events = desk.history(story.tell(desk))
+        folding, state = Folding(), None
+        given = []
+        for event in events:
+            folding.add(event)
+            state = evolve(state, event)
+            assert folding.ledger is state.ledger or folding.ledger == state.ledger
+            if event.originator_version % 3 == 0:  # asked for now and then, not always
+                assert folding.state == state
+                given.append((folding.state, state))
+        assert folding.state == state
+        assert all(kept == expected for kept, expected in given)
