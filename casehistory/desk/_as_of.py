@@ -91,7 +91,8 @@ class Loaded:
     @functools.cached_property
     def events(self) -> tuple[CaseEvent, ...]:
         """The events after the snapshot, decoded."""
-        return tuple(self.decode(self.rows))
+        prefix: list[CaseEvent] = self.__dict__.get("_prefix", [])
+        return (*prefix, *self.decode(self.rows[len(prefix) :]))
 
     @functools.cached_property
     def last(self) -> At:
@@ -121,6 +122,13 @@ class Loaded:
         low, high = first - self.start - 1, last - self.start
         if "events" in self.__dict__ or (low, high) == (0, len(self.rows)):
             return self.events[low:high]
+        # From the snapshot on (an answer's kept events, then the state they fold to):
+        # decoded once, however often asked.
+        prefix: list[CaseEvent] = self.__dict__.setdefault("_prefix", [])
+        if low <= len(prefix):
+            if high > len(prefix):
+                prefix.extend(self.decode(self.rows[len(prefix) : high]))
+            return tuple(prefix[low:high])
         return tuple(self.decode(self.rows[low:high]))
 
     def occurred_between(self, first: int, last: int, as_of: datetime) -> list[CaseEvent]:
