@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import operator
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -89,18 +88,23 @@ TABLES = ("catalog_cases", "catalog_money", "catalog_ledger")
 Events = list[tuple[int, CaseEvent]]
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _now_ms(run: Runner) -> str:
+    """SQL for the database's own time, in milliseconds since the epoch: a claim is
+    stamped and judged by one clock, whichever host each rebuild runs on."""
+    if run.sqlite:
+        return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+    return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
 
 def claimed(run: Runner) -> bool:
     """Whether another rebuild holds a live claim (renewed less than STALE_MS ago)."""
     found = run(
-        "SELECT position FROM {p}catalog_position WHERE name LIKE ?",
-        [CLAIM + "%"],
+        "SELECT count(*) FROM {p}catalog_position WHERE name LIKE ? AND position > "
+        + _now_ms(run)
+        + " - ?",
+        [CLAIM + "%", STALE_MS],
     )
-    now = _now_ms()
-    return any(now - int(at) < STALE_MS for (at,) in found)
+    return bool(found[0][0])
 
 
 def take_over(run: Runner, sqlite: bool) -> None:
@@ -168,8 +172,9 @@ class _Rebuild:
             _empty(run, self.db.sqlite)
             run(
                 "INSERT INTO {p}catalog_position (name, position, schema_version) "
-                "SELECT ?, ?, schema_version FROM {p}catalog_position WHERE name = ?",
-                [self.token, _now_ms(), self.name],
+                "SELECT ?, " + _now_ms(run) + ", schema_version FROM {p}catalog_position "
+                "WHERE name = ?",
+                [self.token, self.name],
             )
 
     def add(self, case_id: UUID, events: Events) -> None:
@@ -211,8 +216,9 @@ class _Rebuild:
             if not held:
                 raise self.moved("the catalog is no longer at 0")
             renewed = run(
-                "UPDATE {p}catalog_position SET position = ? WHERE name = ? RETURNING position",
-                [_now_ms(), self.token],
+                "UPDATE {p}catalog_position SET position = " + _now_ms(run) + " "
+                "WHERE name = ? RETURNING position",
+                [self.token],
             )
             if not renewed:
                 raise self.moved("another writer took the catalog over")

@@ -192,3 +192,19 @@ def _until_a_session_waits_for_a_lock(url: str) -> None:
             if found and found[0]:
                 return
     raise AssertionError("no session waited for a lock within 30 s")
+
+
+def test_a_claim_is_judged_by_the_databases_clock_not_the_hosts(
+    open_desk: Callable[[], CaseDesk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stamped with time.time(), a claim looked stale to a host whose clock ran an hour
+    # ahead, which took a live rebuild over (review finding).
+    import time
+
+    monkeypatch.setattr(_rebuild, "CASES", 2)
+    desk = open_desk()
+    tell(desk, 1)
+    crashed_rebuild(desk, monkeypatch)  # a rebuild under way elsewhere
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3600)
+    assert open_desk().catalog._projection.catch_up() == 0  # it waits
