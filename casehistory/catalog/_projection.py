@@ -11,7 +11,6 @@ new position."""
 
 from __future__ import annotations
 
-import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,20 +21,24 @@ import attrs
 
 from casehistory.catalog._db import Database, Runner, row_converter
 from casehistory.catalog._rebuild import claimed, rebuild_by_case, take_over
-from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, ledger_entries, money_rows
+from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, folded, money_rows
 from casehistory.catalog._rows import row_of as _row_of
 from casehistory.catalog._schema import (
     CASE_COLUMNS,
+    CASE_VALUES,
     LEDGER_ENTRY_COLUMNS,
+    LEDGER_VALUES,
     MONEY_COLUMNS,
+    MONEY_VALUES,
     SCHEMA_VERSION,
+    SEARCH_INSERT,
     TABLES,
     ddl,
+    insert,
 )
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.ledger import Ledger
 from casehistory.domain.sla import SlaPolicy
-from casehistory.domain.state import CaseState, Folding, fold
+from casehistory.domain.state import CaseState, fold
 from casehistory.errors import SlaPolicyUnknown, StoreUnavailable
 
 __all__ = ["BATCH", "FAR", "Moved", "Projection"]
@@ -210,14 +213,8 @@ class Projection:
         known = self._cases.pop(case_id, None)
         if known is None or known.version != first - 1:
             known = self._start(case_id, first)
-        folding = Folding(known.state if known else None)
-        for _, event in events:
-            before = folding.ledger
-            folding.add(event)
-            after = cast(Ledger, folding.ledger)
-            if after is not before:  # an unchanged ledger moved nothing
-                batch.entries.extend(ledger_entries(before, after, event))
-        state = folding.state
+        state, entries = folded(known.state if known else None, (e for _, e in events))
+        batch.entries.extend(entries)
         last_id, last = events[-1]
         self._cases[case_id] = _Case(last.originator_version, state, last.timestamp)
         while len(self._cases) > self._cache:
@@ -262,19 +259,19 @@ class Projection:
             _upsert_cases(run, batch.rows)
             ids = [[case_id] for case_id in batch.money]
             run.many("DELETE FROM {p}catalog_money WHERE case_id = ?", _converted(run, _ID, ids))
-            money = [_MONEY_FIELDS(m) for rows in batch.money.values() for m in rows]
+            money = [MONEY_VALUES(m) for rows in batch.money.values() for m in rows]
             _insert(run, "catalog_money", MONEY_COLUMNS, money)
             _insert(
                 run,
                 "catalog_ledger",
                 LEDGER_ENTRY_COLUMNS,
-                [_LEDGER_FIELDS(e) for e in batch.entries],
+                [LEDGER_VALUES(e) for e in batch.entries],
             )
             if self.db.sqlite:
                 # A case is opened once, and its batch commits whole: one insert, never
                 # a delete first (case_id is not indexed in FTS5: a delete scans it all).
                 run.many(
-                    "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)",
+                    SEARCH_INSERT,
                     [[str(row.case_id), row.subject, row.customer_name] for row in batch.opened],
                 )
 
@@ -299,9 +296,6 @@ def _names(columns: Iterable[tuple[str, str, bool]]) -> list[str]:
 
 
 _ID = (("case_id", "id", False),)
-_CASE_FIELDS = operator.attrgetter(*_names(CASE_COLUMNS))
-_MONEY_FIELDS = operator.attrgetter(*_names(MONEY_COLUMNS))
-_LEDGER_FIELDS = operator.attrgetter(*_names(LEDGER_ENTRY_COLUMNS))
 _CONVERTERS: dict[tuple[tuple[str, str, bool], ...], Any] = {}
 
 
@@ -325,10 +319,7 @@ def _insert(
 ) -> None:
     if not rows:
         return
-    names = ", ".join(f'"{n}"' for n in _names(columns))
-    marks = ", ".join("?" * len(columns))
-    statement = f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"
-    run.many(statement, _converted(run, columns, rows))
+    run.many(insert(table, columns), _converted(run, columns, rows))
 
 
 def _upsert_cases(run: Runner, rows: list[CaseRow]) -> None:
@@ -340,4 +331,4 @@ def _upsert_cases(run: Runner, rows: list[CaseRow]) -> None:
         f"INSERT INTO {{p}}catalog_cases ({columns}) VALUES ({marks}) "
         f"ON CONFLICT (case_id) DO UPDATE SET {updates}"
     )
-    run.many(statement, _converted(run, CASE_COLUMNS, [_CASE_FIELDS(row) for row in rows]))
+    run.many(statement, _converted(run, CASE_COLUMNS, [CASE_VALUES(row) for row in rows]))

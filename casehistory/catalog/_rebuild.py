@@ -31,11 +31,10 @@ and the rows with it.
 
 from __future__ import annotations
 
-import operator
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -43,13 +42,20 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from casehistory._sql import reading
 from casehistory.catalog._db import Runner, column_converters, row_converter
-from casehistory.catalog._rows import ledger_entries, money_rows, row_of
-from casehistory.catalog._schema import CASE_COLUMNS, LEDGER_ENTRY_COLUMNS, MONEY_COLUMNS
+from casehistory.catalog._rows import folded, money_rows, row_of
+from casehistory.catalog._schema import (
+    CASE_COLUMNS,
+    CASE_VALUES,
+    LEDGER_ENTRY_COLUMNS,
+    LEDGER_VALUES,
+    MONEY_COLUMNS,
+    MONEY_VALUES,
+    SEARCH_INSERT,
+    insert,
+)
 from casehistory.desk._mapper import _FIELDS as DECLARED
 from casehistory.desk._mapper import CaseMapper
 from casehistory.domain.events import EVENT_TYPES, CaseEvent
-from casehistory.domain.ledger import Ledger
-from casehistory.domain.state import Folding
 from casehistory.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -123,16 +129,9 @@ def _empty(run: Runner, sqlite: bool) -> None:
         run("DELETE FROM catalog_search", ())
 
 
-def _insert(columns: tuple[tuple[str, str, bool], ...], table: str) -> str:
-    names = ", ".join(f'"{name}"' for name, _, _ in columns)
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"
-
-
-_CASES = _insert(CASE_COLUMNS, "catalog_cases")
-_MONEY = _insert(MONEY_COLUMNS, "catalog_money")
-_LEDGER = _insert(LEDGER_ENTRY_COLUMNS, "catalog_ledger")
-_SEARCH = "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)"
+_CASES = insert("catalog_cases", CASE_COLUMNS)
+_MONEY = insert("catalog_money", MONEY_COLUMNS)
+_LEDGER = insert("catalog_ledger", LEDGER_ENTRY_COLUMNS)
 
 
 class _Rebuild:
@@ -179,17 +178,8 @@ class _Rebuild:
 
     def add(self, case_id: UUID, events: Events) -> None:
         """Fold one case's events (all of them, up to the head) into rows to write."""
-        folding = Folding()
-        ledger = self.ledger
-        values = self.ledger_values
-        for _, event in events:
-            before = folding.ledger
-            folding.add(event)
-            after = cast(Ledger, folding.ledger)
-            if after is not before:  # an unchanged ledger moved nothing
-                for entry in ledger_entries(before, after, event):
-                    ledger.append(values(_LEDGER_FIELDS(entry)))
-        state = folding.state
+        state, entries = folded(None, (event for _, event in events))
+        self.ledger.extend(self.ledger_values(LEDGER_VALUES(entry)) for entry in entries)
         last_id, last = events[-1]
         row = row_of(
             state,
@@ -198,9 +188,8 @@ class _Rebuild:
             last.timestamp,
             self.projection._policy(state),
         )
-        self.cases.append(self.case_values(_CASE_FIELDS(row)))
-        for money in money_rows(state):
-            self.money.append(self.money_values(_MONEY_FIELDS(money)))
+        self.cases.append(self.case_values(CASE_VALUES(row)))
+        self.money.extend(self.money_values(MONEY_VALUES(money)) for money in money_rows(state))
         self.search.append((self.id_value(case_id), state.subject, state.customer.name))
 
     def write(self, *, last: bool) -> None:
@@ -226,7 +215,7 @@ class _Rebuild:
             run.many(_MONEY, self.money)
             run.many(_LEDGER, self.ledger)
             if self.db.sqlite:
-                run.many(_SEARCH, self.search)
+                run.many(SEARCH_INSERT, self.search)
             if last:
                 moved = run(
                     "UPDATE {p}catalog_position SET position = ? "
@@ -237,12 +226,6 @@ class _Rebuild:
                     raise self.moved("the catalog is no longer at 0")
                 run("DELETE FROM {p}catalog_position WHERE name = ?", [self.token])
         self.cases, self.money, self.ledger, self.search = [], [], [], []
-
-
-# The columns' values straight from the attributes (attrs.astuple copies and recurses).
-_CASE_FIELDS = operator.attrgetter(*(name for name, _, _ in CASE_COLUMNS))
-_MONEY_FIELDS = operator.attrgetter(*(name for name, _, _ in MONEY_COLUMNS))
-_LEDGER_FIELDS = operator.attrgetter(*(name for name, _, _ in LEDGER_ENTRY_COLUMNS))
 
 
 def rebuild_by_case(projection: Projection, head: int) -> int:

@@ -5,10 +5,10 @@ than the case's own view does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -16,11 +16,19 @@ import attrs
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Ledger
 from casehistory.domain.sla import SlaPolicy
-from casehistory.domain.state import CaseState
+from casehistory.domain.state import CaseState, Folding
 from casehistory.views.case import CaseView
 from casehistory.views.sla import view_clocks
 
-__all__ = ["CaseRow", "LedgerEntry", "MoneyRow", "ledger_entries", "money_rows", "row_of"]
+__all__ = [
+    "CaseRow",
+    "LedgerEntry",
+    "MoneyRow",
+    "folded",
+    "ledger_entries",
+    "money_rows",
+    "row_of",
+]
 
 
 @attrs.frozen
@@ -204,3 +212,19 @@ def ledger_entries(before: Ledger | None, after: Ledger, event: CaseEvent) -> It
                     _utc(event.occurred_at),
                     _utc(event.timestamp),
                 )
+
+
+def folded(
+    start: CaseState | None, events: Iterable[CaseEvent]
+) -> tuple[CaseState, list[LedgerEntry]]:
+    """``events`` folded onto ``start``, and the ledger entries they made (the
+    projection's batches and the rebuild by case fold the same way)."""
+    folding = Folding(start)
+    entries: list[LedgerEntry] = []
+    for event in events:
+        before = folding.ledger
+        folding.add(event)
+        after = cast(Ledger, folding.ledger)
+        if after is not before:  # an unchanged ledger moved nothing
+            entries.extend(ledger_entries(before, after, event))
+    return folding.state, entries

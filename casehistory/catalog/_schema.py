@@ -3,13 +3,20 @@ schema people may query with SQL; the two must say the same)."""
 
 from __future__ import annotations
 
+import operator
+
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_VALUES",
     "LEDGER_ENTRY_COLUMNS",
+    "LEDGER_VALUES",
     "MONEY_COLUMNS",
+    "MONEY_VALUES",
     "SCHEMA_VERSION",
+    "SEARCH_INSERT",
     "TABLES",
     "ddl",
+    "insert",
 ]
 
 TABLES = ("catalog_cases", "catalog_money", "catalog_ledger", "catalog_position")
@@ -163,3 +170,22 @@ def ddl(sqlite: bool, schema: str | None = None) -> list[str]:
             "USING gin (search)"
         )
     return statements
+
+
+def insert(table: str, columns: tuple[tuple[str, str, bool], ...]) -> str:
+    """The statement that inserts a row of ``columns`` into ``table`` (``{p}`` for the
+    schema's prefix, ``?`` for the values)."""
+    names = ", ".join(f'"{name}"' for name, _, _ in columns)
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {{p}}{table} ({names}) VALUES ({marks})"
+
+
+SEARCH_INSERT = "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)"
+"""A case's words, on SQLite (FTS5; PostgreSQL indexes a column of catalog_cases)."""
+
+
+# A row's values in its columns' order, straight from the attributes (attrs.astuple
+# copies and recurses).
+CASE_VALUES = operator.attrgetter(*(name for name, _, _ in CASE_COLUMNS))
+MONEY_VALUES = operator.attrgetter(*(name for name, _, _ in MONEY_COLUMNS))
+LEDGER_VALUES = operator.attrgetter(*(name for name, _, _ in LEDGER_ENTRY_COLUMNS))
