@@ -435,13 +435,25 @@ def _replaced(state: CaseState, changes: dict[str, Any]) -> CaseState:
     """``attrs.evolve(state, **changes)`` at half its cost, the step every event of
     every fold takes: the unchanged fields are copied as they are (their converters
     ran when they were set), and only the changed ones go through theirs."""
-    new: CaseState = _NEW(CaseState)
-    for name, value in zip(_NAMES, _VALUES(state), strict=True):
+    new: CaseState = _copied(state, CaseState)
+    _changed(new, changes)
+    return new
+
+
+def _copied(source: Any, kind: type[Any]) -> Any:
+    """A new ``kind`` (a CaseState or a fold's scratch) with the fields of ``source``,
+    set without ``__init__``."""
+    new = _NEW(kind)
+    for name, value in zip(_NAMES, _VALUES(source), strict=True):
         _SET(new, name, value)
+    return new
+
+
+def _changed(target: Any, changes: dict[str, Any]) -> None:
+    """Set ``changes`` on ``target``, each through its field's converter."""
     for name, value in changes.items():
         convert = _CONVERTERS.get(name)
-        _SET(new, name, value if convert is None else convert(value))
-    return new
+        _SET(target, name, value if convert is None else convert(value))
 
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:
@@ -478,15 +490,11 @@ class Folding:
             if state is None or isinstance(event, ev.CaseOpened):
                 self._frozen = evolve(state, event)
                 return
-            work = self._work = _NEW(_Scratch)
-            for name, value in zip(_NAMES, _VALUES(state), strict=True):
-                _SET(work, name, value)
+            work = self._work = _copied(state, _Scratch)
         elif isinstance(event, ev.CaseOpened):  # starts a case over, as evolve does
             self._work, self._frozen = None, evolve(self.state, event)
             return
-        for name, value in _changes(work, event).items():
-            convert = _CONVERTERS.get(name)
-            _SET(work, name, value if convert is None else convert(value))
+        _changed(work, _changes(work, event))
         self._frozen = None
 
     @property
@@ -502,8 +510,5 @@ class Folding:
         if self._frozen is None:
             if self._work is None:
                 raise ValueError("no events to fold: a case starts with CaseOpened")
-            frozen: CaseState = _NEW(CaseState)
-            for name, value in zip(_NAMES, _VALUES(self._work), strict=True):
-                _SET(frozen, name, value)
-            self._frozen = frozen
+            self._frozen = cast(CaseState, _copied(self._work, CaseState))
         return self._frozen
