@@ -9,7 +9,8 @@ import os
 import platform
 import sqlite3
 import statistics
-from collections.abc import Sequence
+import tracemalloc
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any, ClassVar
@@ -65,6 +66,16 @@ def open_case(desk: CaseDesk) -> UUID:
     )
     desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=OCCURRED_AT)
     return case_id
+
+
+def peak(work: Callable[[], object]) -> int:
+    """The peak of Python allocations (bytes, ``tracemalloc``) while ``work`` runs."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def median(values: Sequence[float]) -> float:

@@ -32,11 +32,9 @@ import argparse
 import os
 import sys
 import tempfile
-import tracemalloc
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from _common import check, machine
+from _common import check, machine, peak
 
 from casehistory import Actor, CaseDesk, Channel, Customer, Role, SteppingClock
 from casehistory.audit.export_jsonl import export_verified
@@ -61,15 +59,6 @@ def build(path: str, events: int, per_case: int) -> None:
         for note in range(per_case - 1):
             desk.add_note(case_id, text=f"note {note}", by=AGENT, occurred_at=WHEN)
     desk.close()
-
-
-def peak(work: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def measure(path: str, export_path: str) -> tuple[int, int, int, int]:

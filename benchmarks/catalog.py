@@ -62,7 +62,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _common import check, machine, median, spread
+from _common import check, machine, median, peak, spread
 from load import per_call
 from make_store import build_store, raw_inserts, report, revision
 
@@ -350,14 +350,6 @@ def audit_memory(location: str, folder: str) -> dict[str, int]:
 
     desk = open_desk(location)
     out = os.path.join(folder, "export.jsonl")
-
-    def peak(work: Callable[[], object]) -> int:
-        tracemalloc.start()
-        try:
-            work()
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
 
     def export() -> None:
         with open(out, "w", encoding="utf-8") as lines:
