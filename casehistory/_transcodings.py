@@ -7,13 +7,22 @@ classes are encoded field by field, enums by member name, dates as ISO strings.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+import orjson
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from casehistory.domain import values
 from casehistory.domain.ledger import Balance, Hold, Ledger
@@ -29,7 +38,7 @@ from casehistory.domain.state import (
     RmaStage,
 )
 
-__all__ = ["register_value_transcodings"]
+__all__ = ["fast_decoder", "register_value_transcodings"]
 
 _ATTRS_TYPES: tuple[type[Any], ...] = (
     values.Money,
@@ -100,6 +109,7 @@ class _EnumTranscoding(Transcoding):
         self.type = cls
         self.name = cls.__name__
         self._cls = cls
+        self.members = cls.__members__
 
     def encode(self, obj: Any) -> str:
         return str(obj.name)
@@ -131,3 +141,73 @@ def register_value_transcodings(transcoder: JSONTranscoder) -> None:
     """Teach ``transcoder`` every value type that case events and snapshots hold."""
     for transcoding in _transcodings():
         transcoder.register(transcoding)
+
+
+def _plain(transcoding: Transcoding) -> Callable[[Any], Any]:
+    """The transcoding's decode, or a builtin that gives the same value from the JSON
+    that decode accepts (a JSON string for each of these): no Python frame a value."""
+    kind = type(transcoding)
+    if kind is DatetimeAsISO:
+        return datetime.fromisoformat
+    if kind is DecimalAsStr:
+        return Decimal
+    if kind is _DateTranscoding:
+        return date.fromisoformat
+    if isinstance(transcoding, _EnumTranscoding):
+        return dict(transcoding.members).__getitem__
+    if kind is UUIDAsHex:
+        return UUID
+    return transcoding.decode
+
+
+def fast_decoder(transcoder: JSONTranscoder) -> Callable[[bytes], dict[str, Any]]:
+    """A decoding of a stored JSON object that gives what ``transcoder.decode`` gives,
+    in about half the time: orjson parses, then one walk turns each
+    ``{"_type_": name, "_data_": data}`` into its value, innermost first, as the
+    json module's object hook does. It raises (any exception) on whatever it does not
+    read exactly as ``transcoder.decode`` would, and the caller then asks
+    ``transcoder.decode``, which decodes it or says what is wrong: not a JSON object,
+    a name not registered, JSON that orjson refuses (NaN, lone surrogates), and any
+    float (orjson reads an integer beyond 64 bits as a float where json reads an int;
+    no value the desk writes is a float). Transcodings registered later are not seen."""
+    decoders = {name: _plain(t) for name, t in transcoder.names.items()}
+
+    def mapping(item: dict[str, Any]) -> Any:
+        for key, inner in item.items():
+            kind = type(inner)
+            if kind is dict:
+                if len(inner) == 2 and type(data := inner.get("_data_")) is str:
+                    # The usual typed value: a name and a string (a time, an enum, an
+                    # amount), decoded here rather than in a call of its own.
+                    item[key] = decoders[inner["_type_"]](data)
+                else:
+                    item[key] = mapping(inner)
+            elif kind is list:
+                item[key] = sequence(inner)
+            elif kind is float:
+                raise ValueError("a float")
+        if len(item) == 2 and "_type_" in item and "_data_" in item:
+            return decoders[item["_type_"]](item["_data_"])
+        return item
+
+    def sequence(items: list[Any]) -> list[Any]:
+        for index, inner in enumerate(items):
+            kind = type(inner)
+            if kind is dict:
+                items[index] = mapping(inner)
+            elif kind is list:
+                items[index] = sequence(inner)
+            elif kind is float:
+                raise ValueError("a float")
+        return items
+
+    def decode(data: bytes) -> dict[str, Any]:
+        decoded = orjson.loads(data)
+        if type(decoded) is not dict:
+            raise ValueError("not a JSON object")
+        decoded = mapping(decoded)
+        if type(decoded) is not dict:
+            raise ValueError("not a JSON object")
+        return decoded
+
+    return decode

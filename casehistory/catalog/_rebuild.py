@@ -37,10 +37,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from casehistory._sql import reading
+from casehistory._transcodings import fast_decoder
 from casehistory.catalog._db import Runner, column_converters, row_converter
 from casehistory.catalog._rows import folded, money_rows, row_of
 from casehistory.catalog._schema import (
@@ -51,6 +52,8 @@ from casehistory.catalog._schema import (
     MONEY_COLUMNS,
     MONEY_VALUES,
     SEARCH_INSERT,
+    index_ddl,
+    index_names,
     insert,
 )
 from casehistory.desk._mapper import _FIELDS as DECLARED
@@ -70,6 +73,8 @@ __all__ = [
     "claimed",
     "decoder",
     "rebuild_by_case",
+    "drop_indexes",
+    "restore_indexes",
     "take_over",
 ]
 
@@ -122,6 +127,36 @@ def take_over(run: Runner, sqlite: bool) -> None:
     _empty(run, sqlite)
 
 
+def drop_indexes(run: Runner, sqlite: bool) -> bool:
+    """Drop the catalog's secondary indexes for a rebuild (built once at its end, not
+    kept up row by row: a third of a large rebuild's time); whether they were. Not
+    when the login may not (PostgreSQL: only the tables' owner may): the rebuild
+    then keeps them up as it goes."""
+    return _savepoint(run, [f"DROP INDEX IF EXISTS {{p}}{name}" for name in index_names(sqlite)])
+
+
+def restore_indexes(run: Runner, sqlite: bool, schema: str | None) -> bool:
+    """Create whichever secondary index is missing (a rebuild that dropped them
+    stopped, or is finishing); whether the login could. In the transaction that moves
+    the catalog off position 0, so no catalog answers without its indexes."""
+    return _savepoint(run, index_ddl(sqlite, schema))
+
+
+def _savepoint(run: Runner, statements: list[str]) -> bool:
+    """Run ``statements`` all or none (a savepoint: a refusal on PostgreSQL would
+    otherwise abort the whole transaction); whether they ran."""
+    run("SAVEPOINT catalog_indexes", ())
+    try:
+        for statement in statements:
+            run(statement, ())
+    except run.failures:
+        run("ROLLBACK TO SAVEPOINT catalog_indexes", ())
+        return False
+    finally:
+        run("RELEASE SAVEPOINT catalog_indexes", ())
+    return True
+
+
 def _empty(run: Runner, sqlite: bool) -> None:
     for table in TABLES:
         run(f"DELETE FROM {{p}}{table}", ())
@@ -169,6 +204,7 @@ class _Rebuild:
                 raise self.moved("another rebuild holds the catalog")
             run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
             _empty(run, self.db.sqlite)
+            drop_indexes(run, self.db.sqlite)
             run(
                 "INSERT INTO {p}catalog_position (name, position, schema_version) "
                 "SELECT ?, " + _now_ms(run) + ", schema_version FROM {p}catalog_position "
@@ -217,6 +253,7 @@ class _Rebuild:
             if self.db.sqlite:
                 run.many(SEARCH_INSERT, self.search)
             if last:
+                restore_indexes(run, self.db.sqlite, self.db.schema)
                 moved = run(
                     "UPDATE {p}catalog_position SET position = ? "
                     "WHERE name = ? AND position = 0 RETURNING position",
@@ -268,7 +305,8 @@ Decode = Callable[[UUID, int, str, bytes], CaseEvent]
 
 def decoder(mapper: Any) -> Decode:
     """What the desk's mapper makes of a stored event row, made cheaper for the rows
-    every desk writes: the same JSON decoding (the mapper's own transcoder), the same
+    every desk writes: the same JSON decoding (the mapper's own transcoder's
+    registrations, parsed by orjson: :func:`~casehistory._transcodings.fast_decoder`), the same
     checks (a case event's topic, the fields its type declares, times with an offset),
     the same object (eventsourcing's: the decoded dict as the event's ``__dict__``),
     without the per-row lookups eventsourcing makes for any mapper (the topic's class,
@@ -279,11 +317,22 @@ def decoder(mapper: Any) -> Decode:
         event: CaseEvent = mapper.to_domain_event(StoredEvent(case_id, version, topic, state))
         return event
 
-    if type(mapper) is not CaseMapper or mapper.cipher or mapper.compressor:
+    transcoder = mapper.transcoder
+    if (
+        type(mapper) is not CaseMapper
+        or mapper.cipher
+        or mapper.compressor
+        or type(transcoder) is not JSONTranscoder
+    ):
         return mapped
-    transcode = mapper.transcoder.decode
+    transcode = fast_decoder(transcoder)
     plain = {
-        get_topic(cls): (cls, DECLARED[get_topic(cls)])
+        get_topic(cls): (
+            cls,
+            DECLARED[get_topic(cls)],
+            getattr(cls, "timestamp", None),
+            getattr(cls, "occurred_at", None),
+        )
         for cls in EVENT_TYPES
         if getattr(cls, "class_version", 1) == 1 and resolve_topic(get_topic(cls)) is cls
     }
@@ -294,19 +343,27 @@ def decoder(mapper: Any) -> Decode:
         known = plain.get(topic)
         if known is None:
             return mapped(case_id, version, topic, state)
-        cls, declared = known
+        cls, declared, timestamp, occurred_at = known
         try:
             values = transcode(state)
-        except Exception:  # the mapper says which row, and why
+        except Exception:  # the mapper reads it, or says which row and why
             return mapped(case_id, version, topic, state)
-        if type(values) is not dict or "class_version" in values:
+        if "class_version" in values:
             return mapped(case_id, version, topic, state)
         values["originator_id"] = case_id
         values["originator_version"] = version
+        recorded = values.get("timestamp", timestamp)
+        occurred = values.get("occurred_at", occurred_at)
         if (
             not values.keys() >= declared
-            or not _aware(values.get("timestamp", getattr(cls, "timestamp", None)))
-            or not _aware(values.get("occurred_at", getattr(cls, "occurred_at", None)))
+            or (
+                recorded is not None
+                and (type(recorded) is not datetime or recorded.utcoffset() is None)
+            )
+            or (
+                occurred is not None
+                and (type(occurred) is not datetime or occurred.utcoffset() is None)
+            )
         ):
             return mapped(case_id, version, topic, state)
         event: CaseEvent = new(cls)
@@ -317,8 +374,9 @@ def decoder(mapper: Any) -> Decode:
 
 
 def _aware(moment: object) -> bool:
-    """Whether a time field passes the mapper's check (absent, or a time with an offset)."""
-    return moment is None or (isinstance(moment, datetime) and moment.utcoffset() is not None)
+    """Whether a time passes the mapper's check: absent, or a time with an offset (of
+    the class the transcoder makes; any other goes to the mapper)."""
+    return moment is None or (type(moment) is datetime and moment.utcoffset() is not None)
 
 
 _QUERY = (
