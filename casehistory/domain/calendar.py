@@ -23,7 +23,7 @@ once per calendar.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from casehistory.domain._open_time import OpenTime
 from casehistory.domain.chain import canonical_json
 from casehistory.domain.values import require_aware
 from casehistory.errors import InvalidInput
@@ -41,6 +42,7 @@ WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 """Names of the days, indexed like ``date.weekday()`` (and ``calendar.MONDAY``): 0 is Monday."""
 
 _US = timedelta(microseconds=1)
+_ZERO = timedelta(0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _HOUR = 3_600_000_000
@@ -59,7 +61,7 @@ def _micros(at: datetime) -> int:
 
 
 def _instant(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
+    return _EPOCH + _US * micros
 
 
 def _local_micros(value: time) -> int:
@@ -179,6 +181,10 @@ class BusinessCalendar:
     _shut: frozenset[date] = attrs.field(init=False, eq=False, repr=False)
     _days: dict[int, tuple[tuple[int, int], ...]] = attrs.field(init=False, eq=False, repr=False)
     _memo: dict[str, Any] = attrs.field(init=False, eq=False, repr=False)
+    _open: OpenTime = attrs.field(init=False, eq=False, repr=False)
+    _first: int = attrs.field(init=False, eq=False, repr=False)
+    _last: int = attrs.field(init=False, eq=False, repr=False)
+    _inside: tuple[int, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         init = object.__setattr__
@@ -207,6 +213,17 @@ class BusinessCalendar:
         init(self, "_shut", self.closed_dates | self.holiday_dates)
         init(self, "_days", {})
         init(self, "_memo", {})
+        init(self, "_open", OpenTime(self._periods))
+        init(self, "_first", date(first, 1, 1).toordinal())
+        init(self, "_last", date(last, 12, 31).toordinal())
+        init(
+            self,
+            "_inside",
+            (
+                (self._first - _EPOCH_DAY) * _DAY + _REACH,
+                (self._last + 1 - _EPOCH_DAY) * _DAY - _REACH - 1,
+            ),
+        )
 
     def _resolve_holidays(self) -> frozenset[date]:
         if self.country is None:
@@ -326,40 +343,29 @@ class BusinessCalendar:
         """The business time from ``start`` to ``end``: how long the desk is open between
         them. Both timezone-aware (any timezone); ``end`` not before ``start``."""
         begin, finish = self._span(start, end)
-        total = 0
-        first = (begin - _REACH) // _DAY + _EPOCH_DAY
-        for day in range(first, (finish + _REACH) // _DAY + _EPOCH_DAY + 1):
-            for opened, closed in self._periods(day):
-                low, high = max(opened, begin), min(closed, finish)
-                if high > low:
-                    total += high - low
-        return timedelta(microseconds=total)
+        return _US * self._open.elapsed(begin, finish)
 
     def due(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant (in UTC) by which ``duration`` of business time has elapsed
         after ``start``: ``elapsed(start, due(start, d)) == d``. A zero duration is due
         at ``start``; a duration that ends exactly at a close is due at that close."""
         at = require_aware(start, "start")
-        if not isinstance(duration, timedelta) or duration < timedelta(0):
+        if not isinstance(duration, timedelta) or duration < _ZERO:
             raise InvalidInput(
                 f"a business duration must be a timedelta of zero or more, got {duration!r:.100}"
             )
         begin = _micros(at)
-        self._require_covered(at.astimezone(self._zone).date(), at)
+        self._covered(begin, at)
         left = duration // _US
         if left == 0:
             return at.astimezone(UTC)
-        first = (begin - _REACH) // _DAY + _EPOCH_DAY
         # Even a desk open round the clock cannot give more than a day per remaining day:
-        # an enormous duration is refused at once instead of walked through.
-        if left <= (self.last_day.toordinal() - first + 2) * _DAY:
-            for opened, closed in self._chronological(first):
-                low = max(opened, begin)
-                if closed <= low:
-                    continue
-                if left <= closed - low:
-                    return _instant(low + left)
-                left -= closed - low
+        # an enormous duration is refused at once instead of counted towards.
+        first = (begin - _REACH) // _DAY + _EPOCH_DAY
+        if left <= (self._last - first + 2) * _DAY:
+            due = self._open.due(begin, left, (self._last + 1 - _EPOCH_DAY) * _DAY + _REACH)
+            if due is not None:
+                return _instant(due)
         raise InvalidInput(
             f"a business duration of {duration} from {at.isoformat()} does not run out by "
             f"the end of the calendar's years {self.years[0]}-{self.years[1]}; give the "
@@ -370,41 +376,29 @@ class BusinessCalendar:
 
     def _span(self, start: datetime, end: datetime) -> tuple[int, int]:
         begin, finish = require_aware(start, "start"), require_aware(end, "end")
-        if finish < begin:
+        low, high = _micros(begin), _micros(finish)
+        if high < low:
             raise InvalidInput(
                 f"end {finish.isoformat()} is before start {begin.isoformat()}; business time "
                 "is measured forwards: swap them"
             )
-        self._require_covered(begin.astimezone(self._zone).date(), begin)
-        self._require_covered(finish.astimezone(self._zone).date(), finish)
-        return _micros(begin), _micros(finish)
+        self._covered(low, begin)
+        self._covered(high, finish)
+        return low, high
+
+    def _covered(self, micros: int, at: datetime) -> None:
+        """Refuse an instant whose local day is outside the years: read on the local
+        clock only near the ends of the years (any offset is under ``_REACH``)."""
+        if not self._inside[0] <= micros <= self._inside[1]:
+            self._require_covered(at.astimezone(self._zone).date(), at)
 
     def _require_covered(self, day: date, at: datetime) -> None:
-        if not self.first_day <= day <= self.last_day:
+        if not self._first <= day.toordinal() <= self._last:
             raise InvalidInput(
                 f"{at.isoformat()} falls on {day.isoformat()}, outside the calendar's years "
                 f"{self.years[0]}-{self.years[1]} (its holidays are known only for those); "
                 "make a calendar whose years cover it"
             )
-
-    def _chronological(self, first: int) -> Iterator[tuple[int, int]]:
-        """Open periods from day ``first`` on, in time order, until after the last day.
-
-        A zone that turns its clocks back across midnight makes the start of one day
-        come before the end of the day before; periods are held back until no later day
-        can start before them (each day's periods lie within ``_REACH`` of its midnights).
-        """
-        waiting: list[tuple[int, int]] = []
-        for day in range(first, self.last_day.toordinal() + 2):
-            waiting.extend(self._periods(day))
-            if len(waiting) > 1:
-                waiting.sort()
-            # Every later day starts at or after ``settled``, and periods never overlap, so
-            # a period starting by then ends before any later day's begins.
-            settled = (day + 1 - _EPOCH_DAY) * _DAY - _REACH
-            while waiting and waiting[0][0] <= settled:
-                yield waiting.pop(0)
-        yield from sorted(waiting)
 
     def _periods(self, day: int) -> tuple[tuple[int, int], ...]:
         """The open periods (UTC microseconds, half-open) of the local day ``day`` (an
@@ -419,7 +413,7 @@ class BusinessCalendar:
         if (
             when.weekday() not in self.working_days
             or when in self._shut
-            or not self.first_day <= when <= self.last_day
+            or not self._first <= day <= self._last
         ):
             return ()
         midnight = (day - _EPOCH_DAY) * _DAY
