@@ -86,7 +86,7 @@ class Database:
             self._memory.rollback()
 
     def _runner(self, cursor: Any, *, sqlite: bool) -> Runner:
-        return Runner(cursor, self.prefix, sqlite)
+        return Runner(cursor, self.prefix, sqlite, self._failures)
 
     def close(self) -> None:
         if self._memory is not None:
@@ -97,10 +97,18 @@ class Runner:
     """Runs statements in one transaction: one at a time (a :data:`Run`), or one
     statement for many rows (:meth:`many`)."""
 
-    def __init__(self, cursor: Any, prefix: str, sqlite: bool) -> None:
+    def __init__(
+        self,
+        cursor: Any,
+        prefix: str,
+        sqlite: bool,
+        failures: tuple[type[BaseException], ...] = FAILURES,
+    ) -> None:
         self._cursor = cursor
         self._prefix = prefix
         self._sqlite = sqlite
+        self.failures = failures
+        """The driver's errors (a refused statement)."""
 
     @property
     def sqlite(self) -> bool:

@@ -20,7 +20,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.catalog._db import Database, Runner, row_converter
-from casehistory.catalog._rebuild import claimed, rebuild_by_case, take_over
+from casehistory.catalog._rebuild import claimed, rebuild_by_case, restore_indexes, take_over
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, folded, money_rows
 from casehistory.catalog._rows import row_of as _row_of
 from casehistory.catalog._schema import (
@@ -256,6 +256,7 @@ class Projection:
                 raise Moved(f"the catalog is no longer at {position}")
             if position == 0:
                 take_over(run, self.db.sqlite)  # rows a rebuild by case left: not events
+                restore_indexes(run, self.db.sqlite, self.db.schema)  # which it dropped
             _upsert_cases(run, batch.rows)
             ids = [[case_id] for case_id in batch.money]
             run.many("DELETE FROM {p}catalog_money WHERE case_id = ?", _converted(run, _ID, ids))

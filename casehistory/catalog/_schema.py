@@ -152,8 +152,7 @@ def ddl(sqlite: bool, schema: str | None = None) -> list[str]:
         f'{_columns(LEDGER_ENTRY_COLUMNS, types)}, PRIMARY KEY (case_id, version, "column", '
         "currency))",
     ]
-    for name, table, columns in _INDEXES:
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {prefix}{table} ({columns})")
+    statements.extend(index_ddl(sqlite, schema, search=False))
     if sqlite:
         # The database's own full-text search: FTS5, one row per case.
         statements.append(
@@ -165,11 +164,32 @@ def ddl(sqlite: bool, schema: str | None = None) -> list[str]:
             f"ALTER TABLE {prefix}catalog_cases ADD COLUMN IF NOT EXISTS search tsvector "
             "GENERATED ALWAYS AS (to_tsvector('simple', subject || ' ' || customer_name)) STORED"
         )
+        statements.extend(index_ddl(sqlite, schema, search=True))
+    return statements
+
+
+def index_ddl(sqlite: bool, schema: str | None = None, *, search: bool | None = None) -> list[str]:
+    """The statements that create the catalog's secondary indexes where they do not
+    exist: those for the queries (``search=False``), PostgreSQL's text search index
+    (``search=True``), or all (None; the text search index only on PostgreSQL)."""
+    prefix = "" if schema is None else f'"{schema}".'
+    statements: list[str] = []
+    if search is not True:
+        for name, table, columns in _INDEXES:
+            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {prefix}{table} ({columns})")
+    if search is not False and not sqlite:
         statements.append(
-            f"CREATE INDEX IF NOT EXISTS catalog_cases_search ON {prefix}catalog_cases "
-            "USING gin (search)"
+            f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON {prefix}catalog_cases USING gin (search)"
         )
     return statements
+
+
+def index_names(sqlite: bool) -> list[str]:
+    """The names of the catalog's secondary indexes (see :func:`index_ddl`)."""
+    return [name for name, _, _ in _INDEXES] + ([] if sqlite else [SEARCH_INDEX])
+
+
+SEARCH_INDEX = "catalog_cases_search"
 
 
 def insert(table: str, columns: tuple[tuple[str, str, bool], ...]) -> str:
