@@ -181,6 +181,7 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
             recorded_at=event.timestamp,
             command=_command_of(event),
             sla=vars(event).get("sla"),  # the desk's setting, like a command id
+            rules=vars(event).get("rules"),  # None: recorded before rules versions
         )
         return opened.pending_events[-1]  # type: ignore[no-any-return]
     if case is None:

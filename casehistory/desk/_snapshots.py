@@ -29,6 +29,7 @@ from eventsourcing.utils import get_topic
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.chain import STATE_COMMITMENT, state_commitment
 from casehistory.domain.events import CaseEvent
+from casehistory.domain.rulebook import commitment_format
 from casehistory.domain.state import STATE_FORMAT, CaseState
 
 __all__ = ["Predates", "SnapshotIgnored", "SnapshotLog", "TrustedSnapshot", "snapshot_problem"]
@@ -105,7 +106,12 @@ def snapshot_problem(snapshot: CaseSnapshot, event: CaseEvent) -> str | None:
     if case_state.digest != event.digest or state["_modified_on"] != event.timestamp:
         return "names another event than the one at its version (digest or store time differ)"
     try:
-        computed = state_commitment(case_state, state["_created_on"], state["_modified_on"])
+        computed = state_commitment(
+            case_state,
+            state["_created_on"],
+            state["_modified_on"],
+            state_format=commitment_format(case_state.rules),
+        )
     except (TypeError, ValueError, AttributeError) as error:
         return f"holds values no state has ({error})"
     if computed != commitment:

@@ -13,6 +13,7 @@ from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, Command
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
 from casehistory.domain.policies import Policies, PolicyDecision
+from casehistory.domain.rulebook import commitment_format
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
     MAX_EVENT_BYTES,
@@ -217,4 +218,6 @@ class CommandSupport:
             **fields,
         )
         after = evolve(self.state, provisional)
-        return state_commitment(after, self.created_on, recorded_at)
+        return state_commitment(
+            after, self.created_on, recorded_at, state_format=commitment_format(after.rules)
+        )

@@ -26,6 +26,7 @@ from casehistory.domain._support import (
     require_times,
 )
 from casehistory.domain.commands import CommandId
+from casehistory.domain.rulebook import RULES_VERSION, require_rules_version
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
@@ -277,10 +278,13 @@ class Case(
         case_id: UUID | None = None,
         command: CommandId | None = None,
         sla: SlaTerms | None = None,
+        rules: int | None = RULES_VERSION,
     ) -> Case:
         """Open a new case. Its status is NEW until an agent is assigned. A ``command``
         id is recorded on the opening (:mod:`casehistory.domain.commands`), and so are
-        the ``sla`` terms in force (:mod:`casehistory.domain.sla`)."""
+        the ``sla`` terms in force (:mod:`casehistory.domain.sla`), and the ``rules``
+        version the case is held to (:mod:`casehistory.domain.rulebook`; None records
+        none, as before 0.3.0, and holds the case to rules 1)."""
         require_times(occurred_at, recorded_at)
         rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
         require_instance(customer, Customer, "customer")
@@ -299,6 +303,8 @@ class Case(
         }
         if sla is not None:
             fields["sla"] = require_instance(sla, SlaTerms, "sla")
+        if rules is not None:
+            fields["rules"] = require_rules_version(rules)
         extras = command_fields(command)
         digest = event_digest(
             case_id, 1, ev.CaseOpened, None, recorded_at, by, occurred_at, {**fields, **extras}
@@ -317,6 +323,8 @@ class Case(
             # Recorded as a record before SLA terms existed: no key (the class default
             # answers None), so that its digest and a replay's agree.
             opened.__dict__.pop("sla", None)
+        if rules is None:  # likewise: a record from before the rules version
+            opened.__dict__.pop("rules", None)
         for name, value in extras.items():  # as _record does: see there
             object.__setattr__(opened, name, value)
         return case

@@ -122,6 +122,9 @@ class CaseOpened(CaseEvent, Aggregate.Created):
     sla: SlaTerms | None = None
     """The SLA policy in force when the case opened (id, version, digest of its
     parameters). Recorded since 0.2.0: an older record has no ``sla`` key at all."""
+    rules: int = 1
+    """The rules version the case is held to (:mod:`casehistory.domain.rulebook`).
+    Recorded since 0.3.0: an older record has no ``rules`` key, and answers 1."""
 
     def mutate(self, aggregate: Any) -> Any:
         # eventsourcing imports the module the stored originator_topic names: never

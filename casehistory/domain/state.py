@@ -126,9 +126,10 @@ def _status_changes(value: Iterable[Iterable[Any]]) -> tuple[StatusChange, ...]:
     return tuple(StatusChange(*item) for item in value)
 
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 """The format of :class:`CaseState`: 1 up to 0.1.x, 2 from 0.2.0, which added
-``statuses``, ``first_response_at``, ``first_response_recorded_at`` and ``sla``. A field's
+``statuses``, ``first_response_at``, ``first_response_recorded_at`` and ``sla``; 3 from
+0.3.0, which added ``rules`` (committed to by cases held to rules 2 and later). A field's
 ``metadata[SINCE]`` names the format
 that added it; a state commitment of format N covers the fields of formats up to N."""
 
@@ -209,6 +210,10 @@ class CaseState:
     """The store time of that contact."""
     sla: SlaTerms | None = attrs.field(default=None, metadata={SINCE: 2})
     """The SLA terms the case opened under (None: opened before they were recorded)."""
+    # Added in state format 3: a commitment of a case held to rules 1 leaves it out
+    # (rulebook.commitment_format), so that commitments recorded before it still verify.
+    rules: int = attrs.field(default=1, metadata={SINCE: 3})
+    """The rules version the case is held to (:mod:`casehistory.domain.rulebook`)."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -395,6 +400,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             occurred_runs=_indexed((), event.originator_version, event.occurred_at),
             statuses=(StatusChange(status, event.occurred_at, event.timestamp),),
             sla=event.sla,
+            rules=event.rules,
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
