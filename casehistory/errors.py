@@ -8,6 +8,16 @@ the command. Messages echo the values involved, name the rule, and say the way o
 from __future__ import annotations
 
 __all__ = [
+    "CaseGoodwillAboveLimit",
+    "CreditAboveLimit",
+    "NotTheCustomer",
+    "SelfCommendationForbidden",
+    "RmaAlreadyInspected",
+    "RmaMustBeRejected",
+    "ReturnNotReceived",
+    "OvernightNotGranted",
+    "OccurredTooEarly",
+    "PolicyVersionConflict",
     "CaseAlreadyExists",
     "CaseHistoryError",
     "CaseIsClosed",
@@ -191,3 +201,43 @@ class NotACaseStore(StoreUnavailable):
 
 class StoreIsReadOnly(StoreUnavailable):
     """Raised when a command is given to a desk that was opened read-only."""
+
+
+class CaseGoodwillAboveLimit(GoodwillAboveLimit):
+    """Raised when an agent's goodwill would take the case's total above the per-case limit."""
+
+
+class CreditAboveLimit(NotAuthorised):
+    """Raised when a credit is above its issuer's role limit and no manager approved it."""
+
+
+class NotTheCustomer(NotAuthorised):
+    """Raised when a CUSTOMER actor acts on, or is named on, another customer's case."""
+
+
+class SelfCommendationForbidden(NotAuthorised):
+    """Raised when the agent a commendation praises records it or is its source."""
+
+
+class RmaAlreadyInspected(RmaOutOfOrder):
+    """Raised when a return that was inspected is inspected again."""
+
+
+class RmaMustBeRejected(RmaOutOfOrder):
+    """Raised when an RMA inspected NOT_AS_DESCRIBED is closed instead of rejected."""
+
+
+class ReturnNotReceived(RmaOutOfOrder):
+    """Raised when an RMA whose goods never arrived is closed instead of rejected."""
+
+
+class OvernightNotGranted(CaseHistoryError):
+    """Raised when an OVERNIGHT shipment at the company's cost has no upgrade for its day."""
+
+
+class OccurredTooEarly(CaseHistoryError, ValueError):
+    """Raised when a fact is dated earlier than the business-time bound of its kind."""
+
+
+class PolicyVersionConflict(CaseHistoryError):
+    """Raised when a policy's id and version were recorded with other parameters."""

@@ -91,12 +91,23 @@ _DERIVED = frozenset(
         "warranty_check",
         "policy_exception",
         "window_check",
+        "case_limit_check",
+        "credit_check",
+        "time_check",
         STATE_COMMITMENT,
         COMMAND_ID,
         COMMAND_FINGERPRINT,
     }
 )
-_DECISIONS = ("decision", "limit_check", "cutoff_check", "shipping_decision")
+_DECISIONS = (
+    "decision",
+    "limit_check",
+    "cutoff_check",
+    "shipping_decision",
+    "case_limit_check",
+    "credit_check",
+    "time_check",
+)
 _ENTITLEMENTS = ("decision", "window_check", "warranty_check")
 
 
@@ -116,6 +127,9 @@ class _Recorded:
         self.goodwill_limit = _Answer(self, "limit_check")
         self.overnight_cutoff = _Answer(self, "cutoff_check")
         self.return_shipping = _ShippingAnswer(self, "shipping_decision")
+        self.case_goodwill_limit = _Answer(self, "case_limit_check")
+        self.credit_limit = _Answer(self, "credit_check")
+        self.business_time = _Answer(self, "time_check")
 
     def recorded(self, name: str, asked: str) -> PolicyDecision:
         decision = self._decisions.get(name)
@@ -138,12 +152,12 @@ class _Answer:
     def __init__(self, policies: _Recorded, name: str) -> None:
         self._policies, self._name = policies, name
 
-    def decide(self, _: Money | Any) -> PolicyDecision:
+    def decide(self, *_: Money | Any) -> PolicyDecision:
         return self._policies.recorded(self._name, self._name.removesuffix("_check"))
 
 
 class _ShippingAnswer(_Answer):
-    def decide(self, _: Fault | Any) -> PolicyDecision:
+    def decide(self, *_: Fault | Any) -> PolicyDecision:
         return self._policies.recorded(self._name, "return shipping")
 
     payer = staticmethod(ReturnShippingPolicy.payer)

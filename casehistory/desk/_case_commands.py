@@ -228,6 +228,7 @@ class CaseCommands(DeskBase):
                 occurred_at=occurred_at,
                 recorded_at=now,
                 awaiting_reply=awaiting_reply,
+                policies=self.policies,
             ),
         )
 

@@ -27,7 +27,12 @@ class MoneyCommands(DeskBase):
         return self._run(
             case_id,
             lambda c, now: c.record_payment(
-                amount=amount, reference=reference, by=by, occurred_at=occurred_at, recorded_at=now
+                amount=amount,
+                reference=reference,
+                by=by,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                policies=self.policies,
             ),
         )
 

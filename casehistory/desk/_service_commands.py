@@ -55,6 +55,7 @@ class ServiceCommands(DeskBase):
                 occurred_at=occurred_at,
                 recorded_at=now,
                 known_issue=known_issue,
+                policies=self.policies,
             ),
         )
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain import rights
 from casehistory.domain._support import CommandSupport, require_money
 from casehistory.domain.policies import Policies
-from casehistory.domain.values import Actor, EntitlementKind, Money, require_text
+from casehistory.domain.values import (
+    Actor,
+    EntitlementKind,
+    EscalationTarget,
+    Money,
+    require_text,
+)
 from casehistory.errors import (
     CancellationNotRequested,
     HoldNotFound,
@@ -28,12 +35,24 @@ class MoneyCommands(CommandSupport):
         by: Actor,
         occurred_at: datetime,
         recorded_at: datetime,
+        policies: Policies | None = None,
     ) -> None:
         self._guard(ev.PaymentRecorded, by, occurred_at, recorded_at)
         require_money(amount, "amount")
         require_text(reference, "reference")
+        extra: dict[str, Any] = {}
+        if policies is not None:
+            time_check = self._time_check(ev.PaymentRecorded, policies, occurred_at)
+            if time_check is not None:
+                extra["time_check"] = time_check
         self._record(
-            ev.PaymentRecorded, by, occurred_at, recorded_at, amount=amount, reference=reference
+            ev.PaymentRecorded,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            reference=reference,
+            **extra,
         )
 
     def request_refund(
@@ -178,14 +197,13 @@ class MoneyCommands(CommandSupport):
         require_text(reason, "reason")
         limit_check = policies.goodwill_limit.decide(amount)
         rights.require_within_limit(limit_check, by, "credit", amount, self.id)
+        checks: dict[str, Any] = {"limit_check": limit_check}
+        if self.state.rules >= 2:
+            checks["credit_check"] = credit_check = policies.credit_limit.decide(amount, by.role)
+            manager = self.state.approved_escalation_to(EscalationTarget.MANAGER) is not None
+            rights.require_credit_limit(credit_check, amount, manager, self.id)
         self._record(
-            ev.CreditIssued,
-            by,
-            occurred_at,
-            recorded_at,
-            amount=amount,
-            reason=reason,
-            limit_check=limit_check,
+            ev.CreditIssued, by, occurred_at, recorded_at, amount=amount, reason=reason, **checks
         )
 
     def request_cancellation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain._support import CommandSupport
@@ -24,7 +25,11 @@ from casehistory.domain.values import (
 )
 from casehistory.errors import (
     InvalidInput,
+    OvernightNotGranted,
     RepairNotCovered,
+    ReturnNotReceived,
+    RmaAlreadyInspected,
+    RmaMustBeRejected,
     RmaNotFound,
     RmaOutOfOrder,
 )
@@ -116,7 +121,13 @@ class RmaCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.InspectionCompleted, by, occurred_at, recorded_at)
-        self._rma(rma_number, "inspect", RmaStage.RECEIVED)
+        rma = self._rma(rma_number, "inspect", RmaStage.RECEIVED)
+        if rma.inspection is not None and self.state.rules >= 2:
+            raise RmaAlreadyInspected(
+                f"RMA {rma_number} on case {self.id} was inspected already: "
+                f"{rma.inspection.name} (rule: a return is inspected once; its outcome "
+                "decides between close and reject); add a note to correct the findings"
+            )
         require_instance(outcome, InspectionOutcome, "outcome")
         require_text(findings, "findings")
         self._record(
@@ -147,6 +158,15 @@ class RmaCommands(CommandSupport):
         require_instance(covered_by, RepairCoverage, "covered_by")
         if cost is not None:
             require_instance(cost, Money, "cost")
+        goodwill: dict[str, Any] = {}
+        if covered_by is RepairCoverage.GOODWILL and self.state.rules >= 2:
+            if cost is None:
+                raise RepairNotCovered(
+                    f"case {self.id}: a repair covered by GOODWILL needs its cost (rule: "
+                    "goodwill cover is goodwill, within the goodwill limits); give cost="
+                )
+            cost.require_positive("cost")
+            goodwill = self._goodwill_limits(policies, by, "goodwill cover", cost)
         warranty_check = None
         if covered_by is RepairCoverage.WARRANTY:
             warranty_check = self._decision(EntitlementKind.WARRANTY, policies, occurred_at)
@@ -163,6 +183,7 @@ class RmaCommands(CommandSupport):
             covered_by=covered_by,
             cost=cost,
             warranty_check=warranty_check,
+            **goodwill,
         )
 
     def _require_warranty(self, decision: PolicyDecision | None) -> None:
@@ -184,6 +205,15 @@ class RmaCommands(CommandSupport):
     def _require_vendor_cover(self) -> None:
         """Vendor cover needs a known-issue programme or an approved escalation to VENDOR."""
         state = self.state
+        if state.rules >= 2:
+            # A known issue is what an agent typed; the vendor's acceptance is an approval.
+            if not state.approved_escalation_to(EscalationTarget.VENDOR):
+                raise RepairNotCovered(
+                    f"case {self.id}: no escalation to VENDOR was approved (rule: vendor "
+                    "cover needs the vendor's acceptance, an approved escalation to VENDOR, "
+                    "known issue or not); escalate to VENDOR first"
+                )
+            return
         if not (state.known_issue or state.approved_escalation_to(EscalationTarget.VENDOR)):
             raise RepairNotCovered(
                 f"case {self.id}: no known issue is recorded and no escalation to VENDOR was "
@@ -206,6 +236,12 @@ class RmaCommands(CommandSupport):
         require_instance(service_level, ServiceLevel, "service_level")
         require_instance(paid_by, Payer, "paid_by")
         require_text(tracking, "tracking")
+        if (
+            service_level is ServiceLevel.OVERNIGHT
+            and paid_by is Payer.COMPANY
+            and self.state.rules >= 2
+        ):
+            self._require_overnight_grant(occurred_at)
         self._record(
             ev.ReplacementShipped,
             by,
@@ -216,6 +252,26 @@ class RmaCommands(CommandSupport):
             tracking=tracking,
             paid_by=paid_by,
         )
+
+    def _require_overnight_grant(self, occurred_at: datetime) -> None:
+        """An OVERNIGHT shipment at the company's cost needs an overnight upgrade granted
+        as goodwill (the case's latest cut-off decision) for its day: the day of the grant
+        when it was SAME_DAY, a later day when it was NEXT_DAY."""
+        cutoff = self.state.decisions.get(EntitlementKind.OVERNIGHT_CUTOFF.name)
+        if cutoff is None:
+            raise OvernightNotGranted(
+                f"case {self.id}: no overnight upgrade was granted (rule: an OVERNIGHT "
+                "shipment at the company's cost is goodwill, granted as "
+                "FREE_SHIPPING_UPGRADE); grant it first, or ship STANDARD"
+            )
+        granted = datetime.fromisoformat(cutoff.compared["granted_at"])
+        day, shipped = granted.date(), occurred_at.astimezone(granted.tzinfo).date()
+        if shipped < day or (shipped == day and not cutoff.entitled):
+            raise OvernightNotGranted(
+                f"case {self.id}: the overnight upgrade was granted {cutoff.outcome} "
+                f"({cutoff.facts}), and the shipment is dated {shipped.isoformat()} (rule: "
+                "past the cut-off the upgrade ships the next day); ship it the next day"
+            )
 
     def reject_rma(
         self,
@@ -243,8 +299,19 @@ class RmaCommands(CommandSupport):
         note: str = "closed",
     ) -> None:
         self._guard(ev.RmaClosed, by, occurred_at, recorded_at)
-        self._rma(rma_number, "close", RmaStage.ISSUED, RmaStage.RECEIVED)
+        rma = self._rma(rma_number, "close", RmaStage.ISSUED, RmaStage.RECEIVED)
         require_text(note, "note")
+        if self.state.rules >= 2:
+            if rma.stage is RmaStage.ISSUED:
+                raise ReturnNotReceived(
+                    f"RMA {rma_number} on case {self.id} was never received (rule: an RMA "
+                    "whose goods did not arrive is rejected, not closed); reject it"
+                )
+            if rma.inspection is InspectionOutcome.NOT_AS_DESCRIBED:
+                raise RmaMustBeRejected(
+                    f"RMA {rma_number} on case {self.id} was inspected NOT_AS_DESCRIBED "
+                    "(rule: goods not as described are rejected, not closed); reject it"
+                )
         self._record(ev.RmaClosed, by, occurred_at, recorded_at, rma_number=rma_number, note=note)
 
 

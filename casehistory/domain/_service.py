@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from casehistory.domain import events as ev
 from casehistory.domain import rights
 from casehistory.domain._support import CommandSupport, require_money
 from casehistory.domain.policies import Policies, require_entitlement_kind
+from casehistory.domain.state import RmaStage
 from casehistory.domain.values import (
     Actor,
     EntitlementKind,
@@ -15,6 +17,7 @@ from casehistory.domain.values import (
     Fault,
     GoodwillKind,
     Money,
+    Payer,
     require_instance,
     require_text,
 )
@@ -37,6 +40,7 @@ class ServiceCommands(CommandSupport):
         occurred_at: datetime,
         recorded_at: datetime,
         known_issue: str | None = None,
+        policies: Policies | None = None,
     ) -> None:
         self._guard(ev.DiagnosisRecorded, by, occurred_at, recorded_at)
         for name, text in (("symptom", symptom), ("finding", finding), ("root_cause", root_cause)):
@@ -44,6 +48,10 @@ class ServiceCommands(CommandSupport):
         require_instance(fault, Fault, "fault")
         if known_issue is not None:
             require_text(known_issue, "known_issue")
+        shipping: dict[str, Any] = {}
+        if policies is not None and self._customer_pays_open_rma():
+            # The customer was to pay the return; a fault found now may say otherwise.
+            shipping["shipping_decision"] = policies.return_shipping.decide(fault)
         self._record(
             ev.DiagnosisRecorded,
             by,
@@ -54,6 +62,16 @@ class ServiceCommands(CommandSupport):
             root_cause=root_cause,
             fault=fault,
             known_issue=known_issue,
+            **shipping,
+        )
+
+    def _customer_pays_open_rma(self) -> bool:
+        """Whether an RMA not yet closed or rejected has the customer paying its return
+        shipping, on a case held to rules 2."""
+        return self.state.rules >= 2 and any(
+            rma.return_shipping_paid_by is Payer.CUSTOMER
+            and rma.stage in (RmaStage.ISSUED, RmaStage.RECEIVED)
+            for rma in self.state.rmas.values()
         )
 
     def record_remediation(
@@ -165,8 +183,7 @@ class ServiceCommands(CommandSupport):
         require_instance(kind, GoodwillKind, "kind")
         require_money(value, "value")
         require_text(reason, "reason")
-        limit_check = policies.goodwill_limit.decide(value)
-        rights.require_within_limit(limit_check, by, "goodwill", value, self.id)
+        limits = self._goodwill_limits(policies, by, "goodwill", value)
         cutoff_check = None
         if kind is GoodwillKind.FREE_SHIPPING_UPGRADE:
             cutoff_check = policies.overnight_cutoff.decide(occurred_at)
@@ -178,8 +195,8 @@ class ServiceCommands(CommandSupport):
             kind=kind,
             value=value,
             reason=reason,
-            limit_check=limit_check,
             cutoff_check=cutoff_check,
+            **limits,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,8 +11,9 @@ from uuid import UUID
 from casehistory.domain import rights
 from casehistory.domain.chain import STATE_COMMITMENT, chained_bytes, state_commitment
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
-from casehistory.domain.events import CaseEvent
+from casehistory.domain.events import EVENT_TYPES, CaseEvent
 from casehistory.domain.lifecycle import CLOSED_ACCEPTS, TRANSITIONS, Status
+from casehistory.domain.limits import BEFORE_OPENING
 from casehistory.domain.policies import Policies, PolicyDecision
 from casehistory.domain.rulebook import commitment_format
 from casehistory.domain.state import CaseState, evolve
@@ -28,6 +30,7 @@ from casehistory.errors import (
     CaseIsClosed,
     InvalidInput,
     OccurredInFuture,
+    OccurredTooEarly,
     StoreTimeWentBackwards,
     TransitionNotAllowed,
 )
@@ -90,6 +93,17 @@ def require_transition(case_id: UUID, status: Status, key: str) -> None:
     )
 
 
+_OPTIONAL: dict[type[CaseEvent], tuple[str, ...]] = {
+    cls: tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    )
+    for cls in EVENT_TYPES
+}
+"""Each event type's fields with a default: fields added after records without them."""
+
+
 class CommandSupport:
     """Guards and recording shared by the command mixins of :class:`Case`."""
 
@@ -135,6 +149,50 @@ class CommandSupport:
                 f"case {self.id} is CLOSED and cannot take {event.__name__} (rule: a closed "
                 "case accepts nothing but a reopen); reopen it first"
             )
+        opened_at = self.state.opened_at
+        if (
+            occurred_at < opened_at
+            and self.state.rules >= 2
+            and event.__name__ not in BEFORE_OPENING
+        ):
+            raise OccurredTooEarly(
+                f"{event.__name__} on case {self.id} occurred at {occurred_at.isoformat()}, "
+                f"before the case opened at {opened_at.isoformat()} (rule: business time: "
+                "only a payment or a contact may precede its case's opening); check the "
+                "business time"
+            )
+
+    def _time_check(
+        self, event: type[CaseEvent], policies: Policies, occurred_at: datetime
+    ) -> PolicyDecision | None:
+        """The business-time decision of a payment or a contact dated before the case's
+        opening (None when it is not, or the case is held to rules 1): refused with
+        :class:`OccurredTooEarly` when it is earlier than the policy allows."""
+        state = self.state
+        if state.rules < 2 or occurred_at >= state.opened_at:
+            return None
+        decision = policies.business_time.decide(event.__name__, occurred_at, state.opened_at)
+        if not decision.entitled:
+            raise OccurredTooEarly(
+                f"{event.__name__} on case {self.id} is dated too early: {decision.outcome} "
+                f"({decision.facts}) (rule: business time: a payment or a contact only "
+                "so far before the opening); check the business time"
+            )
+        return decision
+
+    def _goodwill_limits(
+        self, policies: Policies, by: Actor, what: str, value: Money
+    ) -> dict[str, Any]:
+        """The goodwill decisions of ``value`` given by ``by``: the limit of one grant and,
+        under rules 2, the case's total; refused above either below SUPERVISOR."""
+        limit_check = policies.goodwill_limit.decide(value)
+        rights.require_within_limit(limit_check, by, what, value, self.id)
+        if self.state.rules < 2:
+            return {"limit_check": limit_check}
+        before = Money(self.state.ledger.balance(value.currency).goodwill, value.currency)
+        case_check = policies.case_goodwill_limit.decide(before, value)
+        rights.require_within_case_limit(case_check, by, what, value, self.id)
+        return {"limit_check": limit_check, "case_limit_check": case_check}
 
     def _decision(
         self, kind: EntitlementKind, policies: Policies, on: datetime
@@ -191,8 +249,14 @@ class CommandSupport:
         # Not declared fields of any event (events before them have none, and their
         # digests must stay as they were): extra attributes, stored with the others and
         # covered by the digest like them.
+        recorded = self.pending_events[-1]
+        for name in _OPTIONAL.get(event, ()):
+            if name not in fields:
+                # A field added later, left out as events before it have none (their
+                # digests must stay as they were): the class default answers.
+                recorded.__dict__.pop(name, None)
         for name, value in extras.items():
-            object.__setattr__(self.pending_events[-1], name, value)
+            object.__setattr__(recorded, name, value)
         if STATE_COMMITMENT in extras:
             # The state it commits to, for the desk to snapshot once the event is saved.
             self.__dict__.setdefault("snapshots_due", []).append(self.Snapshot.take(self))

@@ -26,6 +26,7 @@ from casehistory.domain._support import (
     require_times,
 )
 from casehistory.domain.commands import CommandId
+from casehistory.domain.policies import Policies
 from casehistory.domain.rulebook import RULES_VERSION, require_rules_version
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseState, evolve
@@ -167,6 +168,7 @@ class _ContactCommands(CommandSupport):
         recorded_at: datetime,
         demeanour: Demeanour | None = None,
         awaiting_reply: bool = False,
+        policies: Policies | None = None,
     ) -> None:
         event = ev.ContactLogged
         self._guard(
@@ -183,12 +185,20 @@ class _ContactCommands(CommandSupport):
         if awaiting_reply and direction is Direction.INBOUND:
             raise InvalidInput("awaiting_reply applies to outbound contacts only")
         require_text(summary, "summary")
+        extra: dict[str, Any] = {}
+        if self.state.rules >= 2:
+            rights.require_the_customer(by, self.state.customer.id, "its source", self.id)
+            if policies is not None:
+                time_check = self._time_check(event, policies, occurred_at)
+                if time_check is not None:
+                    extra["time_check"] = time_check
         self._record(
             event,
             by,
             occurred_at,
             recorded_at,
             key=ev.contact_lifecycle_key(direction, bool(awaiting_reply)),
+            **extra,
             channel=channel,
             direction=direction,
             summary=summary,
@@ -234,6 +244,11 @@ class _ContactCommands(CommandSupport):
         require_text(text, "text")
         require_instance(source, Actor, "source")
         rights.require_commendation_source(source, self.id)
+        if self.state.rules >= 2:
+            rights.require_not_self_commended(agent_id, by, source, self.id)
+            rights.require_the_customer(
+                source, self.state.customer.id, "a commendation's source", self.id
+            )
         self._record(
             ev.CommendationRecorded,
             by,

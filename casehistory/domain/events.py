@@ -154,6 +154,9 @@ class ContactLogged(CaseEvent):
     summary: str
     demeanour: Demeanour | None
     awaiting_reply: bool
+    time_check: PolicyDecision | None = None
+    """The business-time decision that let a contact before the case's opening in
+    (rules 2; absent otherwise)."""
 
     @property
     def lifecycle_key(self) -> str:
@@ -190,6 +193,9 @@ class DiagnosisRecorded(CaseEvent):
     root_cause: str
     fault: Fault
     known_issue: str | None
+    shipping_decision: PolicyDecision | None = None
+    """Return shipping decided again for the open RMA that the customer was to pay for
+    (rules 2; absent when no such RMA was open)."""
 
 
 class RemediationPerformed(CaseEvent):
@@ -222,6 +228,8 @@ class GoodwillGranted(CaseEvent):
     reason: str
     limit_check: PolicyDecision
     cutoff_check: PolicyDecision | None
+    case_limit_check: PolicyDecision | None = None
+    """The case's goodwill in all, this grant included (rules 2)."""
 
 
 class RmaIssued(CaseEvent):
@@ -250,6 +258,10 @@ class RepairCompleted(CaseEvent):
     covered_by: RepairCoverage
     cost: Money | None
     warranty_check: PolicyDecision | None
+    limit_check: PolicyDecision | None = None
+    """A repair covered by GOODWILL: its cost against the goodwill limit (rules 2)."""
+    case_limit_check: PolicyDecision | None = None
+    """A repair covered by GOODWILL: the case's goodwill in all, its cost included."""
 
 
 class ReplacementShipped(CaseEvent):
@@ -272,6 +284,9 @@ class RmaClosed(CaseEvent):
 class PaymentRecorded(CaseEvent):
     amount: Money
     reference: str
+    time_check: PolicyDecision | None = None
+    """The business-time decision that let a payment before the case's opening in
+    (rules 2; absent otherwise)."""
 
 
 class RefundRequested(CaseEvent):
@@ -308,6 +323,8 @@ class CreditIssued(CaseEvent):
     amount: Money
     reason: str
     limit_check: PolicyDecision
+    credit_check: PolicyDecision | None = None
+    """The credit against the limit of its issuer's role (rules 2)."""
 
 
 class CancellationRequested(CaseEvent):

@@ -15,6 +15,11 @@ from typing import Any
 
 import attrs
 
+from casehistory.domain.limits import (
+    BusinessTimePolicy,
+    CaseGoodwillLimitPolicy,
+    CreditLimitPolicy,
+)
 from casehistory.domain.sla import DEFAULT_SLA_POLICY, SlaPolicy, SlaTerms
 from casehistory.domain.values import (
     EntitlementKind,
@@ -233,6 +238,9 @@ class Policies:
     return_shipping: ReturnShippingPolicy = ReturnShippingPolicy()
     overnight_cutoff: OvernightCutoffPolicy = OvernightCutoffPolicy()
     goodwill_limit: GoodwillLimitPolicy = GoodwillLimitPolicy()
+    case_goodwill_limit: CaseGoodwillLimitPolicy = attrs.field(factory=CaseGoodwillLimitPolicy)
+    credit_limit: CreditLimitPolicy = attrs.field(factory=CreditLimitPolicy)
+    business_time: BusinessTimePolicy = attrs.field(factory=BusinessTimePolicy)
     sla: SlaPolicy = attrs.field(
         default=DEFAULT_SLA_POLICY, validator=attrs.validators.instance_of(SlaPolicy)
     )

@@ -15,10 +15,14 @@ from uuid import UUID
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.values import Actor, Direction, EscalationTarget, Money, Role
 from casehistory.errors import (
+    CaseGoodwillAboveLimit,
+    CreditAboveLimit,
     GoodwillAboveLimit,
     NotAuthorised,
+    NotTheCustomer,
     PolicyExceptionRequired,
     SelfApprovalForbidden,
+    SelfCommendationForbidden,
 )
 
 __all__ = [
@@ -30,6 +34,10 @@ __all__ = [
     "EXCEPTION_APPROVERS",
     "require_approver",
     "require_commendation_source",
+    "require_credit_limit",
+    "require_not_self_commended",
+    "require_the_customer",
+    "require_within_case_limit",
     "require_exception",
     "require_assignable",
     "require_right",
@@ -195,3 +203,53 @@ def require_exception(
         f"{by} is not, and no escalation to SUPERVISOR or MANAGER was approved); "
         "escalate, or ask a supervisor"
     )
+
+
+def require_within_case_limit(
+    decision: PolicyDecision, by: Actor, what: str, value: Money, case_id: UUID
+) -> None:
+    """Raise :class:`CaseGoodwillAboveLimit` when anyone below SUPERVISOR takes the
+    case's goodwill above the per-case limit (rules 2)."""
+    if not decision.entitled and by.role not in SUPERVISOR_OR_ABOVE:
+        raise CaseGoodwillAboveLimit(
+            f"{what} of {value} on case {case_id} takes the case's goodwill to "
+            f"{decision.compared['total']}, above the agent's per-case limit of "
+            f"{decision.compared['limit']} (rule: goodwill above the case limit needs "
+            f"SUPERVISOR or above, and {by} is not); ask a supervisor to grant it"
+        )
+
+
+def require_credit_limit(
+    decision: PolicyDecision, value: Money, manager_approved: bool, case_id: UUID
+) -> None:
+    """Raise :class:`CreditAboveLimit` when a credit is above its issuer's role limit and
+    no escalation to MANAGER was approved on the case (rules 2)."""
+    if decision.entitled or manager_approved:
+        return
+    raise CreditAboveLimit(
+        f"credit of {value} on case {case_id} is above the {decision.compared['role']} "
+        f"limit of {decision.compared['limit']} (rule: a credit above the issuer's role "
+        "limit needs an escalation to MANAGER approved on the case); escalate to a manager"
+    )
+
+
+def require_the_customer(actor: Actor, customer_id: str, what: str, case_id: UUID) -> None:
+    """Raise :class:`NotTheCustomer` when a CUSTOMER ``actor`` is not the case's customer
+    (rules 2): a customer speaks for themselves only."""
+    if actor.role is Role.CUSTOMER and actor.id != customer_id:
+        raise NotTheCustomer(
+            f"{actor} is not the customer of case {case_id} ({customer_id!r:.80}) and may "
+            f"not be {what} (rule: a customer acts on their own cases only); record it "
+            "in an agent's name"
+        )
+
+
+def require_not_self_commended(agent_id: str, by: Actor, source: Actor, case_id: UUID) -> None:
+    """Raise :class:`SelfCommendationForbidden` when the praised agent records the
+    commendation or is named as its source (rules 2)."""
+    if agent_id in (by.id, source.id):
+        raise SelfCommendationForbidden(
+            f"{agent_id!r:.80} may not record or be the source of a commendation of "
+            f"themselves on case {case_id} (rule: praise is recorded by someone other "
+            "than the one praised); ask a colleague to record it"
+        )

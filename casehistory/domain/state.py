@@ -254,6 +254,12 @@ def _repaired(state: CaseState, event: ev.RepairCompleted) -> _Changes:
     changes = _replace_rma(state, event.rma_number, repaired_under=event.covered_by)
     if event.warranty_check:
         changes["decisions"] = _decided(state, event.warranty_check)
+    if event.limit_check is not None and event.cost is not None:
+        # Rules 2: a repair covered by goodwill is goodwill given, and counts as such.
+        changes["ledger"] = state.ledger.add("goodwill", event.cost)
+        changes["decisions"] = _decided_all(
+            state, event.warranty_check, event.limit_check, event.case_limit_check
+        )
     return changes
 
 
@@ -278,7 +284,37 @@ def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> _Changes:
     decisions = _decided(state, event.limit_check)
     if event.cutoff_check is not None:
         decisions[event.cutoff_check.kind.name] = event.cutoff_check
+    if event.case_limit_check is not None:
+        decisions[event.case_limit_check.kind.name] = event.case_limit_check
     return {"ledger": state.ledger.add("goodwill", event.value), "decisions": decisions}
+
+
+def _decided_all(state: CaseState, *decisions: PolicyDecision | None) -> dict[str, PolicyDecision]:
+    found = dict(state.decisions)
+    for decision in decisions:
+        if decision is not None:
+            found[decision.kind.name] = decision
+    return found
+
+
+_OPEN_RMA = frozenset({RmaStage.ISSUED, RmaStage.RECEIVED})
+
+
+def _diagnosed(state: CaseState, event: ev.DiagnosisRecorded) -> _Changes:
+    known_issue = event.known_issue or state.known_issue
+    changes: _Changes = {"fault": event.fault, "known_issue": known_issue}
+    decision = event.shipping_decision
+    if decision is not None:
+        # Rules 2: return shipping decided again; the company now pays an open return.
+        changes["decisions"] = _decided(state, decision)
+        if decision.entitled:
+            changes["rmas"] = {
+                number: attrs.evolve(rma, return_shipping_paid_by=Payer.COMPANY)
+                if rma.stage in _OPEN_RMA
+                else rma
+                for number, rma in state.rmas.items()
+            }
+    return changes
 
 
 def _contacted(state: CaseState, event: ev.ContactLogged) -> _Changes:
@@ -317,10 +353,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.AgentAssigned: lambda s, e: {"agent": e.agent},
     ev.CaseTransferred: lambda s, e: {"department": e.to_department},
     ev.ContactLogged: _contacted,
-    ev.DiagnosisRecorded: lambda s, e: {
-        "fault": e.fault,
-        "known_issue": e.known_issue or s.known_issue,
-    },
+    ev.DiagnosisRecorded: _diagnosed,
     ev.EntitlementChecked: lambda s, e: {"decisions": _decided(s, e.decision)},
     ev.EscalationRequested: lambda s, e: {
         "escalations": (*s.escalations, Escalation(e.number, e.to, e.reason, e.by))
@@ -367,7 +400,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.HoldReleased: _released,
     ev.CreditIssued: lambda s, e: {
         "ledger": s.ledger.add("credited", e.amount),
-        "decisions": _decided(s, e.limit_check),
+        "decisions": _decided_all(s, e.limit_check, e.credit_check),
     },
     ev.CancellationRequested: lambda s, e: {
         "cancellations_requested": (*s.cancellations_requested, e.subscription)

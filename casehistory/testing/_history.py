@@ -63,7 +63,7 @@ class CaseHistory:
 
     def models(self) -> Iterator[CaseModel]:
         """The model after the opening and after each command: ``len(commands) + 1`` of them."""
-        model = CaseModel(self.opening.get("product"), (OTHER_CASE,))
+        model = CaseModel.of_opening(self.opening, (OTHER_CASE,))
         yield model
         for command in self.commands:
             model = model.after(command)

@@ -86,6 +86,31 @@ class CaseModel:
     escalations: tuple[Escalation, ...] = ()
     rmas: Mapping[str, Rma] = attrs.field(factory=dict)
     links: tuple[CaseLink, ...] = ()
+    opened_at: datetime | None = None
+    """When the case opened: no command of a case held to rules 2 happens before it."""
+    customer_id: str | None = None
+    """The case's customer: the only CUSTOMER actor who speaks on it (rules 2)."""
+
+    @classmethod
+    def of_opening(
+        cls, opening: Mapping[str, Any], link_targets: Iterable[UUID | _OtherCase] = ()
+    ) -> CaseModel:
+        """The model of a case just opened with ``open_case(**opening)``."""
+        customer = opening.get("customer")
+        return cls(
+            opening.get("product"),
+            tuple(link_targets),
+            opened_at=opening.get("occurred_at"),
+            customer_id=None if customer is None else customer.id,
+        )
+
+    def in_bounds(self, when: datetime) -> datetime:
+        """``when``, or the opening if it is earlier (the business-time bound)."""
+        return when if self.opened_at is None or when >= self.opened_at else self.opened_at
+
+    def goodwill(self, currency: str) -> Decimal:
+        """The case's goodwill in ``currency`` so far (grants and goodwill repairs)."""
+        return self.balance(currency).goodwill
 
     # What the desk must answer -----------------------------------------------------------
 
@@ -146,12 +171,12 @@ class CaseModel:
     def coverages(self, on: datetime) -> list[RepairCoverage]:
         """Who may cover a repair done ``on``. Warranty: the product in warranty that day,
         or out of it with an approved escalation to SUPERVISOR, MANAGER or VENDOR. Vendor:
-        a known issue was diagnosed, or an escalation to VENDOR approved."""
+        an escalation to VENDOR approved (rules 2; a known issue alone is not enough)."""
         covered = [RepairCoverage.GOODWILL, RepairCoverage.CUSTOMER]
         warranty = self.entitled(EntitlementKind.WARRANTY, on)
         if warranty or (warranty is False and self.approved(*EXCEPTIONS, EscalationTarget.VENDOR)):
             covered.append(RepairCoverage.WARRANTY)
-        if self.known_issue is not None or self.approved(EscalationTarget.VENDOR):
+        if self.approved(EscalationTarget.VENDOR):  # rules 2: a known issue is not enough
             covered.append(RepairCoverage.VENDOR)
         return covered
 
@@ -210,6 +235,29 @@ def _issue_rma(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
     return {"rmas": {**m.rmas, rma.number: rma}}
 
 
+def _diagnose(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "fault": kw["fault"],
+        "known_issue": kw.get("known_issue") or m.known_issue,
+    }
+    if kw["fault"] in (Fault.OURS, Fault.VENDOR):
+        # Rules 2: the company now pays the return shipping of an open RMA.
+        changes["rmas"] = {
+            number: attrs.evolve(rma, return_shipping_paid_by=Payer.COMPANY)
+            if rma.stage in (RmaStage.ISSUED, RmaStage.RECEIVED)
+            else rma
+            for number, rma in m.rmas.items()
+        }
+    return changes
+
+
+def _repair(m: CaseModel, kw: Mapping[str, Any]) -> dict[str, Any]:
+    changes = _rma(repaired_under=lambda kw: kw["covered_by"])(m, kw)
+    if kw["covered_by"] is RepairCoverage.GOODWILL:  # rules 2: goodwill given
+        changes["ledger"] = _add(m.ledger, "goodwill", kw["cost"])
+    return changes
+
+
 def _money(column: str, field: str = "amount") -> _Effect:
     return lambda m, kw: {"ledger": _add(m.ledger, column, kw[field])}
 
@@ -240,10 +288,7 @@ _EFFECTS: Mapping[str, _Effect] = {
     "link_cases": lambda m, kw: {
         "links": (*m.links, CaseLink(kw["other_case_id"], kw["relation"]))
     },
-    "record_diagnosis": lambda m, kw: {
-        "fault": kw["fault"],
-        "known_issue": kw.get("known_issue") or m.known_issue,
-    },
+    "record_diagnosis": _diagnose,
     "request_escalation": _escalate,
     "approve_escalation": _decide(EscalationOutcome.APPROVED),
     "deny_escalation": _decide(EscalationOutcome.DENIED),
@@ -251,7 +296,7 @@ _EFFECTS: Mapping[str, _Effect] = {
     "issue_rma": _issue_rma,
     "receive_return": _rma(stage=lambda kw: RmaStage.RECEIVED),
     "complete_inspection": _rma(inspection=lambda kw: kw["outcome"]),
-    "complete_repair": _rma(repaired_under=lambda kw: kw["covered_by"]),
+    "complete_repair": _repair,
     "ship_replacement": _rma(replacement_tracking=lambda kw: kw["tracking"]),
     "reject_rma": _rma(stage=lambda kw: RmaStage.REJECTED),
     "close_rma": _rma(stage=lambda kw: RmaStage.CLOSED),

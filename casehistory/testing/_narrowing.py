@@ -17,9 +17,24 @@ from typing import Any
 from hypothesis import strategies as st
 
 from casehistory.domain.state import RmaStage
-from casehistory.domain.values import Actor
+from casehistory.domain.values import (
+    Actor,
+    InspectionOutcome,
+    Payer,
+    RepairCoverage,
+    Role,
+    ServiceLevel,
+)
 from casehistory.testing._model import CaseModel
-from casehistory.testing._rules import APPROVERS, CAST, GOODWILL_LIMIT, RIGHTS, SUPERVISORS
+from casehistory.testing._rules import (
+    APPROVERS,
+    CASE_GOODWILL_LIMIT,
+    CAST,
+    COMMENDATION_SOURCES,
+    GOODWILL_LIMIT,
+    RIGHTS,
+    SUPERVISORS,
+)
 from casehistory.testing._steps import Narrow, by_strategy, new_name, one_of
 from casehistory.testing._values import actors, money
 
@@ -29,6 +44,12 @@ __all__ = [
     "MAX_GOODWILL",
     "RMA_NUMBERS",
     "cancelled",
+    "close",
+    "closable",
+    "commendation",
+    "inspect",
+    "shipment",
+    "uninspected",
     "decider",
     "goodwill",
     "link_target",
@@ -77,10 +98,79 @@ def rma_at(*stages: RmaStage) -> tuple[Narrow, Callable[[CaseModel], bool]]:
 
 
 def repair(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
-    return {
+    covered_by = one_of(draw, m.coverages(when))
+    chosen: dict[str, Any] = {
         "rma_number": one_of(draw, m.rmas_at(RmaStage.RECEIVED)),
-        "covered_by": one_of(draw, m.coverages(when)),
+        "covered_by": covered_by,
     }
+    if covered_by is RepairCoverage.GOODWILL:
+        # Rules 2: goodwill cover gives its cost, within the goodwill limits for its giver.
+        cost = draw(_GOODWILL_VALUES)
+        chosen.update(cost=cost, by=_goodwill_giver(draw, m, cost, "RepairCompleted"))
+    return chosen
+
+
+def uninspected(m: CaseModel) -> list[str]:
+    """The received RMAs not inspected yet (rules 2: a return is inspected once)."""
+    return [n for n in m.rmas_at(RmaStage.RECEIVED) if m.rmas[n].inspection is None]
+
+
+def inspect(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"rma_number": one_of(draw, uninspected(m))}
+
+
+def closable(m: CaseModel) -> list[str]:
+    """The RMAs that may be closed (rules 2): received, and not found NOT_AS_DESCRIBED."""
+    return [
+        n
+        for n in m.rmas_at(RmaStage.RECEIVED)
+        if m.rmas[n].inspection is not InspectionOutcome.NOT_AS_DESCRIBED
+    ]
+
+
+def close(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    return {"rma_number": one_of(draw, closable(m))}
+
+
+_SHIPPERS = by_strategy("ReplacementShipped")
+
+
+def shipment(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    """A replacement for an open RMA; never OVERNIGHT at the company's cost, which needs
+    an overnight upgrade granted for its day (rules 2), a decision the model leaves out."""
+    level = draw(st.sampled_from(ServiceLevel))
+    payer = draw(st.sampled_from(Payer))
+    if level is ServiceLevel.OVERNIGHT:
+        payer = Payer.CUSTOMER
+    return {
+        "rma_number": one_of(draw, m.rmas_at(RmaStage.ISSUED, RmaStage.RECEIVED)),
+        "service_level": level,
+        "paid_by": payer,
+    }
+
+
+def commendation(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
+    """Praise of an agent who neither records it nor is its source; a customer source is
+    the case's customer (rules 2)."""
+    source = draw(actors(COMMENDATION_SOURCES))
+    if source.role is Role.CUSTOMER and m.customer_id is not None:
+        source = Actor(m.customer_id, Role.CUSTOMER)
+    by = draw(by_strategy("CommendationRecorded"))
+    agents = [a.id for a in CAST if a.role is Role.AGENT and a.id not in (by.id, source.id)]
+    return {"agent_id": one_of(draw, agents), "source": source, "by": by}
+
+
+_GOODWILL_VALUES = money(max_value=MAX_GOODWILL)
+
+
+def _goodwill_giver(draw: st.DrawFn, m: CaseModel, value: Any, event: str) -> Actor:
+    """Who may give ``value`` of goodwill on the case: a supervisor above the limit of
+    one grant or above the case's limit in all (rules 2), else anyone with the right."""
+    above = (
+        value.amount > GOODWILL_LIMIT
+        or m.goodwill(value.currency) + value.amount > CASE_GOODWILL_LIMIT
+    )
+    return draw(actors(set(RIGHTS[event]) & SUPERVISORS) if above else by_strategy(event))
 
 
 def _within_limit(event: str) -> Callable[[st.DrawFn, Any], Actor]:
@@ -96,6 +186,8 @@ def goodwill(field: str, event: str) -> Narrow:
 
     def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
         value = draw(values)
+        if event == "GoodwillGranted":
+            return {field: value, "by": _goodwill_giver(draw, m, value, event)}
         return {field: value, "by": decide(draw, value)}
 
     return narrow

@@ -165,7 +165,7 @@ _TICKETS = tickets(RULES)
 
 def draw_refusal(draw: st.DrawFn, model: CaseModel) -> Refusal:
     """Draw a command the desk must refuse in the model's state, and the error it raises."""
-    when = draw_when(draw)
+    when = model.in_bounds(draw_when(draw))
     possible = tickets((rule for rule in RULES if rule.possible(model, when)), heaviest_first=True)
     rule = stable_choice(draw, _TICKETS, possible)
     return rule.build(draw, model, when)

@@ -167,6 +167,8 @@ ASSIGNABLE = _PEOPLE
 RETURN_WINDOW_DAYS = 30
 WARRANTY_DAYS = 365
 GOODWILL_LIMIT = Decimal("50.00")
+CASE_GOODWILL_LIMIT = Decimal("100.00")
+"""Rules 2: an agent's goodwill on one case in all, per currency."""
 """The default policies (docs/policies.md) the model decides with."""
 
 FIRST_DEPARTMENT = "Customer Service"

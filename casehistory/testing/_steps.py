@@ -146,8 +146,15 @@ def draw_opening(draw: st.DrawFn, when: datetime | None = None) -> dict[str, Any
 
 
 def draw_in(draw: st.DrawFn, step: Step, model: CaseModel, when: datetime) -> Command:
-    """A command of ``step`` with the arguments the model narrows drawn from it."""
-    return _draw_args(draw, step, when, step.narrow(draw, model, when) if step.narrow else {})
+    """A command of ``step`` with the arguments the model narrows drawn from it, no
+    earlier than the case's opening (rules 2), a customer speaking as the case's own."""
+    when = model.in_bounds(when)
+    narrowed = dict(step.narrow(draw, model, when)) if step.narrow else {}
+    drawn = _draw_args(draw, step, when, narrowed)
+    by = drawn.kwargs.get("by")
+    if isinstance(by, Actor) and by.role is Role.CUSTOMER and model.customer_id is not None:
+        return command(step.method, {**drawn.kwargs, "by": Actor(model.customer_id, Role.CUSTOMER)})
+    return drawn
 
 
 _SPAN = 1024

@@ -40,8 +40,12 @@ from casehistory.testing._narrowing import (
     MAX_GOODWILL,
     RMA_NUMBERS,
     cancelled,
+    closable,
+    close,
+    commendation,
     decider,
     goodwill,
+    inspect,
     link_target,
     new_hold,
     new_rma,
@@ -52,6 +56,8 @@ from casehistory.testing._narrowing import (
     release,
     repair,
     rma_at,
+    shipment,
+    uninspected,
 )
 from casehistory.testing._rules import ASSIGNABLE, CAST, COMMENDATION_SOURCES, RIGHTS, SUPERVISORS
 from casehistory.testing._steps import (
@@ -152,6 +158,7 @@ STEPS: tuple[Step, ...] = (
     _step(
         "CommendationRecorded",
         "record_commendation",
+        narrow=commendation,
         agent_id=_AGENT_IDS,
         source=actors(COMMENDATION_SOURCES),
         text=texts,
@@ -245,8 +252,8 @@ STEPS: tuple[Step, ...] = (
     _step(
         "InspectionCompleted",
         "complete_inspection",
-        narrow=_received,
-        ready=_received_ready,
+        narrow=inspect,
+        ready=lambda m: bool(uninspected(m)),
         weight=6,
         rma_number=_RMA_NUMBERS,
         outcome=st.sampled_from(InspectionOutcome),
@@ -266,7 +273,7 @@ STEPS: tuple[Step, ...] = (
     _step(
         "ReplacementShipped",
         "ship_replacement",
-        narrow=_open_rma,
+        narrow=shipment,
         ready=_open_rma_ready,
         weight=3,
         rma_number=_RMA_NUMBERS,
@@ -286,8 +293,8 @@ STEPS: tuple[Step, ...] = (
     _step(
         "RmaClosed",
         "close_rma",
-        narrow=_open_rma,
-        ready=_open_rma_ready,
+        narrow=close,
+        ready=lambda m: bool(closable(m)),
         weight=3,
         rma_number=_RMA_NUMBERS,
         note=texts,

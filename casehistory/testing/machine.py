@@ -192,7 +192,7 @@ class CaseDeskMachine(RuleBasedStateMachine):
     def _open(self, data: st.DataObject) -> None:
         opening = data.draw(NEW_CASE, label="opening")
         case_id = self.desk.open_case(**opening)
-        self.cases[case_id] = CaseModel(opening.get("product"))
+        self.cases[case_id] = CaseModel.of_opening(opening)
         self._checked[case_id] = CheckedCase(case_id)
         self._changed = (case_id,)
         self.on_opened(case_id)

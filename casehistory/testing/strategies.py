@@ -154,7 +154,7 @@ def _slot(draw: st.DrawFn, drawing: _Drawing, left: int) -> Command | None:
 @st.composite
 def _histories(draw: st.DrawFn, min_commands: int, max_commands: int) -> CaseHistory:
     opening = draw(_openings())
-    drawing = _Drawing(CaseModel(opening.get("product"), (OTHER_CASE,)), min_commands)
+    drawing = _Drawing(CaseModel.of_opening(opening, (OTHER_CASE,)), min_commands)
     count = draw(st.integers(min_commands, max_commands))
     for slot in range(count):
         command = draw(_slot(drawing, count - slot - 1))

@@ -158,7 +158,7 @@ def open_case(
 ) -> UUID:
     """Open a NEW case for customer Dana, about the default product unless told."""
     return desk.open_case(
-        customer=Customer("cust-1", "Dana"),
+        customer=Customer(CUSTOMER.id, "Dana"),  # rules 2: the customer speaks for themselves
         subject="the power supply failed",
         channel=Channel.PHONE,
         by=by,
@@ -396,7 +396,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "CommendationRecorded": lambda d, c, by: d.record_commendation(
         c,
-        agent_id=AGENT.id,
+        agent_id=OTHER_AGENT.id,  # rules 2: never the one who records it
         source=SUPERVISOR,
         text="handled it well",
         by=by or AGENT,

@@ -140,12 +140,14 @@ class TestCommendationSources:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
 
+        # Rules 2: a customer's praise is the case's customer's, and the praised agent
+        # does not record it (NotTheCustomer, SelfCommendationForbidden).
         desk.record_commendation(
             case_id,
             agent_id=AGENT.id,
-            source=Actor("someone", role),
+            source=Actor("cust-1" if role is Role.CUSTOMER else "someone", role),
             text="patient and clear",
-            by=AGENT,
+            by=Actor("b.cho", Role.AGENT),
             occurred_at=T,
         )
 

@@ -31,6 +31,7 @@ from casehistory import (
     Status,
     TransitionNotAllowed,
 )
+from casehistory.errors import ReturnNotReceived
 
 
 def _load_builders() -> ModuleType:
@@ -95,8 +96,18 @@ PRECONDITION_REFUSALS: dict[tuple[str, Status], type[Exception]] = {
 """(lifecycle key, status) -> the rule that refuses first where the table also refuses."""
 
 
+RULE_REFUSALS: dict[tuple[str, Status], type[Exception]] = {
+    # Rules 2: the table allows closing an RMA in AWAITING_RETURN (cases held to rules 1
+    # did so), but the goods have not arrived: it is rejected, not closed.
+    ("RmaClosed", Status.AWAITING_RETURN): ReturnNotReceived,
+}
+"""(lifecycle key, status) -> a rule that refuses where the table allows."""
+
+
 def expected_outcome(key: str, start: Status) -> Status | type[Exception]:
     """What the table says happens to ``key`` in ``start``: a status, or a refusal."""
+    if (key, start) in RULE_REFUSALS:
+        return RULE_REFUSALS[key, start]
     row = TRANSITIONS[key]
     if start in row:
         return row[start]
@@ -115,6 +126,7 @@ _REFUSAL_MESSAGES: dict[type[Exception], str] = {
     RmaNotFound: r"has no RMA",
     RmaOutOfOrder: r"rule: RMA order issue -> receive -> inspect/repair -> close or reject",
     NoRefundRequested: r"rule: a denial answers a request",
+    ReturnNotReceived: r"rule: an RMA whose goods did not arrive is rejected, not closed",
 }
 
 CELLS = [(key, start) for key in TRANSITIONS for start in Status]

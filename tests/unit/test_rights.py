@@ -376,10 +376,10 @@ class TestIssueCredit:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
 
-        _credit(desk, case_id, eur("6000.00"), by=SUPERVISOR)
+        _credit(desk, case_id, eur("600.00"), by=SUPERVISOR)  # within rules 2's 1,000.00
 
         assert last_event(desk, case_id).limit_check.outcome == "ABOVE_LIMIT"
-        assert desk.case(case_id).ledger.balance("EUR").credited == eur("6000.00").amount
+        assert desk.case(case_id).ledger.balance("EUR").credited == eur("600.00").amount
 
 
 def _case_past_the_window(desk: CaseDesk) -> UUID:
