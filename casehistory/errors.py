@@ -17,7 +17,6 @@ __all__ = [
     "ReturnNotReceived",
     "OvernightNotGranted",
     "OccurredTooEarly",
-    "PolicyVersionConflict",
     "CaseAlreadyExists",
     "CaseHistoryError",
     "CaseIsClosed",
@@ -237,7 +236,3 @@ class OvernightNotGranted(CaseHistoryError):
 
 class OccurredTooEarly(CaseHistoryError, ValueError):
     """Raised when a fact is dated earlier than the business-time bound of its kind."""
-
-
-class PolicyVersionConflict(CaseHistoryError):
-    """Raised when a policy's id and version were recorded with other parameters."""

@@ -290,6 +290,102 @@ def _product_required(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     return case_id, lambda: check(desk, case_id, EntitlementKind.WARRANTY)
 
 
+def _loophole(name: str) -> Scenario:
+    """A scenario of tests/unit/test_loopholes_issue12.py's attacks, refused by ``name``."""
+    from casehistory import Actor, Channel, Direction, Payer, Role, ServiceLevel
+
+    def scenario(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+        case_id = open_assigned_case(desk)
+        if name == "OccurredTooEarly":
+            return case_id, _note(desk, case_id, occurred_at=T - timedelta(days=1))
+        if name == "NotTheCustomer":
+            return case_id, lambda: desk.log_contact(
+                case_id,
+                channel=Channel.CHAT,
+                direction=Direction.INBOUND,
+                summary="hi",
+                by=Actor("C-999", Role.CUSTOMER),
+                occurred_at=T,
+            )
+        if name == "SelfCommendationForbidden":
+            return case_id, lambda: desk.record_commendation(
+                case_id, agent_id=AGENT.id, source=SUPERVISOR, text="me", by=AGENT, occurred_at=T
+            )
+        if name == "CaseGoodwillAboveLimit":
+            for _ in range(2):
+                desk.grant_goodwill(
+                    case_id,
+                    kind=GoodwillKind.CREDIT,
+                    value=eur("49.99"),
+                    reason="sorry",
+                    by=AGENT,
+                    occurred_at=T,
+                )
+            return case_id, lambda: desk.grant_goodwill(
+                case_id,
+                kind=GoodwillKind.CREDIT,
+                value=eur("49.99"),
+                reason="sorry",
+                by=AGENT,
+                occurred_at=T,
+            )
+        if name == "CreditAboveLimit":
+            return case_id, lambda: desk.issue_credit(
+                case_id, amount=eur("5000.00"), reason="big", by=SUPERVISOR, occurred_at=T
+            )
+        if name == "ReturnNotReceived":
+            issue_rma(desk, case_id, "RMA-9")
+            return case_id, lambda: desk.close_rma(
+                case_id, rma_number="RMA-9", by=AGENT, occurred_at=T
+            )
+        if name == "OvernightNotGranted":
+            issue_rma(desk, case_id, "RMA-9")
+            return case_id, lambda: desk.ship_replacement(
+                case_id,
+                rma_number="RMA-9",
+                service_level=ServiceLevel.OVERNIGHT,
+                tracking="1Z",
+                paid_by=Payer.COMPANY,
+                by=AGENT,
+                occurred_at=T,
+            )
+        issue_rma(desk, case_id, "RMA-9")
+        receive(desk, case_id, "RMA-9")
+        desk.complete_inspection(
+            case_id,
+            rma_number="RMA-9",
+            outcome=InspectionOutcome.NOT_AS_DESCRIBED,
+            findings="rocks",
+            by=AGENT,
+            occurred_at=T,
+        )
+        if name == "RmaAlreadyInspected":
+            return case_id, lambda: desk.complete_inspection(
+                case_id,
+                rma_number="RMA-9",
+                outcome=InspectionOutcome.AS_DESCRIBED,
+                findings="fine",
+                by=AGENT,
+                occurred_at=T,
+            )
+        assert name == "RmaMustBeRejected", name
+        return case_id, lambda: desk.close_rma(case_id, rma_number="RMA-9", by=AGENT, occurred_at=T)
+
+    return scenario
+
+
+_ISSUE_12 = (
+    "OccurredTooEarly",
+    "NotTheCustomer",
+    "SelfCommendationForbidden",
+    "CaseGoodwillAboveLimit",
+    "CreditAboveLimit",
+    "ReturnNotReceived",
+    "OvernightNotGranted",
+    "RmaAlreadyInspected",
+    "RmaMustBeRejected",
+)
+
 SCENARIOS: dict[str, Scenario] = {
     "InvalidInput": _invalid_input,
     "CurrencyMismatch": _currency_mismatch,
@@ -320,6 +416,7 @@ SCENARIOS: dict[str, Scenario] = {
     "RmaOutOfOrder": _rma_out_of_order,
     "RepairNotCovered": _repair_not_covered,
     "ProductRequired": _product_required,
+    **{name: _loophole(name) for name in _ISSUE_12},
 }
 """error class name -> a scenario that ends in exactly that refusal."""
 
