@@ -203,8 +203,8 @@ class _Rebuild:
             if claimed(run):
                 raise self.moved("another rebuild holds the catalog")
             run("DELETE FROM {p}catalog_position WHERE name LIKE ?", [CLAIM + "%"])
+            drop_indexes(run, self.db.sqlite)  # first: rows then go without their entries
             _empty(run, self.db.sqlite)
-            drop_indexes(run, self.db.sqlite)
             run(
                 "INSERT INTO {p}catalog_position (name, position, schema_version) "
                 "SELECT ?, " + _now_ms(run) + ", schema_version FROM {p}catalog_position "

@@ -158,3 +158,12 @@ def test_every_link_between_pages_resolves() -> None:
                 broken.append(f"docs/{page.name} -> {target}#{anchor} (no such heading)")
 
     assert not broken, "broken links: " + "; ".join(broken)
+
+
+def test_the_catalog_page_lists_every_index_of_the_catalog() -> None:
+    from casehistory.catalog._schema import index_names
+
+    page = (DOCS / "catalog.md").read_text(encoding="utf-8")
+    section = page.split("### Indexes", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"^\| `(catalog_\w+)` \|", section, flags=re.MULTILINE))
+    assert listed == set(index_names(sqlite=False))
