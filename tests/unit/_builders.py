@@ -54,6 +54,9 @@ from casehistory import (
     Status,
     SteppingClock,
 )
+from casehistory.domain.case import Case
+from casehistory.domain.rulebook import RULES_VERSION
+from casehistory.errors import ReturnNotReceived
 
 # Times -----------------------------------------------------------------------
 
@@ -155,17 +158,39 @@ def open_case(
     by: Actor = AGENT,
     occurred_at: datetime = T,
     case_id: UUID | None = None,
+    rules: int = RULES_VERSION,
 ) -> UUID:
-    """Open a NEW case for customer Dana, about the default product unless told."""
-    return desk.open_case(
-        customer=Customer(CUSTOMER.id, "Dana"),  # rules 2: the customer speaks for themselves
+    """Open a NEW case for customer Dana, about the default product unless told.
+
+    ``rules=1`` opens it as a record written before the rules version (a ``CaseOpened``
+    with no ``rules``), which no desk command does: the case is held to rules 1, as an
+    old store's cases are (casehistory.domain.rulebook)."""
+    customer = Customer(CUSTOMER.id, "Dana")  # rules 2: the customer speaks for themselves
+    bought = None if no_product else (with_product or product())
+    if rules == RULES_VERSION:
+        return desk.open_case(
+            customer=customer,
+            subject="the power supply failed",
+            channel=Channel.PHONE,
+            by=by,
+            occurred_at=occurred_at,
+            product=bought,
+            case_id=case_id,
+        )
+    assert rules == 1, f"no way to open a case under rules {rules}"
+    old = Case.open(
+        customer=customer,
         subject="the power supply failed",
         channel=Channel.PHONE,
         by=by,
         occurred_at=occurred_at,
-        product=None if no_product else (with_product or product()),
+        recorded_at=desk.clock.now(),
+        product=bought,
         case_id=case_id,
+        rules=None,
     )
+    desk._save(old)  # the one way in for a record no command writes any more
+    return old.id
 
 
 def open_assigned_case(desk: CaseDesk, **kwargs: object) -> UUID:
@@ -275,9 +300,10 @@ CURRENT_RMA = "RMA-X"
 """The RMA that :func:`drive_to` issues to reach AWAITING_RETURN and IN_SERVICE."""
 
 
-def drive_to(desk: CaseDesk, target: Status) -> UUID:
-    """A fresh case taken to ``target`` by real commands (see the module docstring)."""
-    case_id = open_case(desk)
+def drive_to(desk: CaseDesk, target: Status, *, rules: int = RULES_VERSION) -> UUID:
+    """A fresh case (held to ``rules``) taken to ``target`` by real commands (see the
+    module docstring)."""
+    case_id = open_case(desk, rules=rules)
     pay(desk, case_id, eur("100.00"))
     place_hold(desk, case_id, eur("60.00"))
     desk.request_cancellation(
@@ -514,6 +540,16 @@ def event_name(key: str) -> str:
     return key.split(" (")[0]
 
 
+RULE_REFUSALS: dict[tuple[str, Status], type[Exception]] = {
+    # Rules 2: the table allows closing an RMA in AWAITING_RETURN (cases held to rules 1
+    # did so), but the goods have not arrived: it is rejected, not closed.
+    ("RmaClosed", Status.AWAITING_RETURN): ReturnNotReceived,
+}
+"""(lifecycle key, status) -> a rule of rules 2 that refuses, on the case :func:`drive_to`
+brings there, a command the table allows."""
+
+
 def home_status(key: str) -> Status:
-    """The first status (in declaration order) where the table allows ``key``."""
-    return next(s for s in Status if s in TRANSITIONS[key])
+    """The first status (in declaration order) where the table allows ``key`` and no
+    rule refuses it (:data:`RULE_REFUSALS`)."""
+    return next(s for s in Status if s in TRANSITIONS[key] and (key, s) not in RULE_REFUSALS)

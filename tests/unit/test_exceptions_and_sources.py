@@ -25,6 +25,7 @@ from casehistory import (
     Role,
     StoreTimeWentBackwards,
 )
+from casehistory.errors import NotTheCustomer
 
 
 def _load_builders() -> ModuleType:
@@ -145,13 +146,30 @@ class TestCommendationSources:
         desk.record_commendation(
             case_id,
             agent_id=AGENT.id,
-            source=Actor("cust-1" if role is Role.CUSTOMER else "someone", role),
+            source=_b.CUSTOMER if role is Role.CUSTOMER else Actor("someone", role),
             text="patient and clear",
-            by=Actor("b.cho", Role.AGENT),
+            by=_b.OTHER_AGENT,
             occurred_at=T,
         )
 
         assert last_event(desk, case_id).source.role is role
+
+    def test_praise_from_another_customer_is_refused(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        before = event_count(desk, case_id)
+
+        with pytest.raises(NotTheCustomer, match=r"rule: a customer acts on their own cases"):
+            desk.record_commendation(
+                case_id,
+                agent_id=AGENT.id,
+                source=Actor("c.someone-else", Role.CUSTOMER),
+                text="patient and clear",
+                by=_b.OTHER_AGENT,
+                occurred_at=T,
+            )
+
+        assert event_count(desk, case_id) == before
 
     @pytest.mark.parametrize("role", [Role.AGENT, Role.AUDITOR, Role.VENDOR, Role.SYSTEM])
     def test_praise_from_anyone_else_is_refused(self, role: Role) -> None:

@@ -96,12 +96,8 @@ PRECONDITION_REFUSALS: dict[tuple[str, Status], type[Exception]] = {
 """(lifecycle key, status) -> the rule that refuses first where the table also refuses."""
 
 
-RULE_REFUSALS: dict[tuple[str, Status], type[Exception]] = {
-    # Rules 2: the table allows closing an RMA in AWAITING_RETURN (cases held to rules 1
-    # did so), but the goods have not arrived: it is rejected, not closed.
-    ("RmaClosed", Status.AWAITING_RETURN): ReturnNotReceived,
-}
-"""(lifecycle key, status) -> a rule that refuses where the table allows."""
+RULE_REFUSALS = _b.RULE_REFUSALS
+"""(lifecycle key, status) -> a rule of rules 2 that refuses where the table allows."""
 
 
 def expected_outcome(key: str, start: Status) -> Status | type[Exception]:
@@ -161,6 +157,23 @@ class TestTheLifecycleTable:
 
             assert type(refused.value) is expected
             assert desk.case(case_id) == before
+
+    @pytest.mark.parametrize(
+        ("key", "start"),
+        list(RULE_REFUSALS),
+        ids=[f"{key} in {start.name}" for key, start in RULE_REFUSALS],
+    )
+    def test_a_case_held_to_rules_1_does_what_the_table_says_where_rules_2_refuse(
+        self, key: str, start: Status
+    ) -> None:
+        desk = memory_desk()
+        case_id = drive_to(desk, start, rules=1)
+        before = desk.case(case_id)
+
+        COMMANDS[key](desk, case_id, None)
+
+        assert status(desk, case_id) is TRANSITIONS[key][start]
+        assert event_count(desk, case_id) == before.version + 1
 
     def test_opening_a_case_leads_to_the_status_the_table_gives_a_new_case(self) -> None:
         desk = memory_desk()

@@ -55,12 +55,19 @@ _RULE = r"\(rule: RMA order issue -> receive -> inspect/repair -> close or rejec
 OUT_OF_WARRANTY = date(2025, 6, 1)  # 487 days before T: the warranty expired months ago
 
 
-def _inspect(desk: CaseDesk, case_id: UUID, number: str = "RMA-1") -> None:
+def _inspect(
+    desk: CaseDesk,
+    case_id: UUID,
+    number: str = "RMA-1",
+    outcome: InspectionOutcome = InspectionOutcome.NOT_AS_DESCRIBED,
+) -> None:
     desk.complete_inspection(
         case_id,
         rma_number=number,
-        outcome=InspectionOutcome.NOT_AS_DESCRIBED,
-        findings="the box held rocks",
+        outcome=outcome,
+        findings="the box held rocks"
+        if outcome is InspectionOutcome.NOT_AS_DESCRIBED
+        else "the drive clicks, as described",
         by=AGENT,
         occurred_at=T,
     )
@@ -111,14 +118,29 @@ class TestRmaOrder:
         desk = memory_desk()
         case_id = _received_case(desk)
 
-        _inspect(desk, case_id)
+        # Rules 2: only goods found as described (or damaged, or short) are closed;
+        # NOT_AS_DESCRIBED goods are rejected (test_loopholes_issue12).
+        _inspect(desk, case_id, outcome=InspectionOutcome.AS_DESCRIBED)
         _repair(desk, case_id, RepairCoverage.CUSTOMER)
         _close(desk, case_id)
 
         view = desk.case(case_id)
         assert view.status is Status.OPEN
         assert view.rmas[0].stage is RmaStage.CLOSED
+        assert view.rmas[0].inspection is InspectionOutcome.AS_DESCRIBED
         assert view.rmas[0].repaired_under is RepairCoverage.CUSTOMER
+
+    def test_the_whole_order_issue_receive_inspect_reject_is_accepted(self) -> None:
+        desk = memory_desk()
+        case_id = _received_case(desk)
+
+        _inspect(desk, case_id)
+        _reject(desk, case_id)
+
+        view = desk.case(case_id)
+        assert view.status is Status.OPEN
+        assert view.rmas[0].stage is RmaStage.REJECTED
+        assert view.rmas[0].inspection is InspectionOutcome.NOT_AS_DESCRIBED
 
     def test_cannot_step_an_rma_that_was_never_issued(self) -> None:
         desk = memory_desk()
@@ -142,7 +164,19 @@ class TestRmaOrder:
         desk = memory_desk()
         case_id = open_assigned_case(desk)
         issue_rma(desk, case_id, "RMA-1")
+        receive(desk, case_id, "RMA-1")
         _close(desk, case_id)
+
+        with pytest.raises(InvalidInput, match=r"RMA RMA-1 was already issued"):
+            issue_rma(desk, case_id, "RMA-1")
+
+        assert len(desk.case(case_id).rmas) == 1
+
+    def test_cannot_issue_again_the_number_of_an_rma_that_was_rejected(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        issue_rma(desk, case_id, "RMA-1")
+        _reject(desk, case_id)
 
         with pytest.raises(InvalidInput, match=r"RMA RMA-1 was already issued"):
             issue_rma(desk, case_id, "RMA-1")
@@ -262,23 +296,57 @@ class TestCompleteRepairUnderWarranty:
 
 
 class TestCompleteRepairUnderVendorCover:
-    def test_vendor_cover_without_a_known_issue_or_vendor_escalation_is_refused(self) -> None:
+    _NO_VENDOR = (
+        r"no escalation to VENDOR was approved \(rule: vendor cover needs the vendor's "
+        r"acceptance, an approved escalation to VENDOR, known issue or not\); escalate to "
+        r"VENDOR first"
+    )
+
+    def test_vendor_cover_without_an_approved_vendor_escalation_is_refused(self) -> None:
         desk = memory_desk()
         case_id = _received_case(desk)
         before = event_count(desk, case_id)
 
-        with pytest.raises(
-            RepairNotCovered,
-            match=r"no known issue is recorded and no escalation to VENDOR was approved "
-            r"\(rule: vendor cover needs either\); escalate to VENDOR first",
-        ):
+        with pytest.raises(RepairNotCovered, match=self._NO_VENDOR):
             _repair(desk, case_id, RepairCoverage.VENDOR)
 
         assert event_count(desk, case_id) == before
 
-    def test_a_known_issue_programme_gives_vendor_cover(self) -> None:
+    def test_a_known_issue_alone_gives_no_vendor_cover(self) -> None:
+        # Rules 2: a known issue is text an agent typed; the vendor's acceptance is an
+        # approved escalation to VENDOR (issue 12).
         desk = memory_desk()
         case_id = _received_case(desk, OUT_OF_WARRANTY)
+        _diagnose(desk, case_id, known_issue="KI-2291 drive firmware")
+        before = event_count(desk, case_id)
+
+        with pytest.raises(RepairNotCovered, match=self._NO_VENDOR):
+            _repair(desk, case_id, RepairCoverage.VENDOR)
+
+        assert event_count(desk, case_id) == before
+        assert desk.case(case_id).rmas[0].repaired_under is None
+
+    def test_a_known_issue_the_vendor_accepted_gives_vendor_cover(self) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk, with_product=_b.product(OUT_OF_WARRANTY))
+        _diagnose(desk, case_id, known_issue="KI-2291 drive firmware")
+        escalate(desk, case_id, EscalationTarget.VENDOR)
+        approve(desk, case_id, by=VENDOR)
+        issue_rma(desk, case_id, "RMA-1")
+        receive(desk, case_id, "RMA-1")
+
+        _repair(desk, case_id, RepairCoverage.VENDOR)
+
+        assert desk.case(case_id).rmas[0].repaired_under is RepairCoverage.VENDOR
+
+    def test_a_known_issue_programme_gives_vendor_cover_on_a_case_held_to_rules_1(
+        self,
+    ) -> None:
+        desk = memory_desk()
+        case_id = _b.open_case(desk, with_product=_b.product(OUT_OF_WARRANTY), rules=1)
+        desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=T)
+        issue_rma(desk, case_id, "RMA-1")
+        receive(desk, case_id, "RMA-1")
         _diagnose(desk, case_id, known_issue="KI-2291 drive firmware")
 
         _repair(desk, case_id, RepairCoverage.VENDOR)
@@ -290,7 +358,7 @@ class TestCompleteRepairUnderVendorCover:
         case_id = _received_case(desk)
         _diagnose(desk, case_id, known_issue=None)
 
-        with pytest.raises(RepairNotCovered, match=r"rule: vendor cover needs either"):
+        with pytest.raises(RepairNotCovered, match=self._NO_VENDOR):
             _repair(desk, case_id, RepairCoverage.VENDOR)
 
     @pytest.mark.parametrize("decided_by", ["VENDOR", "SUPERVISOR"])
@@ -315,7 +383,7 @@ class TestCompleteRepairUnderVendorCover:
         issue_rma(desk, case_id, "RMA-1")
         receive(desk, case_id, "RMA-1")
 
-        with pytest.raises(RepairNotCovered, match=r"rule: vendor cover needs either"):
+        with pytest.raises(RepairNotCovered, match=self._NO_VENDOR):
             _repair(desk, case_id, RepairCoverage.VENDOR)
 
         assert desk.case(case_id).rmas[0].repaired_under is None
