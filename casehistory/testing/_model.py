@@ -55,10 +55,15 @@ class CaseModel:
     """What one case must be after the commands applied to the model so far.
 
     A model is immutable: :meth:`after` returns the model one command later. Start one
-    with the case's product (or None) and, for links, the ids of other existing cases::
+    from the keywords the case was opened with (its product, customer and business time:
+    under rules 2 no command precedes the opening and only the case's own customer speaks
+    on it) and, for links, the ids of other existing cases::
 
-        model = CaseModel(product=None, link_targets=(other_case_id,))
+        model = CaseModel.of_opening(opening, link_targets=(other_case_id,))
         model = model.after(command)  # once the desk accepted the command
+
+    ``CaseModel(product)`` alone knows no opening: what it draws may be dated before the
+    case opened, or be spoken by another customer, and a desk refuses both.
 
     The fields use the library's own value types, so they compare directly with a
     :class:`~casehistory.CaseView`: ``view.status == model.status``,

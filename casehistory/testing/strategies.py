@@ -240,7 +240,9 @@ def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
             self.models[case_id] = self.models[case_id].after(command)
 
     Links name one of ``model.link_targets`` (none are drawn when it is empty); give
-    the ids of other cases on the desk, ``CaseModel(product, link_targets=(...))``.
+    the ids of other cases on the desk, ``CaseModel.of_opening(opening, link_targets=(...))``
+    (``opening``: the keywords of ``open_case``, which the model needs to keep every
+    command at or after the opening and spoken by the case's own customer).
     Shrinks towards a note (or the first command the case allows).
 
     >>> from hypothesis import given

@@ -172,11 +172,14 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             early = more_cases(desk, 0, 14)
             if state != "no catalog":
                 desk.catalog.catch_up()
-            # Old cases touched, and new ones opened, after the catalog of "behind".
+            # Old cases touched, and new ones opened, after the catalog of "behind"
+            # (dated after the last of them opened: nothing but a payment or a contact
+            # precedes its case's opening).
+            touched = T0 + timedelta(days=14)
             for case_id in early[1::3]:
-                desk.add_note(case_id, text="later", by=AGENT, occurred_at=T0)
+                desk.add_note(case_id, text="later", by=AGENT, occurred_at=touched)
             desk.resolve_case(
-                early[1], resolution="late", fault=Fault.CUSTOMER, by=AGENT, occurred_at=T0
+                early[1], resolution="late", fault=Fault.CUSTOMER, by=AGENT, occurred_at=touched
             )
             more_cases(desk, 14, 9)
             if state == "up to date":

@@ -21,6 +21,9 @@ from casehistory.testing._plugin_support import postgres_server
 # new exception classes, which its compiled part, imported only once, never raises).
 with contextlib.suppress(ImportError):  # without the postgres extra, those tests skip
     import psycopg
+# And the desk: a re-imported casehistory.domain.case has a new CaseSnapshot class, which
+# eventsourcing's topic cache refuses (TopicError) next to the first run's.
+import casehistory.desk  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from casehistory import CaseDesk, CaseEvent, CaseView, SteppingClock
+from casehistory import CaseDesk, CaseEvent, CaseView, RepairCoverage, SteppingClock
 from casehistory.domain import events as ev
 from casehistory.domain.ledger import LEDGER_COLUMNS
 from casehistory.domain.state import CaseState, evolve, fold
@@ -27,6 +27,12 @@ MONEY_EVENTS: dict[str, tuple[type[CaseEvent], str]] = {
 }
 
 
+def _goodwill_cover(event: CaseEvent) -> bool:
+    """Rules 2: a repair covered by GOODWILL is goodwill given, its cost counted as such
+    (every drawn history opens under rules 2)."""
+    return type(event) is ev.RepairCompleted and event.covered_by is RepairCoverage.GOODWILL
+
+
 def new_desk(location: str = ":memory:") -> CaseDesk:
     """A desk with the default policies, its clock after every drawn business time."""
     return CaseDesk.open(location, clock=SteppingClock(CLOCK_START))
@@ -34,14 +40,10 @@ def new_desk(location: str = ":memory:") -> CaseDesk:
 
 def _sum(events: tuple[CaseEvent, ...], column: str, currency: str) -> Decimal:
     event_type, attribute = MONEY_EVENTS[column]
-    return sum(
-        (
-            getattr(e, attribute).amount
-            for e in events
-            if type(e) is event_type and getattr(e, attribute).currency == currency
-        ),
-        Decimal(0),
-    )
+    given = [getattr(e, attribute) for e in events if type(e) is event_type]
+    if column == "goodwill":
+        given += [e.cost for e in events if _goodwill_cover(e)]  # type: ignore[attr-defined]
+    return sum((money.amount for money in given if money.currency == currency), Decimal(0))
 
 
 def _assert_state_matches(state: CaseState, model: CaseModel) -> None:

@@ -24,6 +24,7 @@ from casehistory import (
     Channel,
     Customer,
     EntitlementKind,
+    EscalationTarget,
     Fault,
     GoodwillKind,
     Money,
@@ -137,6 +138,8 @@ wide_products = st.builds(
     delivered_on=st.none() | days,
 )
 staff = st.builds(Actor, texts, st.sampled_from([Role.SUPERVISOR, Role.MANAGER]))
+_ASKER = Actor("a.asker", Role.AGENT)
+_APPROVER = Actor("m.approver", Role.MANAGER)
 
 
 @settings(max_examples=40, deadline=None)  # a SQLite file per example
@@ -160,12 +163,13 @@ def test_every_value_type_round_trips_through_a_file(
 ) -> None:
     def apply(desk: CaseDesk) -> Any:
         t = iter(when)
+        opened = min(when)  # rules 2: nothing but a payment or a contact precedes it
         case_id = desk.open_case(
             customer=customer,
             subject="wide values",
             channel=Channel.WALK_IN,
             by=by,
-            occurred_at=next(t),
+            occurred_at=opened,
             product=product,
         )
         desk.assign_agent(case_id, agent=by, by=by, occurred_at=next(t))
@@ -183,6 +187,11 @@ def test_every_value_type_round_trips_through_a_file(
         desk.grant_goodwill(
             case_id, kind=kind, value=money[2], reason="r", by=by, occurred_at=next(t)
         )
+        # Rules 2: a credit above the issuer's role limit needs a manager's approval.
+        desk.request_escalation(
+            case_id, to=EscalationTarget.MANAGER, reason="r", by=_ASKER, occurred_at=opened
+        )
+        desk.approve_escalation(case_id, reason="r", by=_APPROVER, occurred_at=opened)
         desk.issue_credit(case_id, amount=money[3], reason="r", by=by, occurred_at=next(t))
         desk.request_refund(case_id, amount=money[4], reason="r", by=by, occurred_at=next(t))
         desk.request_cancellation(case_id, subscription="s", reason="r", by=by, occurred_at=next(t))

@@ -139,10 +139,11 @@ class TestOneCommandAtATime:
     ) -> None:
         desk = new_desk()
         opening = data.draw(case_histories(max_commands=0)).opening
-        ids = [desk.open_case(**{**opening, "product": p}) for p in products_]
+        openings = [{**opening, "product": p} for p in products_]
+        ids = [desk.open_case(**each) for each in openings]
         models = {
-            case_id: CaseModel(product, [i for i in ids if i != case_id])
-            for case_id, product in zip(ids, products_, strict=True)
+            case_id: CaseModel.of_opening(each, [i for i in ids if i != case_id])
+            for case_id, each in zip(ids, openings, strict=True)
         }
 
         for _ in range(data.draw(st.integers(10, 40), label="steps")):
