@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from casehistory.catalog._db import Database, Runner, row_converter
+from casehistory.catalog._parallel import sla_policy
 from casehistory.catalog._rebuild import claimed, rebuild_by_case, restore_indexes, take_over
 from casehistory.catalog._rows import CaseRow, LedgerEntry, MoneyRow, folded, money_rows
 from casehistory.catalog._rows import row_of as _row_of
@@ -39,7 +40,7 @@ from casehistory.catalog._schema import (
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState, fold
-from casehistory.errors import SlaPolicyUnknown, StoreUnavailable
+from casehistory.errors import StoreUnavailable
 
 __all__ = ["BATCH", "FAR", "Moved", "Projection"]
 
@@ -226,10 +227,7 @@ class Projection:
             batch.opened.append(row)
 
     def _policy(self, state: CaseState) -> SlaPolicy | None:
-        try:
-            return cast(SlaPolicy, self._desk.policies.sla_policy(state.sla))
-        except SlaPolicyUnknown:
-            return None  # its SLA columns stay empty: the desk cannot time it
+        return sla_policy(self._desk.policies, state)
 
     def _start(self, case_id: UUID, first: int) -> _Case | None:
         """The case just before version ``first``, read through the desk (from a

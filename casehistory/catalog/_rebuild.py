@@ -42,15 +42,12 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from casehistory._sql import reading
 from casehistory._transcodings import fast_decoder
-from casehistory.catalog._db import Runner, column_converters, row_converter
-from casehistory.catalog._rows import folded, money_rows, row_of
+from casehistory.catalog._db import Runner
+from casehistory.catalog._parallel import Batch, Folder, Span, folded_parts
 from casehistory.catalog._schema import (
     CASE_COLUMNS,
-    CASE_VALUES,
     LEDGER_ENTRY_COLUMNS,
-    LEDGER_VALUES,
     MONEY_COLUMNS,
-    MONEY_VALUES,
     SEARCH_INSERT,
     index_ddl,
     index_names,
@@ -179,15 +176,6 @@ class _Rebuild:
         self.name = NAME
         self.moved = Moved
         self.token = CLAIM + secrets.token_hex(8)
-        sqlite = self.db.sqlite
-        self.case_values = row_converter([kind for _, kind, _ in CASE_COLUMNS], sqlite)
-        self.money_values = row_converter([kind for _, kind, _ in MONEY_COLUMNS], sqlite)
-        self.ledger_values = row_converter([kind for _, kind, _ in LEDGER_ENTRY_COLUMNS], sqlite)
-        self.id_value = column_converters(["id"], sqlite)[0]
-        self.cases: list[list[Any]] = []
-        self.money: list[list[Any]] = []
-        self.ledger: list[list[Any]] = []
-        self.search: list[tuple[Any, ...]] = []
 
     def claim(self) -> None:
         with self.db.transaction(write=True) as run:
@@ -212,23 +200,7 @@ class _Rebuild:
                 [self.token, self.name],
             )
 
-    def add(self, case_id: UUID, events: Events) -> None:
-        """Fold one case's events (all of them, up to the head) into rows to write."""
-        state, entries = folded(None, (event for _, event in events))
-        self.ledger.extend(self.ledger_values(LEDGER_VALUES(entry)) for entry in entries)
-        last_id, last = events[-1]
-        row = row_of(
-            state,
-            last.originator_version,
-            last_id,
-            last.timestamp,
-            self.projection._policy(state),
-        )
-        self.cases.append(self.case_values(CASE_VALUES(row)))
-        self.money.extend(self.money_values(MONEY_VALUES(money)) for money in money_rows(state))
-        self.search.append((self.id_value(case_id), state.subject, state.customer.name))
-
-    def write(self, *, last: bool) -> None:
+    def write(self, batch: Batch, *, last: bool) -> None:
         with self.db.transaction(write=True) as run:
             # Every writer locks the position's row first (claim, reset, the batches):
             # one order of locks, so no deadlock on PostgreSQL, and a reset waits for
@@ -247,11 +219,11 @@ class _Rebuild:
             )
             if not renewed:
                 raise self.moved("another writer took the catalog over")
-            run.many(_CASES, self.cases)
-            run.many(_MONEY, self.money)
-            run.many(_LEDGER, self.ledger)
+            run.many(_CASES, batch.cases)
+            run.many(_MONEY, batch.money)
+            run.many(_LEDGER, batch.ledger)
             if self.db.sqlite:
-                run.many(SEARCH_INSERT, self.search)
+                run.many(SEARCH_INSERT, batch.search)
             if last:
                 restore_indexes(run, self.db.sqlite, self.db.schema)
                 moved = run(
@@ -262,7 +234,6 @@ class _Rebuild:
                 if not moved:
                     raise self.moved("the catalog is no longer at 0")
                 run("DELETE FROM {p}catalog_position WHERE name = ?", [self.token])
-        self.cases, self.money, self.ledger, self.search = [], [], [], []
 
 
 def rebuild_by_case(projection: Projection, head: int) -> int:
@@ -271,21 +242,24 @@ def rebuild_by_case(projection: Projection, head: int) -> int:
     is not at 0, another rebuild holds it, or another writer took it over."""
     rebuild = _Rebuild(projection, head)
     rebuild.claim()
-    applied = written = 0
-    for cases, (case_id, events) in enumerate(_by_case(projection._desk, head), 1):
-        rebuild.add(case_id, events)
-        applied += len(events)
-        if cases % CASES == 0 or applied - written >= EVENTS:
-            rebuild.write(last=False)
-            written = applied
-    rebuild.write(last=True)
+    folder = Folder(projection.db.sqlite, projection._policy)
+    batch = Batch()
+    applied = 0
+    for part in folded_parts(projection._desk, head, folder, (CASES, EVENTS), by_case):
+        batch.extend(part)
+        applied += part.events
+        if len(batch.cases) >= CASES or batch.events >= EVENTS:
+            rebuild.write(batch, last=False)
+            batch = Batch()
+    rebuild.write(batch, last=True)
     return applied
 
 
-def _by_case(desk: Any, head: int) -> Iterator[tuple[UUID, Events]]:
-    """Each case's events with their notification ids, up to ``head``, case after case."""
+def by_case(desk: Any, head: int, span: Span | None = None) -> Iterator[tuple[UUID, Events]]:
+    """Each case's events with their notification ids, up to ``head``, case after case
+    (only the cases whose stored ids fall in ``span``, if given)."""
     decode = decoder(desk._mapper)
-    rows = _rows(desk._recorder, head)
+    rows = _rows(desk._recorder, head, span)
     case: Any = None
     case_id = UUID(int=0)
     events: Events = []
@@ -383,13 +357,19 @@ _QUERY = (
     "SELECT originator_id, originator_version, topic, state, {order} FROM {table} "
     "WHERE {order} <= ?"
 )
+_FROM = " AND originator_id >= ?"
+_TO = " AND originator_id < ?"
 _ORDER = " ORDER BY originator_id, originator_version LIMIT ?"
 _AFTER = " AND (originator_id, originator_version) > (?, ?)"
 
 
-def _rows(recorder: Any, head: int) -> Iterator[tuple[Any, ...]]:
-    """The log's rows up to ``head`` in case order, READ rows per query (each query in
-    a read transaction of its own, so none holds the store for the whole rebuild)."""
+def _rows(recorder: Any, head: int, span: Span | None = None) -> Iterator[tuple[Any, ...]]:
+    """The log's rows up to ``head`` in case order (of the cases in ``span``, if
+    given), READ rows per query (each query in a read transaction of its own, so none
+    holds the store for the whole rebuild)."""
+    low, high = span or (None, None)
+    query = _QUERY + (_FROM if low is not None else "") + (_TO if high is not None else "")
+    bounds = [bound for bound in (low, high) if bound is not None]
     after: tuple[Any, Any] | None = None
     while True:
         with reading(recorder) as reader:
@@ -397,9 +377,9 @@ def _rows(recorder: Any, head: int) -> Iterator[tuple[Any, ...]]:
                 yield from _rows_in_memory(recorder, head)
                 return
             if after is None:
-                page = reader.rows(_QUERY + _ORDER, head, READ)
+                page = reader.rows(query + _ORDER, head, *bounds, READ)
             else:
-                page = reader.rows(_QUERY + _AFTER + _ORDER, head, *after, READ)
+                page = reader.rows(query + _AFTER + _ORDER, head, *bounds, *after, READ)
         yield from page
         if len(page) < READ:
             return

@@ -6,10 +6,6 @@ may write rows but not change the tables rebuilds with the indexes kept."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -18,7 +14,7 @@ import pytest
 
 from casehistory import CaseDesk
 from casehistory.catalog._schema import index_names
-from tests.integration.test_catalog_rebuild import _CHILD, WAIT, by_case, everything, tell
+from tests.integration.test_catalog_rebuild import by_case, everything, kill_mid_rebuild, tell
 from tests.integration.test_read_only_postgres import connect, schema_of
 
 
@@ -39,28 +35,6 @@ def indexes(desk: CaseDesk) -> set[str]:
 
 def all_indexes(desk: CaseDesk) -> set[str]:
     return set(index_names(desk.catalog._db.sqlite))
-
-
-def kill_mid_rebuild(store: str) -> None:
-    """A rebuild in another process, killed after three cases were committed."""
-    env = {k: v for k, v in os.environ.items() if k != "CASEHISTORY_DB"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, store],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        assert child.stdout is not None
-        for _ in range(3):
-            assert child.stdout.readline() == "written\n"
-        child.send_signal(signal.SIGKILL)
-        child.wait(WAIT)
-    finally:
-        child.kill()
-        child.communicate()
 
 
 def test_a_catalog_has_every_index_and_a_rebuild_leaves_every_one(

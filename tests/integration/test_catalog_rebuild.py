@@ -131,10 +131,10 @@ def test_a_follower_at_0_leaves_a_rebuild_under_way_to_finish(
     original = _rebuild._Rebuild.write
     calls = 0
 
-    def follower_between(self: Any, *, last: bool) -> None:
+    def follower_between(self: Any, batch: Any, *, last: bool) -> None:
         nonlocal calls
         calls += 1
-        original(self, last=last)
+        original(self, batch, last=last)
         if calls == 2:  # a follower's round comes between two of the rebuild's writes
             progress = follow(open_desk(), threading.Event(), batch=5, once=True)
             assert progress.applied == 0
@@ -170,7 +170,7 @@ def test_two_rebuilds_at_once_fold_every_event_once(
     assert everything(desk) == whole
 
 
-def _failing(self: Any, *, last: bool) -> None:
+def _failing(self: Any, batch: Any, *, last: bool) -> None:
     raise StoreUnavailable("the disk went away")
 
 
@@ -180,12 +180,12 @@ def crashed_rebuild(desk: CaseDesk, monkeypatch: pytest.MonkeyPatch, *, at: int 
     original = _rebuild._Rebuild.write
     calls = 0
 
-    def fail_mid_way(self: Any, *, last: bool) -> None:
+    def fail_mid_way(self: Any, batch: Any, *, last: bool) -> None:
         nonlocal calls
         calls += 1
         if calls == at:
             raise StoreUnavailable("the disk went away mid-rebuild")
-        original(self, last=last)
+        original(self, batch, last=last)
 
     monkeypatch.setattr(_rebuild._Rebuild, "write", fail_mid_way)
     with pytest.raises(StoreUnavailable, match="mid-rebuild"):
@@ -205,9 +205,9 @@ original = _rebuild._Rebuild.write
 written = 0
 
 
-def write(self, *, last):
+def write(self, batch, *, last):
     global written
-    original(self, last=last)
+    original(self, batch, last=last)
     written += 1
     print("written", flush=True)
     if written == 3:
@@ -220,12 +220,8 @@ print("events", desk.catalog.rebuild(), flush=True)
 """
 
 
-def test_a_rebuild_killed_mid_way_then_rebuilt_equals_a_whole_rebuild(
-    store: str, open_desk: Callable[[], CaseDesk]
-) -> None:
-    desk = open_desk()
-    head = tell(desk, 4)
-    whole = by_case(desk)
+def kill_mid_rebuild(store: str) -> None:
+    """A rebuild in another process, killed with SIGKILL after three cases committed."""
     env = {k: v for k, v in os.environ.items() if k != "CASEHISTORY_DB"}
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, store],
@@ -245,6 +241,15 @@ def test_a_rebuild_killed_mid_way_then_rebuilt_equals_a_whole_rebuild(
         child.kill()
         child.communicate()
     assert child.returncode == -signal.SIGKILL
+
+
+def test_a_rebuild_killed_mid_way_then_rebuilt_equals_a_whole_rebuild(
+    store: str, open_desk: Callable[[], CaseDesk]
+) -> None:
+    desk = open_desk()
+    head = tell(desk, 4)
+    whole = by_case(desk)
+    kill_mid_rebuild(store)
 
     killed = everything(desk)
     assert len(killed["cases"]) == 3

@@ -166,9 +166,9 @@ def test_a_rebuild_renews_its_claim_every_so_many_events(
     writes: list[bool] = []
     original = _rebuild._Rebuild.write
 
-    def counted(self: Any, *, last: bool) -> None:
+    def counted(self: Any, batch: Any, *, last: bool) -> None:
         writes.append(last)
-        original(self, last=last)
+        original(self, batch, last=last)
 
     monkeypatch.setattr(_rebuild._Rebuild, "write", counted)
     desk.catalog.rebuild()
