@@ -139,6 +139,10 @@ _FIELD_NOTES: dict[str, str] = {
     "account": "the customer's account the money is held on",
     "subscription": "the subscription concerned",
     "effective_on": "the date the cancellation took effect",
+    "time_check": "rules 2: the business-time decision that let it in before the case's "
+    "opening (`BUSINESS_TIME`); absent when it is not earlier than the opening",
+    "case_limit_check": "rules 2: the case's goodwill in all, this grant included, against "
+    "the per-case limit (`CASE_GOODWILL_LIMIT`)",
 }
 _EVENT_FIELD_NOTES: dict[tuple[str, str], str] = {
     ("CaseOpened", "channel"): "how the customer first reached us",
@@ -166,6 +170,18 @@ _EVENT_FIELD_NOTES: dict[tuple[str, str], str] = {
     ("HoldReleased", "amount"): "the money released",
     ("CreditIssued", "amount"): "the credit given",
     ("RmaRejected", "reason"): "why the return is refused",
+    # Rules 2 (issue 12): optional fields, absent from the records of cases before them.
+    ("CaseOpened", "rules"): "the rules version the case is held to (2 today); absent "
+    "before 0.3.0, where it answers 1 (see [policies](policies.md#rules-versions))",
+    ("DiagnosisRecorded", "shipping_decision"): "rules 2: return shipping decided again "
+    "from this diagnosis's fault, when an open RMA had the customer paying; ENTITLED "
+    "moves the open RMAs to the company; absent otherwise",
+    ("RepairCompleted", "limit_check"): "rules 2, GOODWILL cover: its `cost` against the "
+    "goodwill limit of one grant; absent for other covers",
+    ("RepairCompleted", "case_limit_check"): "rules 2, GOODWILL cover: the case's goodwill "
+    "in all, this cost included, against the per-case limit; absent for other covers",
+    ("CreditIssued", "credit_check"): "rules 2: the credit against the credit limit of its "
+    "issuer's role (`CREDIT_LIMIT`)",
 }
 
 # The desk command that records each event.

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,6 @@ from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Problem
 from casehistory.desk import SNAPSHOT_INTERVAL
 from casehistory.domain import _support, case
-from casehistory.domain.chain import state_commitment
 from casehistory.domain.state import CaseState, fold
 
 from .test_snapshot_tampering import long_case
@@ -27,8 +25,14 @@ from .test_snapshot_tampering import long_case
 
 @pytest.fixture
 def format_1(open_desk: Callable[[], CaseDesk], monkeypatch: pytest.MonkeyPatch) -> UUID:
-    """A long case recorded as a desk before format 2 recorded it."""
+    """A long case recorded as a desk before format 2 recorded it: opened with no rules
+    version (so held to rules 1, as every case of such a store is), its events
+    committing to the state under format 1."""
     original_take = case.CaseSnapshot.take.__func__  # type: ignore[attr-defined]
+    original_open = case.Case.open.__func__  # type: ignore[attr-defined]
+
+    def open_before_rules(cls: Any, **kwargs: Any) -> Any:
+        return original_open(cls, **{**kwargs, "rules": None})
 
     def take_format_1(cls: Any, aggregate: Any) -> Any:
         snapshot = original_take(cls, aggregate)
@@ -37,9 +41,8 @@ def format_1(open_desk: Callable[[], CaseDesk], monkeypatch: pytest.MonkeyPatch)
         return snapshot
 
     with monkeypatch.context() as patch:
-        patch.setattr(
-            _support, "state_commitment", functools.partial(state_commitment, state_format=1)
-        )
+        patch.setattr(_support, "commitment_format", lambda rules: 1)
+        patch.setattr(case.Case, "open", classmethod(open_before_rules))
         patch.setattr(case.CaseSnapshot, "take", classmethod(take_format_1))
         case_id = long_case(open_desk())
     return case_id
