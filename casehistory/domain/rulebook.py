@@ -11,8 +11,8 @@ before the version was recorded has none, and answers 1.
 - **2**: issue 12's rules: the business-time bound, the cumulative goodwill limit,
   the credit limit by role, goodwill and vendor cover of repairs, the overnight
   upgrade, the customer's and the commended agent's identities, the RMA order after
-  receipt, return shipping re-decided by a later diagnosis, and policy digests
-  recorded with the decisions (docs/policies.md).
+  receipt, and return shipping re-decided by a later diagnosis (docs/policies.md).
+  Binding a policy's id and version to its parameters is not part of it yet.
 """
 
 from __future__ import annotations
