@@ -29,6 +29,7 @@ import io
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -161,6 +162,16 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     """The worker (``python -m casehistory.catalog._worker``): open the store with the
     desk's settings, say so, then fold each range it is given until its input ends. A
     failure is handed back (the rebuild raises it) and ends the worker."""
+    # Ctrl-C at a terminal reaches the whole process group: the rebuild stops its
+    # worker; the worker prints nothing of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve(source, sink)
+    except (BrokenPipeError, EOFError):
+        return  # the rebuild is gone (it stopped, or was killed): nothing to answer
+
+
+def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
     from casehistory.catalog._rebuild import by_case
     from casehistory.desk import CaseDesk
 
@@ -169,10 +180,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
     folder = Folder(_sqlite(desk), functools.partial(sla_policy, desk.policies))
     _send(sink, "ready")
     while True:
-        try:
-            span = pickle.load(source)
-        except EOFError:
-            return
+        span = pickle.load(source)  # EOFError when the rebuild is done
         batch = Batch()
         try:
             for case_id, events in by_case(desk, head, span):
@@ -251,10 +259,10 @@ class _Worker:
             _send(self.input, self.spans[-1])
 
     def close(self) -> None:
+        self.process.kill()  # first: a worker writing to a closed pipe would complain
+        self.process.wait()
         for stream in (self.input, self.output):
             stream.close()
-        self.process.kill()
-        self.process.wait()
 
 
 def folded_parts(

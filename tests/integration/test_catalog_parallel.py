@@ -158,3 +158,39 @@ def test_the_in_process_store_is_rebuilt_in_one_process(parallel: dict[str, int]
     assert desk.catalog.rebuild() == head
     assert parallel["worker"] == 0
     assert len(everything(desk)["cases"]) == 5
+
+
+def test_the_worker_ignores_ctrl_c_and_ends_quietly_when_the_rebuild_goes(
+    sqlite_path: Path,
+) -> None:
+    import pickle
+    import signal
+
+    desk = CaseDesk.open(sqlite_path)
+    tell(desk, 1)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "casehistory.catalog._worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert worker.stdin is not None
+    assert worker.stdout is not None
+    try:
+        _parallel._send(
+            worker.stdin, (dict(desk._store.env), _parallel._dumps(desk.policies), 10**9)
+        )
+        assert pickle.load(worker.stdout) == "ready"
+        worker.send_signal(signal.SIGINT)  # as a terminal's Ctrl-C reaches the group
+        _parallel._send(worker.stdin, (None, None))
+        batch = pickle.load(worker.stdout)
+        assert len(batch.cases) == 5
+        worker.stdin.close()  # the rebuild is done
+        worker.wait(WAIT)
+        assert worker.stderr is not None
+        said = worker.stderr.read()
+    finally:
+        worker.kill()
+        desk.close()
+    assert worker.returncode == 0
+    assert said == b""
