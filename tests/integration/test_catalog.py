@@ -172,7 +172,9 @@ def test_a_read_only_reader_never_writes_and_says_how_far_behind(
         with pytest.raises(StoreIsReadOnly):
             reader.catalog.catch_up()
         resolved = desk.catalog.cases(status=Status.RESOLVED).rows[0]  # brought up to date
-        desk.add_note(resolved.case_id, text="later", by=AGENT, occurred_at=T0)
+        desk.add_note(
+            resolved.case_id, text="later", by=AGENT, occurred_at=resolved.last_activity_at
+        )
         page = reader.catalog.cases()
         assert len(page.rows) == 5
         assert page.behind == 1
@@ -254,7 +256,9 @@ def test_paging_never_skips_nor_repeats_while_writers_run(
             by=AGENT,
             occurred_at=T0 + timedelta(days=1, minutes=len(seen)),
         )
-        writer.add_note(opened[len(seen) % 25], text="touch", by=AGENT, occurred_at=T0)
+        writer.add_note(
+            opened[len(seen) % 25], text="touch", by=AGENT, occurred_at=T0 + timedelta(hours=1)
+        )
         if page.cursor is None:
             break
         page = desk.catalog.cases(limit=4, after=page.cursor)

@@ -268,7 +268,9 @@ def test_a_follower_keeps_up_while_writers_write(postgres_url: str) -> None:
                         occurred_at=T0 + timedelta(minutes=k),
                     )
                 else:
-                    desk.add_note(case_id, text=f"note {k}", by=AGENT, occurred_at=T0)
+                    desk.add_note(
+                        case_id, text=f"note {k}", by=AGENT, occurred_at=T0 + timedelta(minutes=k)
+                    )
             # Read your writes: the catalog holds this writer's last event.
             status = desk.catalog.wait()
             assert desk.last_position is not None

@@ -176,7 +176,10 @@ def test_periods_are_utc_calendar_periods(
     pay(desk, dee, "2.00", "GBP", datetime(2026, 1, 1, 2, 0, tzinfo=east))  # 00:00 UTC
     pay(desk, dee, "4.00", "GBP", datetime(2026, 1, 4, 23, 59, 59, 999999, tzinfo=UTC))
     pay(desk, dee, "8.00", "GBP", datetime(2026, 1, 5, tzinfo=UTC))  # Monday: week 2
-    pay(desk, dee, "16.00", "GBP", datetime(2021, 1, 3, 12, 0, tzinfo=UTC))  # 2020's week 53
+    # 2020's week 53, on a case of its own: a payment precedes its case by 730 days at
+    # most (the business-time policy).
+    old = a_case(desk, "Old", datetime(2021, 1, 3, 11, 0, tzinfo=UTC))
+    pay(desk, old, "16.00", "GBP", datetime(2021, 1, 3, 12, 0, tzinfo=UTC))
 
     def paid(period: str) -> list[tuple[str, date, Decimal]]:
         return [(m.period, m.start, m.paid) for m in desk.catalog.stats(period, now=NOW).money]
@@ -193,8 +196,10 @@ def test_periods_are_utc_calendar_periods(
     ]
     days = ["2021-01-03", "2025-12-31", "2026-01-01", "2026-01-04", "2026-01-05"]
     assert [p for p, _, _ in paid("day")] == days
-    assert [t.period for t in desk.catalog.stats("week", now=NOW).times] == ["2026-W01"]
-    assert [t.period for t in desk.catalog.stats("month", now=NOW).times] == ["2025-12"]
+    weeks = [t.period for t in desk.catalog.stats("week", now=NOW).times]
+    assert weeks == ["2020-W53", "2026-W01"]  # the periods the two cases opened in
+    months = [t.period for t in desk.catalog.stats("month", now=NOW).times]
+    assert months == ["2021-01", "2025-12"]
 
 
 def test_a_read_only_reader_of_a_catalog_behind_counts_every_event(
