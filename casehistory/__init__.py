@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from casehistory.domain.events import EVENT_TYPES, CaseEvent
     from casehistory.domain.ledger import Balance, Hold, Ledger
     from casehistory.domain.lifecycle import TRANSITIONS, Status
+    from casehistory.domain.limits import (
+        BusinessTimePolicy,
+        CaseGoodwillLimitPolicy,
+        CreditLimitPolicy,
+    )
     from casehistory.domain.policies import (
         GoodwillLimitPolicy,
         OvernightCutoffPolicy,
@@ -78,6 +83,9 @@ _LAZY: dict[str, str] = {
     "TRANSITIONS": "casehistory.domain.lifecycle",
     "Status": "casehistory.domain.lifecycle",
     "GoodwillLimitPolicy": "casehistory.domain.policies",
+    "BusinessTimePolicy": "casehistory.domain.limits",
+    "CaseGoodwillLimitPolicy": "casehistory.domain.limits",
+    "CreditLimitPolicy": "casehistory.domain.limits",
     "OvernightCutoffPolicy": "casehistory.domain.policies",
     "Policies": "casehistory.domain.policies",
     "PolicyDecision": "casehistory.domain.policies",
@@ -147,11 +155,14 @@ __all__ = [
     "Balance",
     "BusinessCalendar",
     "CaseDesk",
+    "BusinessTimePolicy",
     "CaseEvent",
+    "CaseGoodwillLimitPolicy",
     "CaseView",
     "Channel",
     "Clock",
     "ComplaintCategory",
+    "CreditLimitPolicy",
     "Customer",
     "Demeanour",
     "Direction",
