@@ -73,7 +73,7 @@ def _case(desk: CaseDesk, product: Product | None = LAPTOP) -> UUID:
     return case_id
 
 
-def _received(desk: CaseDesk, case_id: UUID, number: str = "RMA-1") -> None:
+def _issued(desk: CaseDesk, case_id: UUID, number: str = "RMA-1") -> None:
     desk.issue_rma(
         case_id,
         rma_number=number,
@@ -83,6 +83,10 @@ def _received(desk: CaseDesk, case_id: UUID, number: str = "RMA-1") -> None:
         by=AGENT,
         occurred_at=OPENED,
     )
+
+
+def _received(desk: CaseDesk, case_id: UUID, number: str = "RMA-1") -> None:
+    _issued(desk, case_id, number)
     desk.receive_return(case_id, rma_number=number, by=AGENT, occurred_at=OPENED)
 
 
@@ -290,30 +294,14 @@ def test_a_return_is_inspected_once_and_not_as_described_is_rejected(desk: CaseD
 
 def test_an_rma_whose_goods_never_arrived_is_not_closed(desk: CaseDesk) -> None:
     case_id = _case(desk)
-    desk.issue_rma(
-        case_id,
-        rma_number="RMA-1",
-        items="laptop",
-        reason="fault",
-        disposition=Disposition.REPAIR,
-        by=AGENT,
-        occurred_at=OPENED,
-    )
+    _issued(desk, case_id)
     with pytest.raises(ReturnNotReceived):
         desk.close_rma(case_id, rma_number="RMA-1", by=AGENT, occurred_at=OPENED)
 
 
 def test_a_fault_of_ours_found_after_the_rma_makes_the_company_pay_return(desk: CaseDesk) -> None:
     case_id = _case(desk)
-    desk.issue_rma(
-        case_id,
-        rma_number="RMA-1",
-        items="laptop",
-        reason="fault",
-        disposition=Disposition.REPAIR,
-        by=AGENT,
-        occurred_at=OPENED,
-    )
+    _issued(desk, case_id)
     assert desk.case(case_id).rmas[0].return_shipping_paid_by is Payer.CUSTOMER
     desk.record_diagnosis(
         case_id,
