@@ -17,6 +17,7 @@ carries a checkpoint and the proofs that close those gaps.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 from uuid import UUID
@@ -101,24 +102,31 @@ def export_verified(
     cases: Iterable[CaseRows] = rows_by_case(desk, chosen) if by_log is None else by_log
     decode = desk._mapper.to_domain_event
     events = lines = read = 0
-    for case_id, rows, positions in cases:
-        read += 1
-        if not rows:
-            findings.append(Finding(case_id, None, Problem.ABSENT, "has no event in this store"))
-            continue
+    with contextlib.ExitStack() as reading:
         if by_log is not None:
-            versions = [row.originator_version for row in rows]
-            ordering.extend(out_of_log_order(case_id, versions, positions))
-        chain = ChainCheck(case_id, decode, keep_record=True)
-        for row in rows:
-            digest = chain.check(row)
-            if chain.record is not None:
-                out.write(line_of({**chain.record, "digest": digest}) + "\n")
-                lines += 1
-        events += len(rows)
-        findings.extend(chain.findings)
-        if progress is not None:
-            progress(events)
+            # Closed now, not when the collector finds it: a read left open by a
+            # failure would be ended after the desk closed its store, and complain.
+            reading.callback(getattr(by_log, "close", lambda: None))
+        for case_id, rows, positions in cases:
+            read += 1
+            if not rows:
+                findings.append(
+                    Finding(case_id, None, Problem.ABSENT, "has no event in this store")
+                )
+                continue
+            if by_log is not None:
+                versions = [row.originator_version for row in rows]
+                ordering.extend(out_of_log_order(case_id, versions, positions))
+            chain = ChainCheck(case_id, decode, keep_record=True)
+            for row in rows:
+                digest = chain.check(row)
+                if chain.record is not None:
+                    out.write(line_of({**chain.record, "digest": digest}) + "\n")
+                    lines += 1
+            events += len(rows)
+            findings.extend(chain.findings)
+            if progress is not None:
+                progress(events)
     findings.extend(ordering)
     findings.extend(_snapshots(desk, chosen, whole=case_ids is None))
     return Verification(read - _absent(findings), events, tuple(findings)), lines

@@ -26,7 +26,7 @@ its chain check fails, or carries a new one, and every checkpoint over it fails.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -192,11 +192,13 @@ def scan_cases(desk: Any, *, progress: Callable[[int], None] | None = None) -> C
             scan.take(row)
         scan.close_case()
     except _Irregular:
-        close = getattr(rows, "close", None)
-        if close is not None:  # end the read before reading again
-            close()
+        _close(rows)  # end the read before reading again
         verification = _scan_in_log_order(desk, progress=progress)
         return CaseScan(verification, _first_leaf(desk))
+    finally:
+        # Now, not when the collector finds it: a read left open by a failure would
+        # be ended after the desk closed its store, and complain.
+        _close(rows)
     if progress is not None:
         progress(scan.events)
     snapshots = stored_snapshot_findings(desk)
@@ -208,6 +210,12 @@ def scan_cases(desk: Any, *, progress: Callable[[int], None] | None = None) -> C
         *snapshots,
     )
     return CaseScan(Verification(scan.cases, scan.events, findings), scan.first_leaf)
+
+
+def _close(rows: Iterator[Any]) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
 
 
 def _first(found: tuple[int, Finding]) -> int:
