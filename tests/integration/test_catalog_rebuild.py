@@ -19,7 +19,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from casehistory import CaseDesk, SteppingClock, StoreUnavailable
-from casehistory.catalog import _rebuild, follow
+from casehistory.catalog import _decode, _rebuild, follow
 from casehistory.stories import STORIES
 from tests.integration.test_catalog import dump
 
@@ -265,7 +265,7 @@ def test_its_decoder_makes_the_mappers_events_and_refuses_what_the_mapper_refuse
     desk = open_desk()
     head = tell(desk, 1)
     mapper = desk._mapper
-    decode = _rebuild.decoder(mapper)
+    decode = _decode.decoder(mapper)
     rows = desk._recorder.select_notifications(start=0, limit=head, inclusive_of_start=False)
     assert len(rows) == head
     for row in rows:
