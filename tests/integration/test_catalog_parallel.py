@@ -194,3 +194,17 @@ def test_the_worker_ignores_ctrl_c_and_ends_quietly_when_the_rebuild_goes(
         desk.close()
     assert worker.returncode == 0
     assert said == b""
+
+
+def test_a_short_log_is_rebuilt_without_a_worker(
+    open_desk: Callable[[], CaseDesk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = open_desk()
+    head = tell(desk, 1)
+    assert head < _parallel.PARALLEL_EVENTS
+
+    def no_worker(*args: Any) -> None:
+        raise AssertionError("a worker was started for a short log")
+
+    monkeypatch.setattr(_parallel._Worker, "__init__", no_worker)
+    assert desk.catalog.rebuild() == head
