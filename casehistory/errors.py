@@ -36,6 +36,7 @@ __all__ = [
     "NotAuthorised",
     "OccurredInFuture",
     "PolicyExceptionRequired",
+    "PolicyVersionConflict",
     "ProductRequired",
     "ReleaseExceedsHold",
     "RefundExceedsPaid",
@@ -188,6 +189,10 @@ class SlaPolicyUnknown(CaseHistoryError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class PolicyVersionConflict(CaseHistoryError):
+    """Raised when a policy's id and version name other parameters than the store records."""
 
 
 class StoreNotFound(StoreUnavailable):

@@ -139,6 +139,8 @@ _FIELD_NOTES: dict[str, str] = {
     "account": "the customer's account the money is held on",
     "subscription": "the subscription concerned",
     "effective_on": "the date the cancellation took effect",
+    "policy_digests": "rules 2: the digest of each decision's policy parameters, by "
+    '"id vN" (docs/policies.md, binding)',
     "time_check": "rules 2: the business-time decision that let it in before the case's "
     "opening (`BUSINESS_TIME`); absent when it is not earlier than the opening",
     "case_limit_check": "rules 2: the case's goodwill in all, this grant included, against "

@@ -31,7 +31,9 @@ from typing import Any
 from uuid import UUID
 
 from casehistory.audit.verify import Finding, Problem, Verification
+from casehistory.desk._policy_table import recorded_policies
 from casehistory.domain import events as ev
+from casehistory.domain.binding import Binding, policy_key
 from casehistory.domain.case import Case
 from casehistory.domain.chain import ENVELOPE, STATE_COMMITMENT, record_of
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
@@ -94,6 +96,7 @@ _DERIVED = frozenset(
         "case_limit_check",
         "credit_check",
         "time_check",
+        "policy_digests",
         STATE_COMMITMENT,
         COMMAND_ID,
         COMMAND_FINGERPRINT,
@@ -130,6 +133,12 @@ class _Recorded:
         self.case_goodwill_limit = _Answer(self, "case_limit_check")
         self.credit_limit = _Answer(self, "credit_check")
         self.business_time = _Answer(self, "time_check")
+        self._digests: dict[str, str] = fields.get("policy_digests") or {}
+
+    def digest_for(self, decision: PolicyDecision) -> str | None:
+        """The digest the event records for ``decision``'s policy (None: it records
+        none, so a command that binds the decision is refused, and that is a finding)."""
+        return self._digests.get(policy_key(decision.policy_id, decision.version))
 
     def recorded(self, name: str, asked: str) -> PolicyDecision:
         decision = self._decisions.get(name)
@@ -327,6 +336,47 @@ def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
     return findings
 
 
+class _Bindings:
+    """The digests the store's table of policies records, and those met in the log so
+    far: every decision under one id and version must carry one digest, the table's."""
+
+    def __init__(self, table: Iterable[Binding]) -> None:
+        self._table = {row.key: row.digest for row in table}
+        self._seen: dict[str, tuple[str, UUID, int]] = {}
+
+    def check(self, case_id: UUID, history: Iterable[ev.CaseEvent]) -> list[Finding]:
+        findings = []
+        for event in history:
+            digests = vars(event).get("policy_digests")
+            if not isinstance(digests, dict):
+                continue
+            for key, digest in digests.items():
+                problem = self._problem(key, digest, case_id, event.originator_version)
+                if problem:
+                    findings.append(
+                        Finding(
+                            case_id,
+                            event.originator_version,
+                            Problem.UNLAWFUL,
+                            f"{type(event).__name__} records {key} with parameters "
+                            f"{str(digest)[:12]}...: {problem} (rule: a policy's id and "
+                            "version name one set of parameters)",
+                        )
+                    )
+        return findings
+
+    def _problem(self, key: str, digest: str, case_id: UUID, version: int) -> str:
+        first = self._seen.setdefault(key, (digest, case_id, version))
+        recorded = self._table.get(key)
+        if recorded is None:
+            return "the store's table of policies records no parameters under it"
+        if digest != recorded:
+            return f"the store's table of policies records {recorded[:12]}..."
+        if digest != first[0]:
+            return f"case {first[1]} version {first[2]} records {first[0][:12]}..."
+        return ""
+
+
 def verify_rules(
     desk: Any,
     case_ids: Iterable[UUID] | None = None,
@@ -341,6 +391,7 @@ def verify_rules(
     reported there, not here."""
     findings: list[Finding] = []
     cases = events = 0
+    bound = _Bindings(recorded_policies(desk._recorder))
     for case_id in desk.case_ids() if case_ids is None else case_ids:
         try:
             history = desk.history(case_id)
@@ -361,6 +412,7 @@ def verify_rules(
         cases += 1
         events += len(history)
         findings.extend(check_case(case_id, history))
+        findings.extend(bound.check(case_id, history))
         if progress is not None:
             progress(events)
     return Verification(cases, events, tuple(findings))

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from uuid import UUID
 
+import attrs
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
@@ -28,6 +29,7 @@ from casehistory.desk._idempotent import (
     recorded_commands,
 )
 from casehistory.desk._mapper import CaseMapper
+from casehistory.desk._policy_table import claim_policies
 from casehistory.desk._queries import STORE_FAILURES, Queries
 from casehistory.desk._snapshots import (
     SnapshotLog,
@@ -166,9 +168,20 @@ class DeskBase(Queries):
         self._retries = 0
         try:
             index_command_ids(self._store)
+            if not self._store.env.get(READ_ONLY):  # a read-only desk: once prepared (open)
+                self._bind_policies()
         except BaseException:
             self._store.close()
             raise
+
+    def _bind_policies(self) -> None:
+        """The desk's policies against the store's table of policies (claimed unless the
+        desk is read-only): a version names one set of parameters in a store
+        (:mod:`casehistory.desk._policy_table`, docs/policies.md)."""
+        recorded = claim_policies(self._store, self.policies.bound())
+        self.policies = attrs.evolve(
+            self.policies, recorded={row.key: row.digest for row in recorded}
+        )
 
     @classmethod
     def open(
@@ -193,6 +206,7 @@ class DeskBase(Queries):
             desk = cls(env, clock=clock, policies=policies)
             if read_only:
                 prepare_read_only(desk._store.factory, location)
+                desk._bind_policies()
             return desk
         except STORE_FAILURES as error:
             if desk is not None:

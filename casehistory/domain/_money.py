@@ -50,6 +50,7 @@ class MoneyCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
+            policies=policies,
             amount=amount,
             reference=reference,
             **extra,
@@ -95,6 +96,7 @@ class MoneyCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
+            policies=policies,
             amount=amount,
             reason=reason,
             policy_exception=window is not None and not window.entitled,
@@ -203,7 +205,14 @@ class MoneyCommands(CommandSupport):
             manager = self.state.approved_escalation_to(EscalationTarget.MANAGER) is not None
             rights.require_credit_limit(credit_check, amount, manager, self.id)
         self._record(
-            ev.CreditIssued, by, occurred_at, recorded_at, amount=amount, reason=reason, **checks
+            ev.CreditIssued,
+            by,
+            occurred_at,
+            recorded_at,
+            amount=amount,
+            reason=reason,
+            **checks,
+            policies=policies,
         )
 
     def request_cancellation(

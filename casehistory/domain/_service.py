@@ -57,6 +57,7 @@ class ServiceCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
+            policies=policies,
             symptom=symptom,
             finding=finding,
             root_cause=root_cause,
@@ -99,7 +100,14 @@ class ServiceCommands(CommandSupport):
                 "count from (rule: entitlement needs the product); open the case with a product"
             )
         decision = policies.entitlement(kind, product, occurred_at.date())
-        self._record(ev.EntitlementChecked, by, occurred_at, recorded_at, decision=decision)
+        self._record(
+            ev.EntitlementChecked,
+            by,
+            occurred_at,
+            recorded_at,
+            decision=decision,
+            policies=policies,
+        )
 
     # Escalation -------------------------------------------------------------
 
@@ -192,6 +200,7 @@ class ServiceCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
+            policies=policies,
             kind=kind,
             value=value,
             reason=reason,

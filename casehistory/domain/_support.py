@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from casehistory.domain import rights
+from casehistory.domain.binding import policy_digests
 from casehistory.domain.chain import STATE_COMMITMENT, chained_bytes, state_commitment
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
 from casehistory.domain.events import EVENT_TYPES, CaseEvent
@@ -204,7 +205,13 @@ class CommandSupport:
         a window open in January is shut in June. Without a product there is nothing to
         decide from: None."""
         recorded = self.state.decisions.get(kind.name)
-        if recorded is not None and recorded.compared.get("checked_on") == on.date().isoformat():
+        if (
+            recorded is not None
+            and recorded.compared.get("checked_on") == on.date().isoformat()
+            # Rules 2 records each decision with its policy's digest: a decision under a
+            # version this desk no longer holds (digest unknown here) is decided afresh.
+            and (self.state.rules < 2 or policies.digest_for(recorded) is not None)
+        ):
             return recorded
         if self.state.product is None:
             return None
@@ -221,11 +228,18 @@ class CommandSupport:
         recorded_at: datetime,
         *,
         key: str | None = None,
+        policies: Policies | None = None,
         **fields: Any,
     ) -> None:
         """Check the lifecycle table, then trigger the event (committing to the state
-        after it where the desk will snapshot the case)."""
+        after it where the desk will snapshot the case). On a case held to rules 2, the
+        decisions among ``fields`` are recorded with the digests of their policies'
+        parameters, as ``policies`` (the desk's, or a replay's record) answer them."""
         require_transition(self.id, self.state.status, key or event.__name__)
+        if policies is not None and self.state.rules >= 2:
+            decisions = [value for value in fields.values() if isinstance(value, PolicyDecision)]
+            if decisions:
+                fields["policy_digests"] = policy_digests(decisions, policies.digest_for)
         version = self.version + 1
         every = getattr(self, "commit_state_every", None)
         extras = command_fields(self.__dict__.get("command"))

@@ -197,6 +197,7 @@ class _ContactCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
+            policies=policies,
             key=ev.contact_lifecycle_key(direction, bool(awaiting_reply)),
             **extra,
             channel=channel,

@@ -157,6 +157,8 @@ class ContactLogged(CaseEvent):
     time_check: PolicyDecision | None = None
     """The business-time decision that let a contact before the case's opening in
     (rules 2; absent otherwise)."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
     @property
     def lifecycle_key(self) -> str:
@@ -196,6 +198,8 @@ class DiagnosisRecorded(CaseEvent):
     shipping_decision: PolicyDecision | None = None
     """Return shipping decided again for the open RMA that the customer was to pay for
     (rules 2; absent when no such RMA was open)."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class RemediationPerformed(CaseEvent):
@@ -204,6 +208,8 @@ class RemediationPerformed(CaseEvent):
 
 class EntitlementChecked(CaseEvent):
     decision: PolicyDecision
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class EscalationRequested(CaseEvent):
@@ -230,6 +236,8 @@ class GoodwillGranted(CaseEvent):
     cutoff_check: PolicyDecision | None
     case_limit_check: PolicyDecision | None = None
     """The case's goodwill in all, this grant included (rules 2)."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class RmaIssued(CaseEvent):
@@ -239,6 +247,8 @@ class RmaIssued(CaseEvent):
     disposition: Disposition
     return_shipping_paid_by: Payer
     shipping_decision: PolicyDecision
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class ReturnReceived(CaseEvent):
@@ -262,6 +272,8 @@ class RepairCompleted(CaseEvent):
     """A repair covered by GOODWILL: its cost against the goodwill limit (rules 2)."""
     case_limit_check: PolicyDecision | None = None
     """A repair covered by GOODWILL: the case's goodwill in all, its cost included."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class ReplacementShipped(CaseEvent):
@@ -287,6 +299,8 @@ class PaymentRecorded(CaseEvent):
     time_check: PolicyDecision | None = None
     """The business-time decision that let a payment before the case's opening in
     (rules 2; absent otherwise)."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class RefundRequested(CaseEvent):
@@ -299,11 +313,15 @@ class RefundIssued(CaseEvent):
     reason: str
     policy_exception: bool
     window_check: PolicyDecision | None
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class RefundDenied(CaseEvent):
     reason: str
     decision: PolicyDecision | None
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class HoldPlaced(CaseEvent):
@@ -325,6 +343,8 @@ class CreditIssued(CaseEvent):
     limit_check: PolicyDecision
     credit_check: PolicyDecision | None = None
     """The credit against the limit of its issuer's role (rules 2)."""
+    policy_digests: dict[str, str] | None = None
+    """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
 
 
 class CancellationRequested(CaseEvent):

@@ -9,12 +9,15 @@ year's history. Changing a policy's parameters means bumping its version.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from casehistory.domain.binding import Binding, bindings, policy_key
 from casehistory.domain.limits import (
     BusinessTimePolicy,
     CaseGoodwillLimitPolicy,
@@ -247,6 +250,9 @@ class Policies:
     """The SLA policy new cases open under (its terms are recorded on CaseOpened)."""
     sla_history: tuple[SlaPolicy, ...] = attrs.field(default=(), converter=tuple)
     """Earlier SLA policies, to answer the clocks of cases opened under them."""
+    _recorded: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False, alias="recorded")
+    """The digests a desk's store records for policy versions this desk no longer
+    holds (a decision recorded under one is relied on the same day): set by the desk."""
 
     def __attrs_post_init__(self) -> None:
         seen: dict[tuple[str, int], str] = {}
@@ -259,6 +265,19 @@ class Policies:
                     f"two SLA policies {key[0]} v{key[1]} with different parameters: a "
                     "changed policy needs a new version"
                 )
+
+    def bound(self) -> dict[str, Binding]:
+        """Every policy of this desk (the SLA policies too) by ``"id vN"``, bound to the
+        digest of its parameters: what a desk claims in its store's table of policies
+        when it opens (:mod:`casehistory.domain.binding`)."""
+        return _bound(self)
+
+    def digest_for(self, decision: PolicyDecision) -> str | None:
+        """The digest of the parameters of this desk's policy that ``decision`` names
+        (None when no policy of this desk has its id and version)."""
+        key = policy_key(decision.policy_id, decision.version)
+        binding = self.bound().get(key)
+        return self._recorded.get(key) if binding is None else binding.digest
 
     def sla_policy(self, terms: SlaTerms | None) -> SlaPolicy:
         """The SLA policy of a case that opened under ``terms`` (None: opened before
@@ -289,6 +308,25 @@ class Policies:
         if kind is EntitlementKind.RETURN_WINDOW:
             return self.return_window.decide(product, on)
         return self.warranty.decide(product, on)
+
+
+@functools.cache
+def _bound(policies: Policies) -> dict[str, Binding]:
+    # Cached per Policies value: a command asks for a digest, and pays a dict lookup.
+    return bindings(
+        (
+            policies.return_window,
+            policies.warranty,
+            policies.return_shipping,
+            policies.overnight_cutoff,
+            policies.goodwill_limit,
+            policies.case_goodwill_limit,
+            policies.credit_limit,
+            policies.business_time,
+            policies.sla,
+            *policies.sla_history,
+        )
+    )
 
 
 def require_entitlement_kind(kind: object) -> EntitlementKind:

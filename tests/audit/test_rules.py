@@ -28,6 +28,7 @@ from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Problem
 from casehistory.desk._base import _project
 from casehistory.domain import events as ev
+from casehistory.domain._support import _OPTIONAL
 from casehistory.domain.chain import chain_digest
 from casehistory.store import register_value_transcodings, store_env
 from casehistory.stories import STORIES
@@ -81,6 +82,11 @@ def _append_beneath(path: Path, case_id: UUID, event_class: type, by: Actor, **f
     case.trigger_event(
         event_class, timestamp=recorded_at, by=by, occurred_at=MONDAY, digest=digest, **fields
     )
+    # As a desk writes it: an optional field not given is left out of the record.
+    recorded = case.pending_events[-1]
+    for name in _OPTIONAL.get(event_class, ()):
+        if name not in fields:
+            recorded.__dict__.pop(name, None)
     app.save(case)
     app.close()
 

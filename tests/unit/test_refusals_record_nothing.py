@@ -24,7 +24,9 @@ from casehistory import (
     EscalationTarget,
     GoodwillKind,
     InspectionOutcome,
+    Policies,
     RepairCoverage,
+    ReturnWindowPolicy,
 )
 
 
@@ -161,6 +163,17 @@ def _store_is_read_only(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
             reader.add_note(case_id, text="auditors write nothing", by=AGENT, occurred_at=T)
 
     return case_id, note_on_a_read_only_desk
+
+
+def _policy_version_conflict(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    check(desk, case_id, EntitlementKind.RETURN_WINDOW)
+    ten_days_still_v1 = Policies(return_window=ReturnWindowPolicy(days=10))
+
+    def open_with_other_parameters_under_v1() -> None:
+        CaseDesk.open(store, clock=desk.clock, policies=ten_days_still_v1).close()
+
+    return case_id, open_with_other_parameters_under_v1
 
 
 def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
@@ -398,6 +411,7 @@ SCENARIOS: dict[str, Scenario] = {
     "StoreNotFound": _store_not_found,
     "NotACaseStore": _not_a_case_store,
     "StoreIsReadOnly": _store_is_read_only,
+    "PolicyVersionConflict": _policy_version_conflict,
     "HoldNotFound": _hold_not_found,
     "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,
