@@ -12,7 +12,8 @@ before the version was recorded has none, and answers 1.
   the credit limit by role, goodwill and vendor cover of repairs, the overnight
   upgrade, the customer's and the commended agent's identities, the RMA order after
   receipt, and return shipping re-decided by a later diagnosis (docs/policies.md).
-  Binding a policy's id and version to its parameters is not part of it yet.
+  Every decision on such a case is recorded with its policy's digest
+  (:mod:`casehistory.domain.binding`).
 """
 
 from __future__ import annotations
