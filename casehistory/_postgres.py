@@ -165,6 +165,10 @@ class _SetUpOnce:
         return not exists
 
 
+_LATER_TABLES = ("casedesk_policies",)
+"""Tables a store made before them lacks (a read-only desk reads its absence as empty),
+but which a login must be able to read where they exist."""
+
 COMMAND_ID_INDEX = "casedesk_events_command_ids"
 
 
@@ -296,7 +300,7 @@ def check_read_only_store(datastore: Any, where: str) -> None:
             "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
             "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) "
             "ORDER BY c.relname, a.attnum",
-            (schema, list(_TABLES)),
+            (schema, [*_TABLES, *_LATER_TABLES]),
         )
         rows = cursor.fetchall()
     if found is None:
@@ -313,6 +317,12 @@ def check_read_only_store(datastore: Any, where: str) -> None:
     for row in rows:
         columns.setdefault(row["table_name"], []).append(row["column_name"])
         readable[row["table_name"]] = row["readable"]
+    for table in _LATER_TABLES:
+        if table in readable and not readable[table]:
+            raise StoreUnavailable(
+                f"cannot open the store {where}: this login may not read {schema}.{table}; "
+                "grant it SELECT on the desk's tables (docs/operations.md, read-only access)"
+            )
     for table, expected in _TABLES.items():
         if table not in columns:
             raise StoreNotFound(

@@ -211,3 +211,22 @@ class TestASelectOnlyLogin:
         assert code == 1
         assert "this login may not read" in said
         assert "grant it SELECT" in said
+
+    def test_without_select_on_the_table_of_policies_is_told_so(
+        self, recorded: str, auditor_url: str
+    ) -> None:
+        from psycopg import sql
+
+        role = urlsplit(auditor_url).username
+        with connect(recorded) as conn:
+            conn.execute(
+                sql.SQL("REVOKE SELECT ON {}.casedesk_policies FROM {}").format(
+                    sql.Identifier(schema_of(recorded)), sql.Identifier(str(role))
+                )
+            )
+
+        code, said = run("list", "--db", auditor_url)
+
+        assert code == 1
+        assert f"may not read {schema_of(recorded)}.casedesk_policies" in said
+        assert "grant it SELECT" in said
