@@ -132,6 +132,23 @@ def _malformed(url: str, why: str) -> InvalidInput:
     )
 
 
+def _bracketed(host: str) -> bool:
+    """Whether a host and port are a name, or an IPv6 address in one pair of brackets
+    then at most a port. (urlsplit checks the brackets of the whole netloc: a ']' in
+    the password passed for the one an IPv6 host lacked.)"""
+    if "[" not in host and "]" not in host:
+        return True
+    before, _, rest = host.partition("[")
+    inside, closed, after = rest.partition("]")
+    return (
+        not before
+        and bool(closed)
+        and "[" not in inside + after
+        and "]" not in after
+        and (not after or after.startswith(":"))
+    )
+
+
 def postgres_env(url: str) -> dict[str, str]:
     """The eventsourcing settings of a ``postgresql://`` URL (:class:`InvalidInput` for
     one that does not parse or holds a bad value; no message holds its password)."""
@@ -145,6 +162,8 @@ def postgres_env(url: str) -> dict[str, str]:
         why = "port" if "port" in str(error).lower() else "host"
     else:
         why = ""
+    if not why and not _bracketed(parts.netloc.rpartition("@")[2]):
+        why = "host"
     if why == "host":
         raise _malformed(url, "the host cannot be read (write an IPv6 host as [::1])")
     if why or port == 0:

@@ -153,6 +153,8 @@ def test_an_unreachable_server_is_store_unavailable_without_the_password(
         "postgresql://u:s3cr3tpw@127.0.0.1:abc/db",
         "postgresql://u:s3cr3tpw@127.0.0.1:99999/db",
         "postgresql://u:s3cr3tpw@[::1/db",
+        "postgresql://u:s3cr]3tpw@[::1:abc/db",  # the password's ']' closed no host's '['
+        "postgresql://u:s3cr3tpw@[::1]x]/db",
         "mysql://u:s3cr3tpw@h/db",
         "postgresql://u:s3cr3tpw@127.0.0.1/",
         "postgresql://u:s3/cr3tpw@127.0.0.1/db",
