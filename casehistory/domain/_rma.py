@@ -208,12 +208,13 @@ class RmaCommands(CommandSupport):
         """Vendor cover needs a known-issue programme or an approved escalation to VENDOR."""
         state = self.state
         if state.rules >= 2:
-            # A known issue is what an agent typed; the vendor's acceptance is an approval.
+            # A known issue is what an agent typed; an approved escalation to VENDOR is a
+            # decision someone with the right took (a supervisor, a manager, the vendor).
             if not state.approved_escalation_to(EscalationTarget.VENDOR):
                 raise RepairNotCovered(
                     f"case {self.id}: no escalation to VENDOR was approved (rule: vendor "
-                    "cover needs the vendor's acceptance, an approved escalation to VENDOR, "
-                    "known issue or not); escalate to VENDOR first"
+                    "cover needs an approved escalation to VENDOR, known issue or not); "
+                    "escalate to VENDOR first"
                 )
             return
         if not (state.known_issue or state.approved_escalation_to(EscalationTarget.VENDOR)):
@@ -257,14 +258,17 @@ class RmaCommands(CommandSupport):
 
     def _require_overnight_grant(self, occurred_at: datetime) -> None:
         """An OVERNIGHT shipment at the company's cost needs an overnight upgrade granted
-        as goodwill (the case's latest cut-off decision) for its day: the day of the grant
-        when it was SAME_DAY, a later day when it was NEXT_DAY."""
+        as goodwill and not used by another such shipment, for its day (the case's
+        latest cut-off decision): the day of the grant when it was SAME_DAY, a later day
+        when it was NEXT_DAY."""
         cutoff = self.state.decisions.get(EntitlementKind.OVERNIGHT_CUTOFF.name)
-        if cutoff is None:
+        if cutoff is None or self.state.overnight_upgrades < 1:
+            used = "" if cutoff is None else ", and each grant ships once: all were used"
             raise OvernightNotGranted(
-                f"case {self.id}: no overnight upgrade was granted (rule: an OVERNIGHT "
-                "shipment at the company's cost is goodwill, granted as "
-                "FREE_SHIPPING_UPGRADE); grant it first, or ship STANDARD"
+                f"case {self.id}: no overnight upgrade was granted{used} (rule: an "
+                "OVERNIGHT shipment at the company's cost is goodwill, granted as "
+                "FREE_SHIPPING_UPGRADE, one grant for one shipment); grant it first, or "
+                "ship STANDARD"
             )
         granted = datetime.fromisoformat(cutoff.compared["granted_at"])
         day, shipped = granted.date(), occurred_at.astimezone(granted.tzinfo).date()

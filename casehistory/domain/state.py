@@ -31,6 +31,7 @@ from casehistory.domain.values import (
     Disposition,
     EscalationTarget,
     Fault,
+    GoodwillKind,
     InspectionOutcome,
     LinkKind,
     Money,
@@ -38,6 +39,7 @@ from casehistory.domain.values import (
     Product,
     RepairCoverage,
     Role,
+    ServiceLevel,
 )
 
 __all__ = [
@@ -214,6 +216,9 @@ class CaseState:
     # (rulebook.commitment_format), so that commitments recorded before it still verify.
     rules: int = attrs.field(default=1, metadata={SINCE: 3})
     """The rules version the case is held to (:mod:`casehistory.domain.rulebook`)."""
+    overnight_upgrades: int = attrs.field(default=0, metadata={SINCE: 3})
+    """Overnight upgrades granted as goodwill (FREE_SHIPPING_UPGRADE) and not yet used
+    by an OVERNIGHT replacement shipped at the company's cost: one grant, one shipment."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -286,7 +291,21 @@ def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> _Changes:
         decisions[event.cutoff_check.kind.name] = event.cutoff_check
     if event.case_limit_check is not None:
         decisions[event.case_limit_check.kind.name] = event.case_limit_check
-    return {"ledger": state.ledger.add("goodwill", event.value), "decisions": decisions}
+    changes: _Changes = {
+        "ledger": state.ledger.add("goodwill", event.value),
+        "decisions": decisions,
+    }
+    if event.kind is GoodwillKind.FREE_SHIPPING_UPGRADE:
+        changes["overnight_upgrades"] = state.overnight_upgrades + 1
+    return changes
+
+
+def _shipped(state: CaseState, event: ev.ReplacementShipped) -> _Changes:
+    changes = _replace_rma(state, event.rma_number, replacement_tracking=event.tracking)
+    if event.service_level is ServiceLevel.OVERNIGHT and event.paid_by is Payer.COMPANY:
+        # Not below 0: under rules 1 such a shipment needed no grant.
+        changes["overnight_upgrades"] = max(0, state.overnight_upgrades - 1)
+    return changes
 
 
 def _decided_all(state: CaseState, *decisions: PolicyDecision | None) -> dict[str, PolicyDecision]:
@@ -375,9 +394,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
     ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
     ev.RepairCompleted: _repaired,
-    ev.ReplacementShipped: lambda s, e: _replace_rma(
-        s, e.rma_number, replacement_tracking=e.tracking
-    ),
+    ev.ReplacementShipped: _shipped,
     ev.RmaRejected: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.REJECTED),
     ev.RmaClosed: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.CLOSED),
     ev.PaymentRecorded: lambda s, e: {"ledger": s.ledger.add("paid", e.amount)},

@@ -234,6 +234,31 @@ def test_overnight_at_the_company_cost_needs_a_grant_for_its_day(desk: CaseDesk)
     _replacement(desk, case_id, late + timedelta(days=1))
 
 
+def test_one_overnight_grant_pays_for_one_overnight_shipment(desk: CaseDesk) -> None:
+    case_id = _case(desk)
+    _received(desk, case_id)
+    morning = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)  # before the cut-off: SAME_DAY
+
+    def upgrade() -> None:
+        desk.grant_goodwill(
+            case_id,
+            kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
+            value=Money("25.00", "USD"),
+            reason="overnight",
+            by=AGENT,
+            occurred_at=morning,
+        )
+
+    upgrade()
+    _replacement(desk, case_id, morning)
+    before = len(desk.history(case_id))
+    with pytest.raises(OvernightNotGranted, match="each grant ships once: all were used"):
+        _replacement(desk, case_id, morning)  # a second replacement, on one grant
+    assert len(desk.history(case_id)) == before
+    upgrade()
+    _replacement(desk, case_id, morning)
+
+
 def test_a_customer_speaks_only_on_their_own_case(desk: CaseDesk) -> None:
     case_id = _case(desk)
     with pytest.raises(NotTheCustomer):

@@ -297,9 +297,8 @@ class TestCompleteRepairUnderWarranty:
 
 class TestCompleteRepairUnderVendorCover:
     _NO_VENDOR = (
-        r"no escalation to VENDOR was approved \(rule: vendor cover needs the vendor's "
-        r"acceptance, an approved escalation to VENDOR, known issue or not\); escalate to "
-        r"VENDOR first"
+        r"no escalation to VENDOR was approved \(rule: vendor cover needs an approved "
+        r"escalation to VENDOR, known issue or not\); escalate to VENDOR first"
     )
 
     def test_vendor_cover_without_an_approved_vendor_escalation_is_refused(self) -> None:
@@ -313,8 +312,8 @@ class TestCompleteRepairUnderVendorCover:
         assert event_count(desk, case_id) == before
 
     def test_a_known_issue_alone_gives_no_vendor_cover(self) -> None:
-        # Rules 2: a known issue is text an agent typed; the vendor's acceptance is an
-        # approved escalation to VENDOR (issue 12).
+        # Rules 2: a known issue is text an agent typed; cover needs an approved
+        # escalation to VENDOR, whoever approved it (issue 12).
         desk = memory_desk()
         case_id = _received_case(desk, OUT_OF_WARRANTY)
         _diagnose(desk, case_id, known_issue="KI-2291 drive firmware")
