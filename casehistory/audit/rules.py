@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,12 @@ from casehistory.domain.binding import Binding, policy_key
 from casehistory.domain.case import Case
 from casehistory.domain.chain import ENVELOPE, STATE_COMMITMENT, record_of
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
+from casehistory.domain.limits import (
+    BusinessTimePolicy,
+    CaseGoodwillLimitPolicy,
+    CreditLimitPolicy,
+    policy_digest,
+)
 from casehistory.domain.policies import PolicyDecision, ReturnShippingPolicy
 from casehistory.domain.values import EntitlementKind, Fault, Money, Product
 from casehistory.errors import CaseHistoryError, CaseNotFound
@@ -122,23 +129,37 @@ class DecisionNotRecorded(CaseHistoryError):
 class _Recorded:
     """Policies that answer with the decisions one event recorded, and nothing else."""
 
-    def __init__(self, event: ev.CaseEvent) -> None:
+    def __init__(self, event: ev.CaseEvent, table: Mapping[str, Binding] | None = None) -> None:
         fields = vars(event)
+        self._table = table or {}
         self._decisions = {
             name: fields[name] for name in (*_DECISIONS, *_ENTITLEMENTS) if fields.get(name)
         }
         self.goodwill_limit = _Answer(self, "limit_check")
         self.overnight_cutoff = _Answer(self, "cutoff_check")
         self.return_shipping = _ShippingAnswer(self, "shipping_decision")
-        self.case_goodwill_limit = _Answer(self, "case_limit_check")
-        self.credit_limit = _Answer(self, "credit_check")
-        self.business_time = _Answer(self, "time_check")
+        self.case_goodwill_limit = _Rederived(self, "case_limit_check", CaseGoodwillLimitPolicy)
+        self.credit_limit = _Rederived(self, "credit_check", CreditLimitPolicy)
+        self.business_time = _Rederived(self, "time_check", BusinessTimePolicy)
         self._digests: dict[str, str] = fields.get("policy_digests") or {}
 
     def digest_for(self, decision: PolicyDecision) -> str | None:
         """The digest the event records for ``decision``'s policy (None: it records
         none, so a command that binds the decision is refused, and that is a finding)."""
         return self._digests.get(policy_key(decision.policy_id, decision.version))
+
+    def bound(self, decision: PolicyDecision, kind: type[Any]) -> Any:
+        """The policy the store's table binds to ``decision``'s id and version, when the
+        event records that very digest (None otherwise)."""
+        key = policy_key(decision.policy_id, decision.version)
+        row = self._table.get(key)
+        if row is None or self._digests.get(key) != row.digest:
+            return None
+        try:
+            policy = kind(**json.loads(row.parameters))
+        except (CaseHistoryError, TypeError, ValueError):
+            return None  # parameters no such policy takes: the digest check reports it
+        return policy if policy_digest(policy) == row.digest else None
 
     def recorded(self, name: str, asked: str) -> PolicyDecision:
         decision = self._decisions.get(name)
@@ -165,6 +186,33 @@ class _Answer:
         return self._policies.recorded(self._name, self._name.removesuffix("_check"))
 
 
+class _Rederived(_Answer):
+    """A decision of rules 2 taken again: the event records its policy's digest, and the
+    store's table binds that digest to parameters, so the policy those parameters make
+    answers the command's own facts (the case as it stood), and must give the recorded
+    decision. A recorded decision is otherwise all a replay has (rules 1, a table
+    without the row: that is a finding of its own)."""
+
+    def __init__(self, policies: _Recorded, name: str, kind: type[Any]) -> None:
+        super().__init__(policies, name)
+        self._kind = kind
+
+    def decide(self, *facts: Any) -> PolicyDecision:
+        recorded = super().decide()
+        policy = self._policies.bound(recorded, self._kind)
+        if policy is None:
+            return recorded
+        fresh: PolicyDecision = policy.decide(*facts)
+        if fresh != recorded:
+            raise DecisionNotRecorded(
+                f"the event records {recorded.outcome} ({recorded.facts}), but "
+                f"{recorded.policy_id} v{recorded.version}, with the parameters the store's "
+                f"table binds to it, decides {fresh.outcome} on the case as it stood "
+                f"({fresh.facts}) (rule: a decision is the policy's answer to the facts)"
+            )
+        return recorded
+
+
 class _ShippingAnswer(_Answer):
     def decide(self, *_: Fault | Any) -> PolicyDecision:
         return self._policies.recorded(self._name, "return shipping")
@@ -177,7 +225,9 @@ def _parameters(command: Callable[..., Any]) -> frozenset[str]:
     return frozenset(inspect.signature(command).parameters)
 
 
-def _arguments(event: ev.CaseEvent, command: Callable[..., Any]) -> dict[str, Any]:
+def _arguments(
+    event: ev.CaseEvent, command: Callable[..., Any], table: Mapping[str, Binding]
+) -> dict[str, Any]:
     fields = {
         f.name: getattr(event, f.name)
         for f in dataclasses.fields(event)
@@ -186,11 +236,11 @@ def _arguments(event: ev.CaseEvent, command: Callable[..., Any]) -> dict[str, An
     if isinstance(event, ev.EntitlementChecked):
         fields["kind"] = event.decision.kind
     if "policies" in _parameters(command):
-        fields["policies"] = _Recorded(event)
+        fields["policies"] = _Recorded(event, table)
     return {**fields, "by": event.by, "occurred_at": event.occurred_at}
 
 
-def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
+def _replay(case: Case | None, event: ev.CaseEvent, table: Mapping[str, Binding]) -> ev.CaseEvent:
     """The event the command records on ``case`` given ``event``'s arguments."""
     if isinstance(event, ev.CaseOpened):
         opened = Case.open(
@@ -217,7 +267,7 @@ def _replay(case: Case | None, event: ev.CaseEvent) -> ev.CaseEvent:
     case.commit_state_every = event.originator_version if committed else None
     case.__dict__["command"] = _command_of(event)
     before = len(case.pending_events)
-    command(**_arguments(event, getattr(Case, name)), recorded_at=event.timestamp)
+    command(**_arguments(event, getattr(Case, name), table), recorded_at=event.timestamp)
     replayed: ev.CaseEvent = case.pending_events[before]
     return replayed
 
@@ -274,8 +324,13 @@ def _repeated_command(event: ev.CaseEvent, commands: dict[str, tuple[int, dateti
     )
 
 
-def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
-    """The findings of one case's events, replayed in version order."""
+def check_case(
+    case_id: UUID,
+    events: Iterable[ev.CaseEvent],
+    table: Mapping[str, Binding] | None = None,
+) -> list[Finding]:
+    """The findings of one case's events, replayed in version order; with the store's
+    table of policies (by key), the decisions of rules 2 are taken again."""
     findings: list[Finding] = []
     case: Case | None = None
     commands: dict[str, tuple[int, datetime]] = {}  # id -> the last event carrying it
@@ -297,7 +352,7 @@ def check_case(case_id: UUID, events: Iterable[ev.CaseEvent]) -> list[Finding]:
             )
             return findings
         try:
-            replayed = _replay(case, event)
+            replayed = _replay(case, event, table or {})
         except CaseHistoryError as error:
             findings.append(
                 Finding(
@@ -391,7 +446,9 @@ def verify_rules(
     reported there, not here."""
     findings: list[Finding] = []
     cases = events = 0
-    bound = _Bindings(recorded_policies(desk._recorder))
+    rows = recorded_policies(desk._recorder)
+    bound = _Bindings(rows)
+    table = {row.key: row for row in rows}
     for case_id in desk.case_ids() if case_ids is None else case_ids:
         try:
             history = desk.history(case_id)
@@ -411,7 +468,7 @@ def verify_rules(
             continue
         cases += 1
         events += len(history)
-        findings.extend(check_case(case_id, history))
+        findings.extend(check_case(case_id, history, table))
         findings.extend(bound.check(case_id, history))
         if progress is not None:
             progress(events)

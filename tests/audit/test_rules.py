@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import attrs
 import pytest
 from eventsourcing.application import Application
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,9 @@ from casehistory.audit.verify import Problem
 from casehistory.desk._base import _project
 from casehistory.domain import events as ev
 from casehistory.domain._support import _OPTIONAL
+from casehistory.domain.binding import policy_key
 from casehistory.domain.chain import chain_digest
+from casehistory.domain.limits import BusinessTimePolicy, policy_digest
 from casehistory.store import register_value_transcodings, store_env
 from casehistory.stories import STORIES
 from casehistory.testing.strategies import CLOCK_START, CaseHistory, case_histories
@@ -70,17 +73,25 @@ class _Beneath(Application[UUID]):
         register_value_transcodings(transcoder)
 
 
-def _append_beneath(path: Path, case_id: UUID, event_class: type, by: Actor, **fields: Any) -> None:
+def _append_beneath(
+    path: Path,
+    case_id: UUID,
+    event_class: type,
+    by: Actor,
+    *,
+    occurred_at: datetime = MONDAY,
+    **fields: Any,
+) -> None:
     env = {**store_env(str(path)), "IS_SNAPSHOTTING_ENABLED": "n"}
     app = _Beneath(env)
     case = app.repository.get(case_id, projector_func=_project)
     recorded_at = case.modified_on + timedelta(minutes=1)
     version = case.version + 1
     digest = chain_digest(
-        case_id, version, event_class, case.state.digest, recorded_at, by, MONDAY, fields
+        case_id, version, event_class, case.state.digest, recorded_at, by, occurred_at, fields
     )
     case.trigger_event(
-        event_class, timestamp=recorded_at, by=by, occurred_at=MONDAY, digest=digest, **fields
+        event_class, timestamp=recorded_at, by=by, occurred_at=occurred_at, digest=digest, **fields
     )
     # As a desk writes it: an optional field not given is left out of the record.
     recorded = case.pending_events[-1]
@@ -193,6 +204,42 @@ def test_a_derived_field_the_command_would_not_record_is_found(
     [(version, problem, detail)] = found
     assert (version, problem) == (3, Problem.UNLAWFUL)
     assert "from_department" in detail
+
+
+@pytest.mark.parametrize("forged", ["outcome", "facts"])
+def test_a_decision_of_rules_2_the_policy_does_not_make_is_found(
+    store: tuple[Path, UUID], forged: str
+) -> None:
+    # A payment three years before its case opened, past the business-time bound:
+    # the event says IN_BOUNDS, with the digest the store's table binds to the policy.
+    path, case_id = store
+    policy = BusinessTimePolicy()
+    long_ago = MONDAY - timedelta(days=3 * 365)
+    honest = policy.decide("PaymentRecorded", long_ago, MONDAY)
+    assert honest.outcome == "TOO_EARLY"
+    if forged == "outcome":  # the facts as they were, the verdict changed
+        check = attrs.evolve(honest, outcome="IN_BOUNDS", entitled=True)
+    else:  # a verdict that follows from facts that were not the case's
+        check = policy.decide("PaymentRecorded", long_ago, long_ago)
+    _append_beneath(
+        path,
+        case_id,
+        ev.PaymentRecorded,
+        AGENT,
+        occurred_at=long_ago,
+        amount=Money("10.00", "USD"),
+        reference="forged",
+        time_check=check,
+        policy_digests={policy_key(policy.policy_id, policy.version): policy_digest(policy)},
+    )
+
+    intact, found = _findings(path)
+
+    assert intact
+    [(version, problem, detail)] = found
+    assert (version, problem) == (3, Problem.UNLAWFUL)
+    assert "DecisionNotRecorded" in detail
+    assert "decides TOO_EARLY on the case as it stood" in detail
 
 
 def test_a_case_desk_offers_no_way_to_write_past_the_rules() -> None:
