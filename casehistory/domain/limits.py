@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from casehistory.domain._policy_checks import MOST_DAYS, check_policy_id, check_version, whole
 from casehistory.domain.chain import canonical_json
 from casehistory.domain.values import EntitlementKind, Money, Role, to_amount
 from casehistory.errors import InvalidInput
@@ -36,25 +37,6 @@ __all__ = [
     "policy_digest",
     "policy_parameters",
 ]
-
-
-def _policy_id(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise InvalidInput(f"{attribute.name} must be a text of 1 to 200 characters")
-
-
-def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**53:
-        raise InvalidInput(
-            f"{attribute.name} must be a whole number from 1 to 2**53 - 1, got {value!r:.80}"
-        )
-
-
-def _days(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36_500:
-        raise InvalidInput(
-            f"{attribute.name} must be a whole number of days from 0 to 36,500, got {value!r:.80}"
-        )
 
 
 def _limit(value: object) -> Decimal:
@@ -85,8 +67,8 @@ class CaseGoodwillLimitPolicy:
     ``limit`` in a currency, in all; above it, a SUPERVISOR or MANAGER grants."""
 
     limit: Decimal = attrs.field(default=Decimal("100.00"), converter=_limit)
-    policy_id: str = attrs.field(default="case-goodwill-limit", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    policy_id: str = attrs.field(default="case-goodwill-limit", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, before: Money, value: Money) -> PolicyDecision:
         total = before + value
@@ -112,8 +94,8 @@ class CreditLimitPolicy:
     agent: Decimal = attrs.field(default=Decimal("50.00"), converter=_limit)
     supervisor: Decimal = attrs.field(default=Decimal("1000.00"), converter=_limit)
     manager: Decimal = attrs.field(default=Decimal("10000.00"), converter=_limit)
-    policy_id: str = attrs.field(default="credit-limit", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    policy_id: str = attrs.field(default="credit-limit", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def limit_of(self, role: Role) -> Decimal:
         """The limit of ``role`` (zero for a role that issues no credit)."""
@@ -143,10 +125,10 @@ class BusinessTimePolicy:
     (``payment_days``: a subscription's earlier terms, a purchase long before the
     fault) may have happened. Every other fact happens at or after the opening."""
 
-    contact_days: int = attrs.field(default=30, validator=_days)
-    payment_days: int = attrs.field(default=730, validator=_days)
-    policy_id: str = attrs.field(default="business-time", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    contact_days: int = attrs.field(default=30, validator=whole("days", MOST_DAYS))
+    payment_days: int = attrs.field(default=730, validator=whole("days", MOST_DAYS))
+    policy_id: str = attrs.field(default="business-time", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def earliest(self, fact: str, opened_at: datetime) -> datetime:
         """The earliest business time of ``fact`` (an event type's name) on a case that

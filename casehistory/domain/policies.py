@@ -13,10 +13,16 @@ import functools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
+from casehistory.domain._policy_checks import (
+    MOST_DAYS,
+    MOST_MINUTES,
+    check_policy_id,
+    check_version,
+    whole,
+)
 from casehistory.domain.binding import Binding, bindings, policy_key
 from casehistory.domain.limits import (
     BusinessTimePolicy,
@@ -31,7 +37,6 @@ from casehistory.domain.values import (
     Payer,
     Product,
     instance_validator,
-    require_text,
     to_amount,
 )
 from casehistory.errors import InvalidInput, SlaPolicyUnknown
@@ -74,47 +79,13 @@ class PolicyDecision:
         return f"{self.kind.name} {self.outcome} ({self.facts})"
 
 
-def _whole(unit: str, most: int) -> Any:
-    def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
-            raise InvalidInput(
-                f"{attribute.name} must be a whole number of {unit} from 0 to {most:,}, got "
-                f"{value!r:.80}"
-            )
-
-    return check
-
-
-_MOST_DAYS = 36_500  # a century: a window or a warranty, not a date past year 9999
-_MOST_MINUTES = 24 * 60
-
-
-def _policy_id(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    require_text(value, attribute.name)
-    if len(str(value)) > _LONGEST_ID:
-        raise InvalidInput(
-            f"{attribute.name} must be at most {_LONGEST_ID} characters, got {len(str(value))}"
-        )
-
-
-def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    # Recorded in every decision, whose digest is RFC 8785 JSON: integers up to 2**53 - 1.
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**53:
-        raise InvalidInput(
-            f"{attribute.name} must be a whole number from 1 to 2**53 - 1, got {value!r:.80}"
-        )
-
-
-_LONGEST_ID = 200
-
-
 @attrs.frozen
 class ReturnWindowPolicy:
     """A refund is owed inside ``days`` days from delivery (or purchase)."""
 
-    days: int = attrs.field(default=30, validator=_whole("days", _MOST_DAYS))
-    policy_id: str = attrs.field(default="return-window", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    days: int = attrs.field(default=30, validator=whole("days", MOST_DAYS))
+    policy_id: str = attrs.field(default="return-window", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, product: Product, on: date) -> PolicyDecision:
         last_day = product.start_of_cover + timedelta(days=self.days)
@@ -138,9 +109,9 @@ class ReturnWindowPolicy:
 class WarrantyPolicy:
     """Repairs are covered for ``days`` days from delivery (or purchase)."""
 
-    days: int = attrs.field(default=365, validator=_whole("days", _MOST_DAYS))
-    policy_id: str = attrs.field(default="warranty", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    days: int = attrs.field(default=365, validator=whole("days", MOST_DAYS))
+    policy_id: str = attrs.field(default="warranty", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, product: Product, on: date) -> PolicyDecision:
         expires = product.start_of_cover + timedelta(days=self.days)
@@ -164,8 +135,8 @@ class ReturnShippingPolicy:
     """The customer pays return shipping unless the fault is ours or the vendor's."""
 
     company_pays_when: frozenset[Fault] = frozenset({Fault.OURS, Fault.VENDOR})
-    policy_id: str = attrs.field(default="return-shipping", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    policy_id: str = attrs.field(default="return-shipping", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, fault: Fault) -> PolicyDecision:
         company = fault in self.company_pays_when
@@ -192,10 +163,10 @@ class OvernightCutoffPolicy:
     """
 
     last_shipment: time = attrs.field(default=time(17, 0), validator=instance_validator(time))
-    cutoff_minutes: int = attrs.field(default=30, validator=_whole("minutes", _MOST_MINUTES))
+    cutoff_minutes: int = attrs.field(default=30, validator=whole("minutes", MOST_MINUTES))
     timezone: tzinfo = attrs.field(default=UTC, validator=instance_validator(tzinfo))
-    policy_id: str = attrs.field(default="overnight-cutoff", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    policy_id: str = attrs.field(default="overnight-cutoff", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, at: datetime) -> PolicyDecision:
         local = at.astimezone(self.timezone)
@@ -217,8 +188,8 @@ class GoodwillLimitPolicy:
     """An AGENT may grant goodwill or credit up to ``limit`` in the grant's currency."""
 
     limit: Decimal = attrs.field(default=Decimal("50.00"), converter=to_amount)
-    policy_id: str = attrs.field(default="goodwill-limit", validator=_policy_id)
-    version: int = attrs.field(default=1, validator=_version)
+    policy_id: str = attrs.field(default="goodwill-limit", validator=check_policy_id)
+    version: int = attrs.field(default=1, validator=check_version)
 
     def decide(self, value: Money) -> PolicyDecision:
         within = value.amount <= self.limit

@@ -12,6 +12,9 @@ from types import ModuleType
 import pytest
 
 from casehistory import (
+    BusinessTimePolicy,
+    CaseGoodwillLimitPolicy,
+    CreditLimitPolicy,
     EntitlementKind,
     Fault,
     GoodwillKind,
@@ -304,3 +307,34 @@ class TestDecisionsAreNeverRecomputed:
         limit_check = last_event(desk, case_id).limit_check
         assert (limit_check.version, limit_check.outcome) == (3, "WITHIN_LIMIT")
         assert Decimal(limit_check.compared["limit"].split()[0]) == Decimal("80.00")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        ReturnWindowPolicy,
+        WarrantyPolicy,
+        ReturnShippingPolicy,
+        OvernightCutoffPolicy,
+        GoodwillLimitPolicy,
+        CaseGoodwillLimitPolicy,
+        CreditLimitPolicy,
+        BusinessTimePolicy,
+    ],
+)
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"policy_id": ""},
+        {"policy_id": "x" * 201},
+        {"policy_id": "lone \ud800"},  # no canonical JSON for its digest
+        {"version": 0},
+        {"version": 2**53},
+        {"version": True},
+    ],
+)
+def test_every_policy_checks_its_id_and_version_alike(
+    policy: type, field: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput):
+        policy(**field)
