@@ -4,6 +4,7 @@ store's table binds, the policy those parameters make, asked again."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -68,11 +69,7 @@ class Recorded:
         row = self._table.get(key)
         if row is None or self._digests.get(key) != row.digest:
             return None
-        try:
-            policy = kind(**json.loads(row.parameters))
-        except (CaseHistoryError, TypeError, ValueError):
-            return None  # parameters no such policy takes: the digest check reports it
-        return policy if policy_digest(policy) == row.digest else None
+        return _made(kind, row.parameters, row.digest)
 
     def recorded(self, name: str, asked: str) -> PolicyDecision:
         decision = self._decisions.get(name)
@@ -89,6 +86,17 @@ class Recorded:
             if isinstance(decision, PolicyDecision) and decision.kind is kind:
                 return decision
         return self.recorded(f"a {kind.name} decision", kind.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _made(kind: type[Any], parameters: str, digest: str) -> Any:
+    """The policy of ``kind`` that ``parameters`` (the table's JSON) make, if its digest
+    is ``digest``: made once per pass, not once per event."""
+    try:
+        policy = kind(**json.loads(parameters))
+    except (CaseHistoryError, TypeError, ValueError):
+        return None  # parameters no such policy takes: the digest check reports it
+    return policy if policy_digest(policy) == digest else None
 
 
 class _Answer:
