@@ -69,7 +69,7 @@ class Recorded:
         row = self._table.get(key)
         if row is None or self._digests.get(key) != row.digest:
             return None
-        return _made(kind, row.parameters, row.digest)
+        return _made(kind.__name__, row.parameters, row.digest)
 
     def recorded(self, name: str, asked: str) -> PolicyDecision:
         decision = self._decisions.get(name)
@@ -88,12 +88,17 @@ class Recorded:
         return self.recorded(f"a {kind.name} decision", kind.name)
 
 
+_KINDS: dict[str, type[Any]] = {
+    kind.__name__: kind for kind in (BusinessTimePolicy, CaseGoodwillLimitPolicy, CreditLimitPolicy)
+}
+
+
 @functools.lru_cache(maxsize=64)
-def _made(kind: type[Any], parameters: str, digest: str) -> Any:
-    """The policy of ``kind`` that ``parameters`` (the table's JSON) make, if its digest
-    is ``digest``: made once per pass, not once per event."""
+def _made(kind: str, parameters: str, digest: str) -> Any:
+    """The policy of class ``kind`` that ``parameters`` (the table's JSON) make, if its
+    digest is ``digest``: made once per pass, not once per event."""
     try:
-        policy = kind(**json.loads(parameters))
+        policy = _KINDS[kind](**json.loads(parameters))
     except (CaseHistoryError, TypeError, ValueError):
         return None  # parameters no such policy takes: the digest check reports it
     return policy if policy_digest(policy) == digest else None
