@@ -165,7 +165,7 @@ class _SetUpOnce:
         return not exists
 
 
-_LATER_TABLES = ("casedesk_policies",)
+_LATER_TABLES = ("casedesk_policies", "casedesk_rules_floor")
 """Tables a store made before them lacks (a read-only desk reads its absence as empty),
 but which a login must be able to read where they exist."""
 

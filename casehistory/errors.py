@@ -17,6 +17,7 @@ __all__ = [
     "ReturnNotReceived",
     "OvernightNotGranted",
     "OccurredTooEarly",
+    "RulesBelowFloor",
     "CaseAlreadyExists",
     "CaseHistoryError",
     "CaseIsClosed",
@@ -241,3 +242,7 @@ class OvernightNotGranted(CaseHistoryError):
 
 class OccurredTooEarly(CaseHistoryError, ValueError):
     """Raised when a fact is dated earlier than the business-time bound of its kind."""
+
+
+class RulesBelowFloor(CaseHistoryError):
+    """Raised when a case opened after its store's floor of rules is held to older rules."""

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from casehistory.audit._floor import Openings
 from casehistory.audit._recorded import Recorded
 from casehistory.audit.verify import Finding, Problem, Verification
 from casehistory.desk._policy_table import recorded_policies
@@ -331,6 +332,7 @@ def verify_rules(
     cases = events = 0
     rows = recorded_policies(desk._recorder)
     bound = _Bindings(rows)
+    openings = Openings(desk._recorder)
     table = {row.key: row for row in rows}
     for case_id in desk.case_ids() if case_ids is None else case_ids:
         try:
@@ -353,6 +355,9 @@ def verify_rules(
         events += len(history)
         findings.extend(check_case(case_id, history, table))
         findings.extend(bound.check(case_id, history))
+        if history and isinstance(history[0], ev.CaseOpened):
+            openings.add(case_id, history[0].rules)
         if progress is not None:
             progress(events)
+    findings.extend(openings.findings())
     return Verification(cases, events, tuple(findings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from casehistory.desk._base import SNAPSHOT_INTERVAL
 from casehistory.desk._case_commands import CaseCommands
+from casehistory.desk._held_rules import HeldRules
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
 from casehistory.desk._sla import SlaQueries
@@ -12,7 +13,7 @@ from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 __all__ = ["SNAPSHOT_INTERVAL", "CaseDesk", "SnapshotIgnored", "SnapshotLog"]
 
 
-class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands, SlaQueries):
+class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands, SlaQueries, HeldRules):
     """An eventsourcing application that keeps customer cases.
 
     Open one with :meth:`CaseDesk.open`; every command is a keyword-only method

@@ -20,6 +20,8 @@ import pytest
 import casehistory.errors
 from casehistory import (
     CaseDesk,
+    Channel,
+    Customer,
     EntitlementKind,
     EscalationTarget,
     GoodwillKind,
@@ -174,6 +176,22 @@ def _policy_version_conflict(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
         CaseDesk.open(store, clock=desk.clock, policies=ten_days_still_v1).close()
 
     return case_id, open_with_other_parameters_under_v1
+
+
+def _rules_below_floor(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    from casehistory.domain.case import Case
+
+    forged = Case.open(  # no rules version: held to rules 1, after the store took 2
+        customer=Customer("C-9", "Forged Customer"),
+        subject="written beneath the desk",
+        channel=Channel.PHONE,
+        by=AGENT,
+        occurred_at=T,
+        recorded_at=desk.clock.now(),
+        rules=None,
+    )
+    desk._store.save(forged)
+    return forged.id, _note(desk, forged.id)
 
 
 def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
@@ -412,6 +430,7 @@ SCENARIOS: dict[str, Scenario] = {
     "NotACaseStore": _not_a_case_store,
     "StoreIsReadOnly": _store_is_read_only,
     "PolicyVersionConflict": _policy_version_conflict,
+    "RulesBelowFloor": _rules_below_floor,
     "HoldNotFound": _hold_not_found,
     "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,
