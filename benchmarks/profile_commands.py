@@ -91,7 +91,8 @@ def _applier(start: Any, events: Sequence[Any]) -> Callable[[], object]:
 
 def _stream(side: Side) -> tuple[Application[UUID], UUID, Any]:
     if isinstance(side, CaseHistorySide):
-        return side.desk, side.case_id, _project
+        # The desk keeps its eventsourcing Application private (``desk._store``).
+        return side.desk._store, side.case_id, _project
     return side.app, side.ticket_id, plain_projector
 
 

@@ -176,12 +176,19 @@ def fast_decoder(transcoder: JSONTranscoder) -> Callable[[bytes], dict[str, Any]
         for key, inner in item.items():
             kind = type(inner)
             if kind is dict:
-                if len(inner) == 2 and type(data := inner.get("_data_")) is str:
-                    # The usual typed value: a name and a string (a time, an enum, an
-                    # amount), decoded here rather than in a call of its own.
-                    item[key] = decoders[inner["_type_"]](data)
-                else:
-                    item[key] = mapping(inner)
+                if len(inner) == 2 and (data := inner.get("_data_")) is not None:
+                    kind = type(data)
+                    if kind is str:
+                        # The usual typed value: a name and a string (a time, an enum,
+                        # an amount), decoded here rather than in a call of its own.
+                        item[key] = decoders[inner["_type_"]](data)
+                        continue
+                    if kind is dict and "_type_" in inner:
+                        # A typed value of fields (an actor, an amount of money): its
+                        # fields first, then the value, one call fewer than below.
+                        item[key] = decoders[inner["_type_"]](mapping(data))
+                        continue
+                item[key] = mapping(inner)
             elif kind is list:
                 item[key] = sequence(inner)
             elif kind is float:

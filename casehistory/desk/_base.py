@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -13,6 +13,7 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.application import Application
+from eventsourcing.domain import OriginatorIDError, OriginatorVersionError
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -22,6 +23,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
+from casehistory.desk._as_of import Row
 from casehistory.desk._idempotent import (
     Pending,
     index_command_ids,
@@ -37,7 +39,9 @@ from casehistory.desk._snapshots import (
 )
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.commands import CommandId, replay_of
+from casehistory.domain.events import CaseEvent, CaseOpened
 from casehistory.domain.policies import Policies
+from casehistory.domain.state import Folding
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
@@ -73,11 +77,41 @@ flat however long a case grows (see docs/design.md and benchmarks/)."""
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
-    # A plain loop: eventsourcing's default projector spends most of a replay on a
-    # runtime Protocol isinstance check per event.
+    """The case after ``events``: what ``event.mutate`` gives event by event, with its
+    checks (each event of this case, at the next version), at a fraction of the cost.
+
+    A plain loop, since eventsourcing's default projector spends most of a replay on a
+    runtime Protocol isinstance check per event; and one fold (:class:`Folding`) whose
+    scratch state each event changes in place, made a frozen state once at the end,
+    where ``mutate`` would copy the whole state at every event."""
+    folding: Folding | None = None
+    version = 0
+    modified_on: Any = None
     for event in events:
-        aggregate = event.mutate(aggregate)
+        if aggregate is None or type(event) is CaseOpened:
+            if folding is not None:  # a CaseOpened after others: mutate's own answer
+                aggregate = _folded(aggregate, folding, version, modified_on)
+                folding = None
+            aggregate = event.mutate(aggregate)
+            continue
+        if folding is None:
+            folding, version = Folding(aggregate.state), aggregate.version
+        if event.originator_id != aggregate.id:
+            raise OriginatorIDError(event.originator_id, aggregate.id)
+        if event.originator_version != version + 1:
+            raise OriginatorVersionError(event.originator_version, version + 1)
+        folding.add(event)
+        version, modified_on = event.originator_version, event.timestamp
+    if folding is not None:
+        aggregate = _folded(aggregate, folding, version, modified_on)
     return aggregate
+
+
+def _folded(case: Any, folding: Folding, version: int, modified_on: datetime) -> Any:
+    case.state = folding.state
+    case.version = version
+    case.modified_on = modified_on
+    return case
 
 
 class _Store(Application[UUID]):
@@ -277,6 +311,14 @@ class DeskBase(Queries):
         return None if snapshots is None else snapshots.recorder
 
     # Commands ----------------------------------------------------------------
+
+    def _decoded(self, case_id: UUID, rows: Sequence[Row]) -> list[CaseEvent]:
+        # Every load's events, and the hot path of every command: the mapper decodes
+        # the rows every desk writes without a StoredEvent each (CaseMapper.decoded).
+        mapper = self._store.mapper
+        if type(mapper) is CaseMapper:
+            return cast(list[CaseEvent], mapper.decoded(case_id, rows))
+        return super()._decoded(case_id, rows)
 
     def _now(self) -> datetime:
         return self.clock.now()
