@@ -15,7 +15,7 @@ from casehistory.errors import __all__ as _errors
 
 if TYPE_CHECKING:
     from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
-    from casehistory.desk import CaseDesk, SnapshotIgnored
+    from casehistory.desk import Allowed, CaseDesk, SnapshotIgnored
     from casehistory.domain.calendar import BusinessCalendar
     from casehistory.domain.events import EVENT_TYPES, CaseEvent
     from casehistory.domain.ledger import Balance, Hold, Ledger
@@ -73,6 +73,7 @@ _LAZY: dict[str, str] = {
     "FixedClock": "casehistory.clock",
     "SteppingClock": "casehistory.clock",
     "SystemClock": "casehistory.clock",
+    "Allowed": "casehistory.desk",
     "CaseDesk": "casehistory.desk",
     "SnapshotIgnored": "casehistory.desk",
     "EVENT_TYPES": "casehistory.domain.events",
@@ -152,6 +153,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "TRANSITIONS",
     "Actor",
+    "Allowed",
     "Balance",
     "BusinessCalendar",
     "CaseDesk",

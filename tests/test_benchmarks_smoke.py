@@ -99,3 +99,9 @@ def test_the_catalog_benchmark_measures_every_part_on_a_store(store: Path) -> No
     assert [row[0] for row in rebuilt] == ["small", "store"]
     assert all(len(row) == 11 for row in rebuilt)  # every figure, the traced peak too
     assert int(rebuilt[1][1].replace(",", "")) >= 8 * int(CASES)  # events rebuilt
+
+
+def test_the_allowed_benchmark_runs_and_reports_its_ratio() -> None:
+    done = _run("benchmarks/allowed.py", "--runs", "1", "--n", "3", "--chunk", "3")
+    assert done.returncode == 0, done.stderr
+    assert "commands' time per allowed" in done.stdout
