@@ -152,3 +152,19 @@ def test_business_time_is_asked_about_too() -> None:
         a.command for a in desk.allowed(case_id, by=AGENT, occurred_at=MONDAY - timedelta(days=1))
     }
     assert earlier == {"log_contact", "record_payment"}
+
+
+@pytest.mark.parametrize("where", ["memory", "sqlite", "postgres"])
+def test_a_link_is_offered_once_there_is_another_case(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    location = {
+        "memory": lambda: ":memory:",
+        "sqlite": lambda: str(tmp_path / "cases.sqlite"),
+        "postgres": lambda: request.getfixturevalue("postgres_url"),
+    }[where]()
+    with _desk(location) as desk:
+        case_id = _open(desk)
+        assert "link_cases" not in {a.command for a in desk.allowed(case_id, by=AGENT)}
+        _open(desk)
+        assert "link_cases" in {a.command for a in desk.allowed(case_id, by=AGENT)}
