@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -12,17 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import Application
-from eventsourcing.domain import OriginatorIDError, OriginatorVersionError
 from eventsourcing.persistence import (
     IntegrityError,
-    JSONTranscoder,
-    Mapper,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import EnvType
 
 from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
+from casehistory.desk._application import _Store as _Store
 from casehistory.desk._as_of import Row
 from casehistory.desk._idempotent import (
     Pending,
@@ -30,6 +27,8 @@ from casehistory.desk._idempotent import (
     pending,
     recorded_commands,
 )
+from casehistory.desk._loading import CaseCache, Seen, cache_env, require_cache_size
+from casehistory.desk._loading import project as _project
 from casehistory.desk._mapper import CaseMapper
 from casehistory.desk._policy_table import claim_policies
 from casehistory.desk._queries import STORE_FAILURES, Queries
@@ -39,9 +38,8 @@ from casehistory.desk._snapshots import (
 )
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.commands import CommandId, replay_of
-from casehistory.domain.events import CaseEvent, CaseOpened
+from casehistory.domain.events import CaseEvent
 from casehistory.domain.policies import Policies
-from casehistory.domain.state import Folding
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
@@ -49,7 +47,6 @@ from casehistory.errors import (
     CaseNotFound,
     ConcurrentUpdate,
     InvalidInput,
-    StoreIsReadOnly,
     StoreUnavailable,
 )
 
@@ -60,7 +57,6 @@ from casehistory.store import (
     READ_ONLY,
     describe_store,
     prepare_read_only,
-    register_value_transcodings,
     store_env,
 )
 
@@ -76,95 +72,6 @@ loaded from its last snapshot plus at most 49 events, so command latency stays
 flat however long a case grows (see docs/design.md and benchmarks/)."""
 
 
-def _project(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The case after ``events``: what ``event.mutate`` gives event by event, with its
-    checks (each event of this case, at the next version), at a fraction of the cost.
-
-    A plain loop, since eventsourcing's default projector spends most of a replay on a
-    runtime Protocol isinstance check per event; and one fold (:class:`Folding`) whose
-    scratch state each event changes in place, made a frozen state once at the end,
-    where ``mutate`` would copy the whole state at every event."""
-    folding: Folding | None = None
-    version = 0
-    modified_on: Any = None
-    for event in events:
-        if aggregate is None or type(event) is CaseOpened:
-            if folding is not None:  # a CaseOpened after others: mutate's own answer
-                aggregate = _folded(aggregate, folding, version, modified_on)
-                folding = None
-            aggregate = event.mutate(aggregate)
-            continue
-        if folding is None:
-            folding, version = Folding(aggregate.state), aggregate.version
-        if event.originator_id != aggregate.id:
-            raise OriginatorIDError(event.originator_id, aggregate.id)
-        if event.originator_version != version + 1:
-            raise OriginatorVersionError(event.originator_version, version + 1)
-        folding.add(event)
-        version, modified_on = event.originator_version, event.timestamp
-    if folding is not None:
-        aggregate = _folded(aggregate, folding, version, modified_on)
-    return aggregate
-
-
-def _folded(case: Any, folding: Folding, version: int, modified_on: datetime) -> Any:
-    case.state = folding.state
-    case.version = version
-    case.modified_on = modified_on
-    return case
-
-
-class _Store(Application[UUID]):
-    """eventsourcing's half of a desk: the recorders, the snapshots table, the log.
-
-    Private on purpose: an :class:`~eventsourcing.application.Application` offers
-    ``save()``, a ``repository`` and an ``events`` store that write whatever events
-    they are given. A desk holds one and offers none of them, so the only public way
-    to write an event is a command, which checks every rule first (docs/auditing.md).
-    """
-
-    name = "CaseDesk"
-
-    def __init__(self, env: EnvType | None = None) -> None:
-        try:
-            super().__init__(env)
-        except BaseException:
-            # Half built: a factory whose pool (and, on PostgreSQL, its threads) nobody
-            # would close; its finaliser failed later in an unrelated place.
-            factory = self.__dict__.get("factory")
-            if factory is not None:
-                factory.close()
-            raise
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # Only what open() was given: a stray CASEDESK_* variable in os.environ must
-        # never point a desk (or a test) at another store.
-        settings = dict(type(self).env)
-        settings["IS_SNAPSHOTTING_ENABLED"] = "y"
-        settings.update(env or {})
-        return Environment(name, settings)
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=CaseMapper)
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_value_transcodings(transcoder)
-
-    def require_writable(self) -> None:
-        """Refuse a command on a desk opened read-only, before it checks anything."""
-        if self.env.get(READ_ONLY):
-            raise StoreIsReadOnly(
-                "this desk was opened read-only (CaseDesk.open(..., read_only=True)) and "
-                "records nothing; open the store without read_only to record"
-            )
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        # Every command ends here; a read-only desk refused it already (defence in depth).
-        self.require_writable()
-        return super().save(*objs, **kwargs)
-
-
 class DeskBase(Queries):
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: SNAPSHOT_INTERVAL}
     """How often a case is snapshotted (``{Case: N}``; ``{}``: never). The event at each
@@ -177,6 +84,7 @@ class DeskBase(Queries):
         *,
         clock: Clock | None = None,
         policies: Policies | None = None,
+        cache: int = 0,
     ) -> None:
         if clock is not None and not callable(getattr(clock, "now", None)):
             raise InvalidInput(f"clock must have a now() method, got {clock!r}")
@@ -194,7 +102,10 @@ class DeskBase(Queries):
         self._snapshot_every: int | None = interval
         if interval is None:  # a desk that never snapshots reads no snapshots either
             env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
+        env = {**(env or {}), **cache_env(require_cache_size(cache))}
         self._store = _Store(env)
+        found = self._store.repository.cache
+        self._cache = None if found is None else CaseCache(found, interval)
         self.snapshot_log = SnapshotLog()
         self.last_position: int | None = None
         """The log position (notification id) of the last event this desk recorded:
@@ -225,6 +136,7 @@ class DeskBase(Queries):
         clock: Clock | None = None,
         policies: Policies | None = None,
         read_only: bool = False,
+        cache: int = 0,
     ) -> Self:
         """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL.
 
@@ -233,11 +145,20 @@ class DeskBase(Queries):
         store is refused unchanged (:class:`NotACaseStore`), and every command is
         refused (:class:`StoreIsReadOnly`). A PostgreSQL login with only CONNECT,
         USAGE and SELECT rights can open one (docs/operations.md).
+
+        With ``cache=N`` (0, the default: none), the desk keeps the last N cases it
+        acted on in memory (eventsourcing's aggregate cache, fast-forwarded): a command
+        on a cached case reads only the events recorded since, by any desk or process,
+        instead of its snapshot and the events after it, and checks that the store still
+        holds the version it cached. Rules see the case as the store holds it, as
+        without the cache; a refused command leaves the cached case as it was. Off by
+        default: each cached case is held in memory, and a desk that runs one command
+        (the CLI) or acts on each case rarely gains nothing (docs/operations.md).
         """
         env = store_env(location, read_only=read_only)  # InvalidInput for a bad location
         desk: Self | None = None
         try:
-            desk = cls(env, clock=clock, policies=policies)
+            desk = cls(env, clock=clock, policies=policies, cache=cache)
             if read_only:
                 prepare_read_only(desk._store.factory, location)
                 desk._bind_policies()
@@ -324,7 +245,17 @@ class DeskBase(Queries):
         return self.clock.now()
 
     def _load(self, case_id: UUID) -> Case:
+        return self._load_seen(case_id)[0]
+
+    def _load_seen(self, case_id: UUID) -> tuple[Case, Seen]:
+        """The case, and when the desk's cache saw the store hold it (None: no cache)."""
         require_instance(case_id, UUID, "case_id")
+        if self._cache is None:
+            return self._load_stored(case_id), None
+        return self._cache.load(case_id, self)
+
+    def _load_stored(self, case_id: UUID) -> Case:
+        """The case from the store: its last trusted snapshot and the events after it."""
         start, events = self._start(case_id, None)
         if start is None and not events:
             raise CaseNotFound(f"no case {case_id} in this store")
@@ -332,8 +263,10 @@ class DeskBase(Queries):
         case.commit_state_every = self._snapshot_every
         return case
 
-    def _save(self, case: Case) -> None:
+    def _save(self, case: Case, seen: Seen = None) -> None:
         first = case.version - len(case.pending_events) + 1  # save() empties pending_events
+        if self._cache is not None:
+            self._cache.writing(case.id)
         try:
             recordings = self._store.save(case)
         except STORE_FAILURES as error:
@@ -350,6 +283,8 @@ class DeskBase(Queries):
             ) from None
         if recordings:
             self.last_position = recordings[-1].notification.id
+        if self._cache is not None:
+            self._cache.keep(case, seen)  # as the store now holds it
         self._snapshot(case)
 
     def _snapshot(self, case: Case) -> None:
@@ -383,7 +318,7 @@ class DeskBase(Queries):
         asked = pending()
         attempt = 0
         while True:
-            case = self._load(case_id)
+            case, seen = self._load_seen(case_id)
             if asked is not None:
                 done = self._repeat_of(case, asked)
                 if done is not None:
@@ -391,7 +326,7 @@ class DeskBase(Queries):
                 case.__dict__["command"] = asked.command
             act(case, self._now())
             try:
-                self._save(case)
+                self._save(case, seen)
             except ConcurrentUpdate:
                 attempt += 1
                 if attempt > self.retries or (asked and asked.expected_version is not None):
