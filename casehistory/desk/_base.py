@@ -263,7 +263,7 @@ class DeskBase(Queries):
         case.commit_state_every = self._snapshot_every
         return case
 
-    def _save(self, case: Case, seen: Seen = None) -> None:
+    def _save(self, case: Case) -> None:
         first = case.version - len(case.pending_events) + 1  # save() empties pending_events
         if self._cache is not None:
             self._cache.writing(case.id)
@@ -284,7 +284,7 @@ class DeskBase(Queries):
         if recordings:
             self.last_position = recordings[-1].notification.id
         if self._cache is not None:
-            self._cache.keep(case, seen)  # as the store now holds it
+            self._cache.keep(case, None)  # as the store now holds it
         self._snapshot(case)
 
     def _snapshot(self, case: Case) -> None:
@@ -326,13 +326,15 @@ class DeskBase(Queries):
                 case.__dict__["command"] = asked.command
             act(case, self._now())
             try:
-                self._save(case, seen)
+                self._save(case)
             except ConcurrentUpdate:
                 attempt += 1
                 if attempt > self.retries or (asked and asked.expected_version is not None):
                     raise
                 self._back_off(attempt)
                 continue
+            if self._cache is not None:
+                self._cache.confirm(case, seen)
             return case.version
 
     def _repeat_of(self, case: Case, asked: Pending) -> int | None:

@@ -198,6 +198,13 @@ class CaseCache:
         (``seen``: see :meth:`load`; None when not known)."""
         self._cache.put(case.id, (_copy(case, self._every), seen))
 
+    def confirm(self, case: Case, seen: Seen) -> None:
+        """After a command's save: the case kept as saved was current when ``seen`` was
+        (the load it was decided on), so it is the store's while nothing else commits."""
+        entry = self._entry(case.id)
+        if entry is not None and seen is not None and entry[0].version == case.version:
+            self._cache.put(case.id, (entry[0], seen))
+
     def writing(self, case_id: UUID) -> None:
         """Before a command's events are saved: another thread of this desk must not
         take the entry as current (its own commits do not change the connection's
