@@ -362,7 +362,7 @@ def reaches_customer(event: ev.ContactLogged) -> bool:
 _Change = Callable[[CaseState, Any], _Changes]
 
 # What each event changes besides status, digest and the indexes of time: the fields
-# of the state that change, for one copy of the state per event (_replaced). Total on
+# of the state that change, for one copy of the state per event (_apply). Total on
 # every selection of a history that starts with CaseOpened, not only on whole histories: an as-of
 # answer folds the events that occurred by a time, and business times can contradict
 # the order of recording (a return "received" before its RMA was issued). So a step
@@ -454,26 +454,9 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
-    return _replaced(state, _changes(state, event))
-
-
-def _changes(state: Any, event: ev.CaseEvent) -> dict[str, Any]:
-    """The fields ``event`` changes on ``state`` (a CaseState, or a fold's scratch copy
-    of one: only its fields are read), with their new values."""
-    change = _CHANGES.get(type(event))
-    changes = change(state, event) if change is not None else {}
-    status = next_status(state.status, event.lifecycle_key)
-    if status is not state.status:
-        changes["statuses"] = (
-            *state.statuses,
-            StatusChange(status, event.occurred_at, event.timestamp),
-        )
-    changes["status"] = status
-    changes["digest"] = event.digest
-    changes["occurred_runs"] = _indexed(
-        state.occurred_runs, event.originator_version, event.occurred_at
-    )
-    return changes
+    new: CaseState = _copied(state, CaseState)
+    _apply(new, event)
+    return new
 
 
 _NAMES = tuple(field.name for field in attrs.fields(CaseState))
@@ -487,13 +470,35 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _replaced(state: CaseState, changes: dict[str, Any]) -> CaseState:
-    """``attrs.evolve(state, **changes)`` at half its cost, the step every event of
-    every fold takes: the unchanged fields are copied as they are (their converters
-    ran when they were set), and only the changed ones go through theirs."""
-    new: CaseState = _copied(state, CaseState)
-    _changed(new, changes)
-    return new
+def _apply(target: Any, event: ev.CaseEvent) -> None:
+    """Change ``target`` (a new copy of the state before ``event``, or a fold's scratch
+    copy: only its fields are read and set) into the state after it, field by field:
+    the fields the event's kind changes (:data:`_CHANGES`, each through its field's
+    converter, all computed from the state before the event), then status, digest
+    and the index of business times. What ``attrs.evolve`` would give, at a fraction
+    of its cost: the step every event of every fold takes (the unchanged fields were
+    copied as they are, their converters having run when they were set)."""
+    change = _CHANGES.get(type(event))
+    if change is not None:
+        for name, value in change(target, event).items():
+            convert = _CONVERTERS.get(name)
+            _SET(target, name, value if convert is None else convert(value))
+    status = next_status(target.status, event.lifecycle_key)
+    if status is not target.status:
+        # A tuple of StatusChange: what its converter returns as it is.
+        _SET(
+            target,
+            "statuses",
+            (*target.statuses, StatusChange(status, event.occurred_at, event.timestamp)),
+        )
+        _SET(target, "status", status)
+    _SET(target, "digest", event.digest)
+    # A tuple of pairs: what its converter (_spans) returns as it is.
+    _SET(
+        target,
+        "occurred_runs",
+        _indexed(target.occurred_runs, event.originator_version, event.occurred_at),
+    )
 
 
 def _copied(source: Any, kind: type[Any]) -> Any:
@@ -503,13 +508,6 @@ def _copied(source: Any, kind: type[Any]) -> Any:
     for name, value in zip(_NAMES, _VALUES(source), strict=True):
         _SET(new, name, value)
     return new
-
-
-def _changed(target: Any, changes: dict[str, Any]) -> None:
-    """Set ``changes`` on ``target``, each through its field's converter."""
-    for name, value in changes.items():
-        convert = _CONVERTERS.get(name)
-        _SET(target, name, value if convert is None else convert(value))
 
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:
@@ -550,7 +548,7 @@ class Folding:
         elif isinstance(event, ev.CaseOpened):  # starts a case over, as evolve does
             self._work, self._frozen = None, evolve(self.state, event)
             return
-        _changed(work, _changes(work, event))
+        _apply(work, event)
         self._frozen = None
 
     @property
