@@ -11,6 +11,7 @@ from casehistory.desk._base import DeskBase
 from casehistory.desk._rules_floor import (
     Floor,
     claim_floor,
+    floor_at_head,
     opening_positions,
     recorded_floors,
     require_floor,
@@ -39,6 +40,11 @@ class HeldRules(DeskBase):
             act(case, now)
 
         return super()._run(case_id, held)
+
+    def _floor_at_head(self) -> None:
+        """Move the store's floor to the log's head (:func:`floor_at_head`): for tests
+        and migrations that write records of older rules on purpose."""
+        self._floors = tuple(floor_at_head(self._recorder))
 
     def _require_floor(self, case: Case) -> None:
         """Refuse a case held to rules below the store's floor where it was opened

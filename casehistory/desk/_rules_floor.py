@@ -37,6 +37,7 @@ __all__ = [
     "FLOOR_TABLE",
     "Floor",
     "claim_floor",
+    "floor_at_head",
     "opening_positions",
     "recorded_floors",
     "require_floor",
@@ -135,6 +136,32 @@ def _first_opening_held(recorder: Any) -> int | None:
         if isinstance(rules, int) and rules >= RULES_VERSION:
             return int(position)
     return None
+
+
+def floor_at_head(recorder: Any) -> list[Floor]:
+    """Move the floor of :data:`RULES_VERSION` to the log's head, as if every record so
+    far had been written before the store took it (a store upgraded now). For tests and
+    migrations that write older records beneath the desk on purpose; a desk never does."""
+    datastore = getattr(recorder, "datastore", None)
+    table = getattr(recorder, "events_table_name", None)
+    head = recorder.max_notification_id() or 0
+    if datastore is None or table is None:
+        held: dict[int, Floor] = recorder.__dict__.setdefault("casedesk_rules_floor", {})
+        held[RULES_VERSION] = Floor(RULES_VERSION, head)
+    elif hasattr(datastore, "schema"):
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f'UPDATE "{datastore.schema}".{FLOOR_TABLE} SET after_position = %s '
+                "WHERE rules = %s",
+                (head, RULES_VERSION),
+            )
+    else:
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"UPDATE {FLOOR_TABLE} SET after_position = ? WHERE rules = ?",
+                (head, RULES_VERSION),
+            )
+    return recorded_floors(recorder)
 
 
 def recorded_floors(recorder: Any) -> list[Floor]:

@@ -17,6 +17,7 @@ from casehistory import CaseDesk, Money, SnapshotIgnored
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Problem
 from casehistory.desk import SNAPSHOT_INTERVAL
+from casehistory.desk._held_rules import HeldRules
 from casehistory.domain import _support, case
 from casehistory.domain.state import CaseState, fold
 
@@ -44,7 +45,11 @@ def format_1(open_desk: Callable[[], CaseDesk], monkeypatch: pytest.MonkeyPatch)
         patch.setattr(_support, "commitment_format", lambda rules: 1)
         patch.setattr(case.Case, "open", classmethod(open_before_rules))
         patch.setattr(case.CaseSnapshot, "take", classmethod(take_format_1))
-        case_id = long_case(open_desk())
+        # A desk of then had no floor of rules; the store took its floor when upgraded.
+        patch.setattr(HeldRules, "_require_floor", lambda self, case: None)
+        desk = open_desk()
+        case_id = long_case(desk)
+        desk._floor_at_head()
     return case_id
 
 
