@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/profile_commands.py                       (both sides, no-snapshots)
       python benchmarks/profile_commands.py --scenario snapshots-50 --n 2000 --top 30
+      python benchmarks/profile_commands.py --scenario ids-50 --side casehistory
 
 Runs the same code as benchmarks/commands.py (``CaseHistorySide`` / ``BaselineSide``,
 one side alone, after a short warm-up) under ``cProfile`` and prints the top functions
@@ -99,20 +100,26 @@ def _stream(side: Side) -> tuple[Application[UUID], UUID, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--scenario", choices=["snapshots-50", "no-snapshots"], default="no-snapshots"
+        "--scenario", choices=["snapshots-50", "ids-50", "no-snapshots"], default="no-snapshots"
     )
     parser.add_argument("--side", choices=["casehistory", "baseline", "both"], default="both")
     parser.add_argument("--n", type=int, default=500, help="commands (default 500)")
     parser.add_argument("--top", type=int, default=20, help="rows per table (default 20)")
     args = parser.parse_args(argv)
-    snapshots = args.scenario == "snapshots-50"
+    snapshots = args.scenario != "no-snapshots"
+    ids = args.scenario == "ids-50"
     sides = ["casehistory", "baseline"] if args.side == "both" else [args.side]
     breakdowns: list[tuple[str, Side]] = []
     with tempfile.TemporaryDirectory(prefix="casehistory-bench-") as folder:
         for side in sides:
-            kind = CaseHistorySide if side == "casehistory" else BaselineSide
-            run_alone(kind(os.path.join(folder, f"warm-{side}.sqlite"), snapshots=snapshots), 60)
-            runner = kind(os.path.join(folder, f"{side}.sqlite"), snapshots=snapshots)
+
+            def make(path: str, side: str = side) -> Side:
+                if side == "casehistory":
+                    return CaseHistorySide(path, snapshots=snapshots, ids=ids)
+                return BaselineSide(path, snapshots=snapshots)
+
+            run_alone(make(os.path.join(folder, f"warm-{side}.sqlite")), 60)
+            runner = make(os.path.join(folder, f"{side}.sqlite"))
             profile = cProfile.Profile()
             profile.enable()
             elapsed = runner.step(args.n)

@@ -160,7 +160,27 @@ def _plain_json(value: Any) -> bool:
     """Whether ``value`` holds only what Python's own JSON encoder writes exactly as RFC 8785
     does: ASCII keys (sorted alike by code point and by UTF-16 unit), safe integers, no
     floats (whose shortest forms differ)."""
-    if value is None or isinstance(value, str | bool):
+    kind = type(value)  # the exact types first, in loops: every digest asks this
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if kind is dict:
+        for key, item in value.items():
+            if not (type(key) is str and key.isascii()) and not (
+                isinstance(key, str) and key.isascii()
+            ):
+                return False
+            if not _plain_json(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if not _plain_json(item):
+                return False
+        return True
+    # Subclasses, and anything else, by the general rule.
+    if isinstance(value, str | bool):
         return True
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
