@@ -175,10 +175,7 @@ def _plain_json(value: Any) -> bool:
                 return False
         return True
     if kind is list:
-        for item in value:
-            if not _plain_json(item):
-                return False
-        return True
+        return all(map(_plain_json, value))
     # Subclasses, and anything else, by the general rule.
     if isinstance(value, str | bool):
         return True
