@@ -147,13 +147,15 @@ class DeskBase(Queries):
         USAGE and SELECT rights can open one (docs/operations.md).
 
         With ``cache=N`` (0, the default: none), the desk keeps the last N cases it
-        acted on in memory (eventsourcing's aggregate cache, fast-forwarded): a command
-        on a cached case reads only the events recorded since, by any desk or process,
-        instead of its snapshot and the events after it, and checks that the store still
-        holds the version it cached. Rules see the case as the store holds it, as
-        without the cache; a refused command leaves the cached case as it was. Off by
-        default: each cached case is held in memory, and a desk that runs one command
-        (the CLI) or acts on each case rarely gains nothing (docs/operations.md).
+        acted on in memory (eventsourcing's aggregate cache, fast-forwarded, never
+        skipping): before each command on a cached case it asks the store what was
+        recorded since, by any desk or process (on SQLite ``PRAGMA data_version`` first,
+        then, if another connection committed, the events since), instead of loading
+        the snapshot and the events after it. Rules see the case as the store holds it,
+        exactly as without the cache; a refused or failed command leaves the cached case
+        as it was. Off by default: a cached case is held in memory, rows changed beneath
+        the desk after it cached them are not read again, and a desk that runs one
+        command (the CLI) or acts on each case now and then gains nothing.
         """
         env = store_env(location, read_only=read_only)  # InvalidInput for a bad location
         desk: Self | None = None
