@@ -25,6 +25,12 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 
+from casehistory.desk._store_tables import (
+    claiming_postgres,
+    claiming_sqlite,
+    postgres_has,
+    sqlite_has,
+)
 from casehistory.domain.binding import Binding, require_same_parameters
 from casehistory.errors import StoreUnavailable
 from casehistory.store import READ_ONLY
@@ -99,8 +105,7 @@ def _rows(found: list[Any]) -> list[Binding]:
 
 
 def _sqlite_rows(cursor: Any) -> list[Binding]:
-    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (POLICY_TABLE,))
-    if cursor.fetchone() is None:
+    if not sqlite_has(cursor, POLICY_TABLE):
         return []
     cursor.execute(f"SELECT {_COLUMNS} FROM {POLICY_TABLE}")
     return _rows(cursor.fetchall())
@@ -112,33 +117,20 @@ def _claim_sqlite(datastore: Any, own: dict[str, Binding], read_only: bool) -> l
             rows = _sqlite_rows(cursor)
         require_same_parameters(own, rows)
         return rows
-    # BEGIN IMMEDIATE: the write lock first (waiting for another desk's, up to the
-    # lock timeout), so the inserts and the read that follows see one state of the
-    # table; a deferred BEGIN would fail at once when two desks claim together.
-    with datastore.get_connection(commit=True) as connection:
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            cursor.execute(_CREATE.format(table=POLICY_TABLE))
-            cursor.executemany(
-                f"INSERT INTO {POLICY_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (policy_id, version) DO NOTHING",
-                [(b.policy_id, b.version, b.digest, b.parameters) for b in own.values()],
-            )
-            cursor.execute(f"SELECT {_COLUMNS} FROM {POLICY_TABLE}")
-            rows = _rows(cursor.fetchall())
-            require_same_parameters(own, rows)
-        except BaseException:
-            connection.rollback()  # refused: nothing recorded
-            raise
-        connection.commit()
+    with claiming_sqlite(datastore, _CREATE.format(table=POLICY_TABLE)) as cursor:
+        cursor.executemany(
+            f"INSERT INTO {POLICY_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (policy_id, version) DO NOTHING",
+            [(b.policy_id, b.version, b.digest, b.parameters) for b in own.values()],
+        )
+        cursor.execute(f"SELECT {_COLUMNS} FROM {POLICY_TABLE}")
+        rows = _rows(cursor.fetchall())
+        require_same_parameters(own, rows)
     return rows
 
 
 def _postgres_rows(cursor: Any, schema: str) -> list[Binding]:
-    cursor.execute("SELECT to_regclass(%s) AS found", (f'"{schema}".{POLICY_TABLE}',))
-    found = cursor.fetchone()
-    if found is None or found["found"] is None:
+    if not postgres_has(cursor, schema, POLICY_TABLE):
         return []
     cursor.execute(f'SELECT {_COLUMNS} FROM "{schema}".{POLICY_TABLE}')
     return _rows(cursor.fetchall())
@@ -152,16 +144,7 @@ def _claim_postgres(datastore: Any, own: dict[str, Binding], read_only: bool) ->
         require_same_parameters(own, rows)
         return rows
     table = f'"{schema}".{POLICY_TABLE}'
-    with datastore.transaction(commit=True) as cursor:
-        # One claim at a time per store (released at commit): two desks creating the
-        # table at once would meet in PostgreSQL's catalog, not on the primary key.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (table,))
-        cursor.execute("SELECT to_regclass(%s) AS found", (table,))
-        found = cursor.fetchone()
-        if found is None or found["found"] is None:
-            # Only when missing: a login that may write rows but not change the schema
-            # opens a store its owner made.
-            cursor.execute(_CREATE.format(table=table))
+    with claiming_postgres(datastore, POLICY_TABLE, _CREATE.format(table=table)) as cursor:
         for b in own.values():
             # A concurrent insert of the same key waits for the other transaction, then
             # does nothing: the SELECT below sees the row that won.

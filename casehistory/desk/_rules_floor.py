@@ -30,6 +30,12 @@ import orjson
 from eventsourcing.persistence import PersistenceError
 
 from casehistory._sql import reading
+from casehistory.desk._store_tables import (
+    claiming_postgres,
+    claiming_sqlite,
+    postgres_has,
+    sqlite_has,
+)
 from casehistory.domain.rulebook import RULES_VERSION
 from casehistory.errors import RulesBelowFloor, StoreUnavailable
 
@@ -215,37 +221,26 @@ def _rows(found: list[Any]) -> list[Floor]:
 
 
 def _sqlite_rows(cursor: Any) -> list[Floor]:
-    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FLOOR_TABLE,))
-    if cursor.fetchone() is None:
+    if not sqlite_has(cursor, FLOOR_TABLE):
         return []
     cursor.execute(f"SELECT rules, after_position FROM {FLOOR_TABLE}")
     return _rows(cursor.fetchall())
 
 
 def _claim_sqlite(datastore: Any, events: str, first: int | None) -> list[Floor]:
-    with datastore.get_connection(commit=True) as connection:
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")  # the head read and the insert see one log
-        try:
-            cursor.execute(_CREATE.format(table=FLOOR_TABLE))
-            cursor.execute(
-                f"INSERT INTO {FLOOR_TABLE} (rules, after_position) "
-                f"SELECT ?, MIN(COALESCE(?, MAX(rowid), 0), COALESCE(MAX(rowid), 0)) "
-                f"FROM {events} WHERE 1 ON CONFLICT (rules) DO NOTHING",
-                (RULES_VERSION, None if first is None else first - 1),
-            )
-            floors = _sqlite_rows(cursor)
-        except BaseException:
-            connection.rollback()
-            raise
-        connection.commit()
-    return floors
+    # One transaction: the head read and the insert see one log.
+    with claiming_sqlite(datastore, _CREATE.format(table=FLOOR_TABLE)) as cursor:
+        cursor.execute(
+            f"INSERT INTO {FLOOR_TABLE} (rules, after_position) "
+            f"SELECT ?, MIN(COALESCE(?, MAX(rowid), 0), COALESCE(MAX(rowid), 0)) "
+            f"FROM {events} WHERE 1 ON CONFLICT (rules) DO NOTHING",
+            (RULES_VERSION, None if first is None else first - 1),
+        )
+        return _sqlite_rows(cursor)
 
 
 def _postgres_rows(cursor: Any, schema: str) -> list[Floor]:
-    cursor.execute("SELECT to_regclass(%s) AS found", (f'"{schema}".{FLOOR_TABLE}',))
-    found = cursor.fetchone()
-    if found is None or found["found"] is None:
+    if not postgres_has(cursor, schema, FLOOR_TABLE):
         return []
     cursor.execute(f'SELECT rules, after_position FROM "{schema}".{FLOOR_TABLE}')
     return _rows(cursor.fetchall())
@@ -254,12 +249,7 @@ def _postgres_rows(cursor: Any, schema: str) -> list[Floor]:
 def _claim_postgres(datastore: Any, events: str, first: int | None) -> list[Floor]:
     schema = datastore.schema
     table = f'"{schema}".{FLOOR_TABLE}'
-    with datastore.transaction(commit=True) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (table,))
-        cursor.execute("SELECT to_regclass(%s) AS found", (table,))
-        found = cursor.fetchone()
-        if found is None or found["found"] is None:
-            cursor.execute(_CREATE.format(table=table))
+    with claiming_postgres(datastore, FLOOR_TABLE, _CREATE.format(table=table)) as cursor:
         cursor.execute(
             f"INSERT INTO {table} (rules, after_position) "
             "SELECT %s, LEAST(COALESCE(%s::bigint, MAX(notification_id), 0), "
