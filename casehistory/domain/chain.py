@@ -417,6 +417,10 @@ class _Typed:
         fields = _ATTRS_FIELDS.get(kind)
         if fields is not None:
             return {f"${kind.__name__}": {name: self.of(getattr(value, name)) for name in fields}}
+        if kind in _TYPED_ENUMS:
+            return {"$enum": f"{kind.__name__}.{value.name}"}
+        if kind is Decimal:
+            return {"$decimal": str(value)}
         return self._general(value)
 
     def _general(self, value: Any) -> Any:
@@ -425,6 +429,8 @@ class _Typed:
                 self.plain = self.plain and -_SAFE_INTEGER <= value <= _SAFE_INTEGER
             return value
         if isinstance(value, Enum):
+            if len(_TYPED_ENUMS) < 1024:  # classes, not values: a bound for safety only
+                _TYPED_ENUMS.add(type(value))  # an enum of no str or int type, as here
             return {"$enum": f"{type(value).__name__}.{value.name}"}
         if isinstance(value, datetime):
             return {"$datetime": value.isoformat()}
@@ -451,6 +457,8 @@ class _Typed:
 
 _ATTRS_FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of each attrs class :func:`typed` met (filled on first meeting)."""
+_TYPED_ENUMS: set[type] = set()
+"""The enum classes :func:`typed` met that are no str or int."""
 
 
 def state_commitment(
