@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import JSONTranscoder, Mapper
+from eventsourcing.persistence import InfrastructureFactory, InterfaceError, JSONTranscoder, Mapper
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from casehistory.desk._mapper import CaseMapper
@@ -47,6 +54,13 @@ class _Store(Application[UUID]):
         settings.update(env or {})
         return Environment(name, settings)
 
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        datastore = getattr(factory, "datastore", None)
+        if isinstance(datastore, SQLiteDatastore) and type(datastore.pool) is SQLiteConnectionPool:
+            datastore.pool.__class__ = _StatementCachingPool  # before its first connection
+        return factory
+
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=CaseMapper)
 
@@ -79,3 +93,35 @@ class _Store(Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # deprecated in eventsourcing, called alike
         return recordings
+
+
+class _StatementCachingPool(SQLiteConnectionPool):
+    """eventsourcing's pool of SQLite connections, each keeping 128 prepared statements.
+
+    eventsourcing 9.5 opens its connections with ``cached_statements=True``, a cache of
+    one statement, so every command prepared its SQL again (a BEGIN, the statements of
+    a load, an INSERT whose table has an index on an expression): about a tenth of a
+    command on one cached case. The connection is otherwise made exactly as
+    eventsourcing makes it (``SQLiteConnectionPool._create_connection``)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        try:
+            connection = sqlite3.connect(
+                database=self.db_name,
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,  # autocommit: eventsourcing issues BEGIN itself
+                cached_statements=128,
+                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+            )
+        except (sqlite3.Error, TypeError) as error:
+            raise InterfaceError(error) from error
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode;")
+            if cursor.fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL;")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
+        connection.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
