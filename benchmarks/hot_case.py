@@ -140,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs (default 5)")
     parser.add_argument("--n", type=int, default=2000, help="commands per side (2000)")
     parser.add_argument("--chunk", type=int, default=50, help="commands per turn (50)")
+    parser.add_argument(
+        "--baseline-statements",
+        action="store_true",
+        help="give the baseline the desk's cache of prepared statements (commands.py)",
+    )
     args = parser.parse_args(argv)
+    Baseline.cache_statements = args.baseline_statements
     print(f"one hot case, aggregate cache, against raw SQLite commits | {machine()}")
     print(f"runs={args.runs}, N={args.n}, cache={CACHE}, WAL + synchronous=FULL on every side")
     with tempfile.TemporaryDirectory(prefix="casehistory-bench-") as folder:
