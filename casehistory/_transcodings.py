@@ -38,7 +38,7 @@ from casehistory.domain.state import (
     RmaStage,
 )
 
-__all__ = ["fast_decoder", "register_value_transcodings"]
+__all__ = ["fast_decoder", "fast_encoder", "register_value_transcodings"]
 
 _ATTRS_TYPES: tuple[type[Any], ...] = (
     values.Money,
@@ -218,3 +218,71 @@ def fast_decoder(transcoder: JSONTranscoder) -> Callable[[bytes], dict[str, Any]
         return decoded
 
     return decode
+
+
+def _plain_encoding(transcoding: Transcoding) -> Callable[[Any], Any]:
+    """The transcoding's encode, or a function that gives what it gives without a
+    method call (each value of an event goes through one)."""
+    kind = type(transcoding)
+    if kind is DatetimeAsISO or kind is _DateTranscoding:
+        return lambda obj: obj.isoformat()
+    if kind is DecimalAsStr:
+        return str
+    if kind is UUIDAsHex:
+        return lambda obj: obj.hex
+    if kind is _EnumTranscoding:
+        return lambda obj: obj.name
+    if kind is _AttrsTranscoding and isinstance(transcoding, _AttrsTranscoding):
+        names = transcoding._fields
+        return lambda obj: {name: getattr(obj, name) for name in names}
+    return transcoding.encode
+
+
+class _NotPlain(Exception):
+    """A value the fast encoding leaves to the transcoder."""
+
+
+_JSON_NATIVE = (str, int, float, list, tuple, dict)
+"""What the json module writes itself, subclasses included (``default`` is not asked)."""
+
+
+def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes]:
+    """An encoding of a stored object that gives ``transcoder.encode``'s bytes, byte for
+    byte, in about a third of the time: one walk makes each registered value the
+    ``{"_type_": name, "_data_": data}`` object the transcoder's ``default`` makes (by
+    the same transcodings), then orjson writes it, which writes exactly what the json
+    module writes with the transcoder's settings (compact separators, no ASCII
+    escaping) for strings, integers, booleans, null, arrays and objects with string
+    keys (every code point checked). Anything else goes to ``transcoder.encode``,
+    which gives its bytes or its error: a float, an integer beyond 64 bits, a
+    subclass of a JSON type (the json module writes those itself), a key that is no
+    string, a lone surrogate, a type not registered, a circular reference."""
+    encodings = {kind: (t.name, _plain_encoding(t)) for kind, t in transcoder.types.items()}
+
+    def walk(value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return value
+        if kind is dict:
+            walked = {}
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise _NotPlain
+                walked[key] = walk(item)
+            return walked
+        if kind is list or kind is tuple:
+            return [walk(item) for item in value]
+        if isinstance(value, _JSON_NATIVE):
+            raise _NotPlain
+        found = encodings.get(kind)
+        if found is None:
+            raise _NotPlain
+        return {"_type_": found[0], "_data_": walk(found[1](value))}
+
+    def encode(state: dict[str, Any]) -> bytes:
+        try:
+            return orjson.dumps(walk(state))
+        except Exception:  # the transcoder writes it, or says why it cannot
+            return transcoder.encode(state)
+
+    return encode

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from casehistory._transcodings import fast_decoder
+from casehistory._transcodings import fast_decoder, fast_encoder
 from casehistory.domain.case import CaseSnapshot
 from casehistory.domain.events import EVENT_TYPES
 from casehistory.errors import CaseHistoryError, StoreUnavailable
@@ -53,6 +53,30 @@ class CaseMapper(Mapper[UUID]):
     outside the desk could name any module."""
 
     _fast: Callable[[bytes], dict[str, Any]] | None = None
+    _encode: Callable[[dict[str, Any]], bytes] | None = None
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        # Every command encodes its event: the bytes of eventsourcing's mapper, faster
+        # (fast_encoder), in the same row.
+        encode = self._encode
+        if encode is None:
+            if self.cipher or self.compressor or type(self.transcoder) is not JSONTranscoder:
+                return super().to_stored_event(domain_event)
+            # Built at first use, after the application registered every transcoding.
+            encode = self._encode = fast_encoder(self.transcoder)
+        cls = type(domain_event)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(cls),
+            state=encode(state),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = self.plain_event(
