@@ -242,8 +242,9 @@ class _NotPlain(Exception):
     """A value the fast encoding leaves to the transcoder."""
 
 
-_JSON_NATIVE = (str, int, float, list, tuple, dict)
-"""What the json module writes itself, subclasses included (``default`` is not asked)."""
+_JSON_NATIVE = (str, int, float, dict)
+"""What the json module writes itself, subclasses included (``default`` is not asked);
+lists and tuples, and their subclasses, it writes as arrays of their items."""
 
 
 def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes]:
@@ -255,7 +256,8 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
     escaping) for strings, integers, booleans, null, arrays and objects with string
     keys (every code point checked). Anything else goes to ``transcoder.encode``,
     which gives its bytes or its error: a float, an integer beyond 64 bits, a
-    subclass of a JSON type (the json module writes those itself), a key that is no
+    subclass of a string, number or object type (the json module writes those
+    itself), a key that is no
     string, a lone surrogate, a type not registered, a circular reference."""
     encodings = {kind: (t.name, _plain_encoding(t)) for kind, t in transcoder.types.items()}
 
@@ -270,8 +272,8 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
                     raise _NotPlain
                 walked[key] = walk(item)
             return walked
-        if kind is list or kind is tuple:
-            return [walk(item) for item in value]
+        if isinstance(value, list | tuple):  # subclasses too (a state's StatusChange):
+            return [walk(item) for item in value]  # the json module writes their items
         if isinstance(value, _JSON_NATIVE):
             raise _NotPlain
         found = encodings.get(kind)

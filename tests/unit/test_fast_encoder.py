@@ -4,7 +4,7 @@ never change with it."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -14,12 +14,16 @@ from hypothesis import strategies as st
 
 from casehistory import Actor, CaseDesk, Channel, Money, Role
 from casehistory._transcodings import fast_encoder
-from casehistory.domain.state import RmaStage
+from casehistory.domain.lifecycle import Status
+from casehistory.domain.state import RmaStage, StatusChange
 from casehistory.stories import STORIES
 
 DESK = CaseDesk.open(":memory:")
 TRANSCODER = DESK._mapper.transcoder
 FAST = fast_encoder(TRANSCODER)
+
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Level(IntEnum):
@@ -79,6 +83,7 @@ LEAVES = (
             Shade.DARK,
             Unregistered(),
             b"bytes",
+            StatusChange(Status.OPEN, AT, AT),
         ]
     )
 )
@@ -108,11 +113,15 @@ def test_a_circular_state_is_refused_as_the_transcoder_refuses_it() -> None:
     _same(state)
 
 
-def test_the_events_a_desk_writes_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_events_and_snapshots_a_desk_writes_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     desk = CaseDesk.open(":memory:")
     states = []
     for story in STORIES:
-        for event in desk.history(story.tell(desk)):
+        case_id = story.tell(desk)
+        case = desk._load(case_id)
+        for event in [*desk.history(case_id), case.Snapshot.take(case)]:
             state = dict(vars(event))
             del state["originator_id"], state["originator_version"]
             states.append((state, TRANSCODER.encode(state)))
