@@ -71,7 +71,6 @@ from eventsourcing.utils import Environment
 
 from casehistory import Channel, Demeanour, Direction, Money
 from casehistory.desk import SNAPSHOT_INTERVAL
-from casehistory.desk._application import _StatementCachingPool
 
 # -- baseline ------------------------------------------------------------------------
 
@@ -134,6 +133,9 @@ class Baseline(Application[UUID]):
         factory = super().construct_factory(env)
         datastore = getattr(factory, "datastore", None)
         if Baseline.cache_statements and isinstance(datastore, SQLiteDatastore):
+            # Imported here: the script also measures casehistory versions without it.
+            from casehistory.desk._application import _StatementCachingPool
+
             datastore.pool.__class__ = _StatementCachingPool
         return factory
 
