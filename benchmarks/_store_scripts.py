@@ -271,9 +271,7 @@ class Builder:
         self.act(case, "resolve_case", agent, resolution="sorted out", fault=rng.choice(faults))
         if rng.random() < 0.03:
             source = Actor(case.state.customer.id, Role.CUSTOMER)
-            self.act(
-                case, "record_commendation", agent, agent_id=agent.id, source=source, text="thanks"
-            )
+            self.act(case, "record_commendation", agent, agent=agent, source=source, text="thanks")
         yield self.later(case, rng, 24, 24 * 7)
         self.act(case, "close_case", AUTO_CLOSE)
         if rng.random() < 0.04:
@@ -391,10 +389,13 @@ class Builder:
             approver = rng.choice(SUPERVISORS)
         else:
             approver = VENDOR if target is EscalationTarget.VENDOR else rng.choice(MANAGERS)
+        number = case.state.escalations[-1].number  # the one just requested
         if rng.random() < 0.3:
-            self.act(case, "deny_escalation", approver, reason="within policy already")
+            self.act(
+                case, "deny_escalation", approver, number=number, reason="within policy already"
+            )
             return (Fault.NONE, Fault.CUSTOMER)
-        self.act(case, "approve_escalation", approver, reason="make it right")
+        self.act(case, "approve_escalation", approver, number=number, reason="make it right")
         if approver.role is not Role.VENDOR:
             value = Money(f"{rng.choice((15, 25, 40, 75, 120))}.00", amount.currency)
             kind = pick(rng, GOODWILL)
@@ -403,7 +404,7 @@ class Builder:
                 "grant_goodwill",
                 approver,
                 kind=kind,
-                value=value,
+                amount=value,
                 reason="sorry for the trouble",
                 policies=self.policies,
             )

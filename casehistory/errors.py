@@ -147,7 +147,7 @@ class EscalationAlreadyPending(CaseHistoryError):
 
 
 class EscalationNotPending(CaseHistoryError):
-    """Raised when an escalation is approved or denied but none awaits a decision."""
+    """Raised when an escalation is approved or denied that is not the one awaiting a decision."""
 
 
 class RmaNotFound(CaseHistoryError, KeyError):

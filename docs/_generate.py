@@ -34,6 +34,7 @@ import attrs
 import casehistory
 from casehistory import errors
 from casehistory.domain import events as ev
+from casehistory.domain.declarations import COMMAND_OF
 from casehistory.domain.lifecycle import TRANSITIONS, Status
 from casehistory.domain.rights import APPROVERS, RIGHTS
 
@@ -100,7 +101,7 @@ _FIELD_NOTES: dict[str, str] = {
     "text": "free text",
     "category": "what kind of complaint",
     "details": "the complaint in the customer's words, or a summary",
-    "agent_id": "the id of the agent praised",
+    "agent_id": "the id of the agent praised (the command's `agent`)",
     "source": "who gave the praise (a customer or a supervisor)",
     "symptom": "what the customer sees",
     "finding": "what the technician found",
@@ -111,7 +112,7 @@ _FIELD_NOTES: dict[str, str] = {
     "number": "the escalation's number on its case: 1, 2, ... (given by the case)",
     "to": "who is asked to decide",
     "kind": "what was given",
-    "value": "what it is worth",
+    "value": "what it is worth (the command's `amount`)",
     "limit_check": "the goodwill-limit decision taken when it was granted",
     "cutoff_check": "the overnight cut-off decision, for FREE_SHIPPING_UPGRADE only",
     "rma_number": "the return authorisation's number, unique on its case",
@@ -186,42 +187,13 @@ _EVENT_FIELD_NOTES: dict[tuple[str, str], str] = {
     "issuer's role (`CREDIT_LIMIT`)",
 }
 
-# The desk command that records each event.
-_COMMANDS: dict[str, str] = {
-    "CaseOpened": "open_case",
-    "AgentAssigned": "assign_agent",
-    "CaseTransferred": "transfer_case",
-    "CaseResolved": "resolve_case",
-    "CaseClosed": "close_case",
-    "CaseReopened": "reopen_case",
-    "CasesLinked": "link_cases",
-    "ContactLogged": "log_contact",
-    "NoteAdded": "add_note",
-    "ComplaintRecorded": "record_complaint",
-    "CommendationRecorded": "record_commendation",
-    "DiagnosisRecorded": "record_diagnosis",
-    "RemediationPerformed": "record_remediation",
-    "EntitlementChecked": "check_entitlement",
-    "EscalationRequested": "request_escalation",
-    "EscalationApproved": "approve_escalation",
-    "EscalationDenied": "deny_escalation",
-    "GoodwillGranted": "grant_goodwill",
-    "RmaIssued": "issue_rma",
-    "ReturnReceived": "receive_return",
-    "InspectionCompleted": "complete_inspection",
-    "RepairCompleted": "complete_repair",
-    "ReplacementShipped": "ship_replacement",
-    "RmaRejected": "reject_rma",
-    "RmaClosed": "close_rma",
-    "PaymentRecorded": "record_payment",
-    "RefundRequested": "request_refund",
-    "RefundIssued": "issue_refund",
-    "RefundDenied": "deny_refund",
-    "HoldPlaced": "place_hold",
-    "HoldReleased": "release_hold",
-    "CreditIssued": "issue_credit",
-    "CancellationRequested": "request_cancellation",
-    "CancellationCompleted": "complete_cancellation",
+# How an event records an argument of its command that it does not keep under the
+# argument's own name and type (the declaration's ``recorded``), by (event, argument).
+_RECORDED_NOTES: dict[tuple[str, str], str] = {
+    ("CommendationRecorded", "agent"): "recorded as `agent_id`, the agent's id (an AGENT, "
+    "SUPERVISOR or MANAGER; `verify --rules` replays it as an AGENT of that id)",
+    ("EntitlementChecked", "kind"): "recorded as `decision.kind`",
+    ("GoodwillGranted", "amount"): "recorded as `value` (the argument was `value=` in 0.1.0)",
 }
 
 # The attrs classes a ``value:NAME`` region may render.
@@ -402,7 +374,7 @@ def _note(event_name: str, field: str) -> str:
 def _signature(method_name: str) -> str:
     method = getattr(casehistory.CaseDesk, method_name, None)
     if method is None:
-        raise GenerationError(f"CaseDesk has no method {method_name}; fix _COMMANDS")
+        raise GenerationError(f"CaseDesk has no method {method_name}; it is declared")
     params = [
         p
         for p in list(inspect.signature(method).parameters.values())[1:]  # without self
@@ -434,15 +406,25 @@ def event_section(name: str) -> str:
         )
     else:
         body = "No fields beyond the common ones.\n"
-    command = _COMMANDS.get(name)
-    if command is None:
-        raise GenerationError(f"{name} has no command in docs/_generate.py; add it to _COMMANDS")
+    declaration = COMMAND_OF.get(cls)
+    if declaration is None:
+        raise GenerationError(f"{name} has no command; declare it in domain/declarations.py")
+    command = declaration.name
+    recorded = []
+    for argument in declaration.recorded:
+        note = _RECORDED_NOTES.get((name, argument))
+        if note is None:
+            raise GenerationError(
+                f"{name}: how {argument} is recorded has no words; add it to _RECORDED_NOTES"
+            )
+        recorded.append(f"`{argument}` {note}")
     roles = ", ".join(r.name for r in _ROLE_ORDER if r in RIGHTS[name])
     keys = ", ".join(_code(k) for k in _lifecycle_keys(name))
     body += (
         f"\n- Recorded by: {roles}\n"
         f"- Command: `{_signature(command)}`\n"
-        f"- Lifecycle row: {keys}\n"
+        + "".join(f"- Argument {line}\n" for line in recorded)
+        + f"- Lifecycle row: {keys}\n"
         f"- Topic: `{cls.__module__}:{cls.__qualname__}`\n"
     )
     return body

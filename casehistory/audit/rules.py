@@ -22,7 +22,6 @@ recorded, so one unlawful event does not hide or cause the findings after it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
@@ -37,91 +36,28 @@ from casehistory.desk._policy_table import recorded_policies
 from casehistory.domain import events as ev
 from casehistory.domain.binding import Binding
 from casehistory.domain.case import Case
-from casehistory.domain.chain import ENVELOPE, STATE_COMMITMENT, record_of
+from casehistory.domain.chain import STATE_COMMITMENT, record_of
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
+from casehistory.domain.declarations import COMMAND_OF, CommandDeclaration
 from casehistory.errors import CaseHistoryError, CaseNotFound
 
 __all__ = ["verify_rules"]
 
-# The command that records each event (the events' own arguments are its keywords).
-_COMMAND_OF: Mapping[type[ev.CaseEvent], str] = {
-    ev.AgentAssigned: "assign_agent",
-    ev.CaseTransferred: "transfer_case",
-    ev.CaseResolved: "resolve_case",
-    ev.CaseClosed: "close_case",
-    ev.CaseReopened: "reopen_case",
-    ev.CasesLinked: "link_cases",
-    ev.ContactLogged: "log_contact",
-    ev.NoteAdded: "add_note",
-    ev.ComplaintRecorded: "record_complaint",
-    ev.CommendationRecorded: "record_commendation",
-    ev.DiagnosisRecorded: "record_diagnosis",
-    ev.RemediationPerformed: "record_remediation",
-    ev.EntitlementChecked: "check_entitlement",
-    ev.EscalationRequested: "request_escalation",
-    ev.EscalationApproved: "approve_escalation",
-    ev.EscalationDenied: "deny_escalation",
-    ev.GoodwillGranted: "grant_goodwill",
-    ev.RmaIssued: "issue_rma",
-    ev.ReturnReceived: "receive_return",
-    ev.InspectionCompleted: "complete_inspection",
-    ev.RepairCompleted: "complete_repair",
-    ev.ReplacementShipped: "ship_replacement",
-    ev.RmaRejected: "reject_rma",
-    ev.RmaClosed: "close_rma",
-    ev.PaymentRecorded: "record_payment",
-    ev.RefundRequested: "request_refund",
-    ev.RefundIssued: "issue_refund",
-    ev.RefundDenied: "deny_refund",
-    ev.HoldPlaced: "place_hold",
-    ev.HoldReleased: "release_hold",
-    ev.CreditIssued: "issue_credit",
-    ev.CancellationRequested: "request_cancellation",
-    ev.CancellationCompleted: "complete_cancellation",
-}
 
-# Fields an event records that its command derives rather than takes.
-_DERIVED = frozenset(
-    {
-        "from_department",
-        "number",
-        "decision",
-        "limit_check",
-        "cutoff_check",
-        "return_shipping_paid_by",
-        "shipping_decision",
-        "warranty_check",
-        "policy_exception",
-        "window_check",
-        "case_limit_check",
-        "credit_check",
-        "time_check",
-        "policy_digests",
-        STATE_COMMITMENT,
-        COMMAND_ID,
-        COMMAND_FINGERPRINT,
-    }
-)
+def _arguments(
+    declaration: CommandDeclaration, event: ev.CaseEvent, table: Mapping[str, Binding]
+) -> dict[str, Any]:
+    """The command's arguments read back from its event (as its declaration says), the
+    decisions as recorded, its actor and business time."""
+    arguments = declaration.arguments_of(event)
+    if "policies" in _parameters(getattr(Case, declaration.method)):
+        arguments["policies"] = Recorded(event, table)
+    return {**arguments, "by": event.by, "occurred_at": event.occurred_at}
 
 
 @functools.cache
 def _parameters(command: Callable[..., Any]) -> frozenset[str]:
     return frozenset(inspect.signature(command).parameters)
-
-
-def _arguments(
-    event: ev.CaseEvent, command: Callable[..., Any], table: Mapping[str, Binding]
-) -> dict[str, Any]:
-    fields = {
-        f.name: getattr(event, f.name)
-        for f in dataclasses.fields(event)
-        if f.name not in ENVELOPE and f.name not in _DERIVED
-    }
-    if isinstance(event, ev.EntitlementChecked):
-        fields["kind"] = event.decision.kind
-    if "policies" in _parameters(command):
-        fields["policies"] = Recorded(event, table)
-    return {**fields, "by": event.by, "occurred_at": event.occurred_at}
 
 
 def _replay(case: Case | None, event: ev.CaseEvent, table: Mapping[str, Binding]) -> ev.CaseEvent:
@@ -143,15 +79,15 @@ def _replay(case: Case | None, event: ev.CaseEvent, table: Mapping[str, Binding]
         return opened.pending_events[-1]  # type: ignore[no-any-return]
     if case is None:
         raise CaseNotFound("the case has no CaseOpened before this event")
-    name = _COMMAND_OF[type(event)]
+    declaration = COMMAND_OF[type(event)]
     # On a copy: the case goes on from the stored event, not from what the command made.
     case = _copy(case)
-    command = getattr(case, name)
+    command = getattr(case, declaration.method)
     committed = STATE_COMMITMENT in vars(event)
     case.commit_state_every = event.originator_version if committed else None
     case.__dict__["command"] = _command_of(event)
     before = len(case.pending_events)
-    command(**_arguments(event, getattr(Case, name), table), recorded_at=event.timestamp)
+    command(**_arguments(declaration, event, table), recorded_at=event.timestamp)
     replayed: ev.CaseEvent = case.pending_events[before]
     return replayed
 

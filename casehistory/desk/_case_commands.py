@@ -274,7 +274,7 @@ class CaseCommands(DeskBase):
         self,
         case_id: UUID,
         *,
-        agent_id: str,
+        agent: Actor,
         source: Actor,
         text: str,
         by: Actor,
@@ -282,11 +282,12 @@ class CaseCommands(DeskBase):
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Record praise for an agent, from ``source`` (a customer or a supervisor)."""
+        """Record praise for ``agent`` (an AGENT, SUPERVISOR or MANAGER), from ``source``
+        (a customer or a supervisor); the event records the agent's id."""
         return self._run(
             case_id,
             lambda c, now: c.record_commendation(
-                agent_id=agent_id,
+                agent=agent,
                 source=source,
                 text=text,
                 by=by,

@@ -28,6 +28,7 @@ from casehistory.domain.commands import (
     fingerprint,
     require_command_id,
 )
+from casehistory.domain.declarations import COMMANDS
 from casehistory.errors import InvalidInput
 from casehistory.store import READ_ONLY
 
@@ -96,6 +97,9 @@ def _identified(
         for name, value in bound.arguments.items()
         if name not in _NOT_ARGUMENTS and not _is_default(value, parameters[name].default)
     }
+    declaration = COMMANDS.get(name)
+    if declaration is not None:  # under the names its events record: see declarations
+        arguments = declaration.as_stored(arguments)
     try:
         return CommandId(command_id, fingerprint(name, arguments))
     except (TypeError, ValueError) as error:  # no canonical JSON: a lone surrogate, 2**64, ...

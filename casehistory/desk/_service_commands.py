@@ -124,17 +124,19 @@ class ServiceCommands(DeskBase):
         self,
         case_id: UUID,
         *,
+        number: int,
         reason: str,
         by: Actor,
         occurred_at: datetime,
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Approve the pending escalation (never one's own)."""
+        """Approve escalation ``number``, the one awaiting a decision (never one's own);
+        another number is refused (:class:`~casehistory.errors.EscalationNotPending`)."""
         return self._run(
             case_id,
             lambda c, now: c.approve_escalation(
-                reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+                number=number, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
@@ -143,17 +145,19 @@ class ServiceCommands(DeskBase):
         self,
         case_id: UUID,
         *,
+        number: int,
         reason: str,
         by: Actor,
         occurred_at: datetime,
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Deny the pending escalation (never one's own)."""
+        """Deny escalation ``number``, the one awaiting a decision (never one's own);
+        another number is refused (:class:`~casehistory.errors.EscalationNotPending`)."""
         return self._run(
             case_id,
             lambda c, now: c.deny_escalation(
-                reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
+                number=number, reason=reason, by=by, occurred_at=occurred_at, recorded_at=now
             ),
         )
 
@@ -163,7 +167,7 @@ class ServiceCommands(DeskBase):
         case_id: UUID,
         *,
         kind: GoodwillKind,
-        value: Money,
+        amount: Money,
         reason: str,
         by: Actor,
         occurred_at: datetime,
@@ -175,7 +179,7 @@ class ServiceCommands(DeskBase):
             case_id,
             lambda c, now: c.grant_goodwill(
                 kind=kind,
-                value=value,
+                amount=amount,
                 reason=reason,
                 policies=self.policies,
                 by=by,

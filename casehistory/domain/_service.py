@@ -24,6 +24,7 @@ from casehistory.domain.values import (
 from casehistory.errors import (
     EscalationAlreadyPending,
     EscalationNotPending,
+    InvalidInput,
     ProductRequired,
 )
 
@@ -142,37 +143,52 @@ class ServiceCommands(CommandSupport):
     def _decide_escalation(
         self,
         event: type[ev.EscalationApproved | ev.EscalationDenied],
+        number: int,
         reason: str,
         by: Actor,
         occurred_at: datetime,
         recorded_at: datetime,
     ) -> None:
         self._guard(event, by, occurred_at, recorded_at)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise InvalidInput(f"number is an escalation's number (1, 2, ...), got {number!r:.80}")
         require_text(reason, "reason")
         pending = self.state.pending_escalation
-        if pending is None:
-            last = self.state.escalations[-1] if self.state.escalations else None
-            why = (
-                f"escalation #{last.number} was already {last.outcome.name} by {last.decided_by}"
-                if last
-                else "no escalation was ever requested"
-            )
-            raise EscalationNotPending(
-                f"nothing to decide on case {self.id}: {why} (rule: an escalation is "
-                "decided once); request a new escalation if needed"
-            )
+        if pending is None or pending.number != number:
+            raise EscalationNotPending(self._not_pending(number))
         rights.require_approver(by, pending.to, pending.requested_by, pending.number, self.id)
-        self._record(event, by, occurred_at, recorded_at, number=pending.number, reason=reason)
+        self._record(event, by, occurred_at, recorded_at, number=number, reason=reason)
+
+    def _not_pending(self, number: int) -> str:
+        """Why escalation ``number`` cannot be decided now, and which one can."""
+        pending = self.state.pending_escalation
+        asked = next((e for e in self.state.escalations if e.number == number), None)
+        if asked is not None and asked is not pending:
+            why = (
+                f"escalation #{number} on case {self.id} was already {asked.outcome.name} "
+                f"by {asked.decided_by}"
+            )
+        elif self.state.escalations:
+            why = f"case {self.id} has no escalation #{number}"
+        else:
+            why = f"no escalation was ever requested on case {self.id}"
+        if pending is None:
+            way_out = "none awaits a decision; request a new escalation if needed"
+        else:
+            way_out = f"decide #{pending.number} to {pending.to.name}, the one awaiting a decision"
+        return f"{why} (rule: an escalation is decided once, named by its number); {way_out}"
 
     def approve_escalation(
-        self, *, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+        self, *, number: int, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
     ) -> None:
-        self._decide_escalation(ev.EscalationApproved, reason, by, occurred_at, recorded_at)
+        """Approve escalation ``number``, the one awaiting a decision."""
+        self._decide_escalation(ev.EscalationApproved, number, reason, by, occurred_at, recorded_at)
 
     def deny_escalation(
-        self, *, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
+        self, *, number: int, reason: str, by: Actor, occurred_at: datetime, recorded_at: datetime
     ) -> None:
-        self._decide_escalation(ev.EscalationDenied, reason, by, occurred_at, recorded_at)
+        """Deny escalation ``number``, the one awaiting a decision."""
+        self._decide_escalation(ev.EscalationDenied, number, reason, by, occurred_at, recorded_at)
 
     # Goodwill ---------------------------------------------------------------
 
@@ -180,7 +196,7 @@ class ServiceCommands(CommandSupport):
         self,
         *,
         kind: GoodwillKind,
-        value: Money,
+        amount: Money,
         reason: str,
         policies: Policies,
         by: Actor,
@@ -189,9 +205,9 @@ class ServiceCommands(CommandSupport):
     ) -> None:
         self._guard(ev.GoodwillGranted, by, occurred_at, recorded_at)
         require_instance(kind, GoodwillKind, "kind")
-        require_money(value, "value")
+        require_money(amount, "amount")
         require_text(reason, "reason")
-        limits = self._goodwill_limits(policies, by, "goodwill", value)
+        limits = self._goodwill_limits(policies, by, "goodwill", amount)
         cutoff_check = None
         if kind is GoodwillKind.FREE_SHIPPING_UPGRADE:
             cutoff_check = policies.overnight_cutoff.decide(occurred_at)
@@ -202,7 +218,7 @@ class ServiceCommands(CommandSupport):
             recorded_at,
             policies=policies,
             kind=kind,
-            value=value,
+            value=amount,  # the event's field keeps its name: stored records are forever
             reason=reason,
             cutoff_check=cutoff_check,
             **limits,

@@ -233,7 +233,7 @@ class _ContactCommands(CommandSupport):
     def record_commendation(
         self,
         *,
-        agent_id: str,
+        agent: Actor,
         source: Actor,
         text: str,
         by: Actor,
@@ -241,12 +241,13 @@ class _ContactCommands(CommandSupport):
         recorded_at: datetime,
     ) -> None:
         self._guard(ev.CommendationRecorded, by, occurred_at, recorded_at)
-        require_text(agent_id, "agent_id")
+        require_instance(agent, Actor, "agent")
+        rights.require_praisable(agent, self.id)
         require_text(text, "text")
         require_instance(source, Actor, "source")
         rights.require_commendation_source(source, self.id)
         if self.state.rules >= 2:
-            rights.require_not_self_commended(agent_id, by, source, self.id)
+            rights.require_not_self_commended(agent, by, source, self.id)
             rights.require_the_customer(
                 source, self.state.customer.id, "a commendation's source", self.id
             )
@@ -255,7 +256,9 @@ class _ContactCommands(CommandSupport):
             by,
             occurred_at,
             recorded_at,
-            agent_id=agent_id,
+            # The record keeps the id alone, as it always has (stored records are forever):
+            # the role decides only who may be praised (see declarations, for replay).
+            agent_id=agent.id,
             source=source,
             text=text,
         )

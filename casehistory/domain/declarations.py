@@ -12,14 +12,17 @@ its row here, its rows in the rights and lifecycle tables, and its docs.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 
 from casehistory.domain import events as ev
+from casehistory.domain.values import Actor, Role
 
 __all__ = ["COMMANDS", "COMMAND_OF", "Area", "CommandDeclaration", "Target", "command_arguments"]
 
@@ -42,30 +45,89 @@ class Target(Enum):
     HOLD = "hold"
     """A placed hold, by its ``reference``."""
     ESCALATION = "escalation"
-    """The escalation awaiting its decision."""
+    """The escalation awaiting its decision, by its ``number``."""
     CANCELLATION = "cancellation"
     """A requested cancellation, by its ``subscription``."""
     REFUND_REQUEST = "refund request"
     """The refund request awaiting its decision."""
 
 
+Recorded = Callable[[Any], Any]
+"""How a recorded event gives back one argument of the command that recorded it."""
+
+Stored = tuple[str, Callable[[Any], Any]]
+"""The event's field that records an argument, and how the argument's value becomes it."""
+
+
+def _read_only(recorded: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(recorded))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 @attrs.frozen
 class CommandDeclaration:
     """One command: the desk and domain method ``name``, the ``event`` it records, and
     the ``target`` it acts on (None: the case as a whole) through the argument
-    ``target_argument`` (None: the target is implied, as the one pending escalation)."""
+    ``target_argument`` (None: the target is implied, as the one pending refund request).
+
+    ``recorded`` says how the event gives back an argument it does not record under the
+    argument's own name and type (a stored field keeps its name forever, while the
+    command's argument may be renamed): what ``verify --rules`` replays the command with.
+    ``stored`` is the other way: the field and value it is recorded as, which a command
+    id's fingerprint is taken over, so that a command retried across the rename is still
+    the same command. Every other argument is the event's field of the same name."""
 
     name: str
     event: type[ev.CaseEvent]
     area: Area
     target: Target | None = None
     target_argument: str | None = None
+    recorded: Mapping[str, Recorded] = attrs.field(
+        factory=dict, converter=_read_only, eq=False, hash=False
+    )
+    stored: Mapping[str, Stored] = attrs.field(
+        factory=dict, converter=_read_only, eq=False, hash=False
+    )
+
+    def as_stored(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``arguments`` of this command under the names and values its event records
+        them by (what a command id's fingerprint covers)."""
+        found: dict[str, Any] = {}
+        for name, value in arguments.items():
+            field, convert = self.stored.get(name, (name, _same))
+            found[field] = convert(value)
+        return found
+
+    def arguments_of(self, event: ev.CaseEvent) -> dict[str, Any]:
+        """The arguments (besides ``by`` and the times) that recorded ``event``, read
+        back from it: what a replay of the command is given."""
+        return {
+            p.name: self.recorded[p.name](event)
+            if p.name in self.recorded
+            else getattr(event, p.name)
+            for p in command_arguments(self)
+        }
 
     @property
     def method(self) -> str:
         """The name of its method on :class:`~casehistory.domain.case.Case` (``open``
         for ``open_case``, a class method: there is no case before it)."""
         return "open" if self.event is ev.CaseOpened else self.name
+
+
+def _commended(event: ev.CommendationRecorded) -> Actor:
+    # The record keeps the praised person's id; their role decides only whether they may
+    # be praised (an AGENT, SUPERVISOR or MANAGER), and an AGENT of that id records the
+    # same event as any of the three.
+    return Actor(event.agent_id, Role.AGENT)
+
+
+def _praised_id(agent: Any) -> Any:
+    # Not an Actor: left as it is, for the command to refuse.
+    return agent.id if isinstance(agent, Actor) else agent
 
 
 def _declare(*declarations: CommandDeclaration) -> Mapping[str, CommandDeclaration]:
@@ -86,14 +148,28 @@ COMMANDS: Mapping[str, CommandDeclaration] = _declare(
     _D("log_contact", ev.ContactLogged, _C),
     _D("add_note", ev.NoteAdded, _C),
     _D("record_complaint", ev.ComplaintRecorded, _C),
-    _D("record_commendation", ev.CommendationRecorded, _C),
+    _D(
+        "record_commendation",
+        ev.CommendationRecorded,
+        _C,
+        recorded={"agent": _commended},
+        stored={"agent": ("agent_id", _praised_id)},
+    ),
     _D("record_diagnosis", ev.DiagnosisRecorded, _S),
     _D("record_remediation", ev.RemediationPerformed, _S),
-    _D("check_entitlement", ev.EntitlementChecked, _S),
+    _D(
+        "check_entitlement", ev.EntitlementChecked, _S, recorded={"kind": lambda e: e.decision.kind}
+    ),
     _D("request_escalation", ev.EscalationRequested, _S),
-    _D("approve_escalation", ev.EscalationApproved, _S, Target.ESCALATION),
-    _D("deny_escalation", ev.EscalationDenied, _S, Target.ESCALATION),
-    _D("grant_goodwill", ev.GoodwillGranted, _S),
+    _D("approve_escalation", ev.EscalationApproved, _S, Target.ESCALATION, "number"),
+    _D("deny_escalation", ev.EscalationDenied, _S, Target.ESCALATION, "number"),
+    _D(
+        "grant_goodwill",
+        ev.GoodwillGranted,
+        _S,
+        recorded={"amount": lambda e: e.value},
+        stored={"amount": ("value", _same)},
+    ),
     _D("issue_rma", ev.RmaIssued, _R),
     _D("receive_return", ev.ReturnReceived, _R, Target.RMA, "rma_number"),
     _D("complete_inspection", ev.InspectionCompleted, _R, Target.RMA, "rma_number"),
@@ -128,9 +204,14 @@ _NOT_ARGUMENTS = frozenset(
 def command_arguments(declaration: CommandDeclaration) -> tuple[inspect.Parameter, ...]:
     """The arguments a caller gives the command besides ``by`` and ``occurred_at``, as
     its domain method declares them (names, annotations as text, defaults)."""
+    return _arguments(declaration.method)
+
+
+@functools.cache
+def _arguments(name: str) -> tuple[inspect.Parameter, ...]:
     from casehistory.domain.case import Case  # the aggregate imports this module's users
 
-    method = getattr(Case, declaration.method)
+    method = getattr(Case, name)
     return tuple(
         p for p in inspect.signature(method).parameters.values() if p.name not in _NOT_ARGUMENTS
     )

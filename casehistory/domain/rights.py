@@ -36,6 +36,7 @@ __all__ = [
     "require_commendation_source",
     "require_credit_limit",
     "require_not_self_commended",
+    "require_praisable",
     "require_the_customer",
     "require_within_case_limit",
     "require_exception",
@@ -147,6 +148,16 @@ def require_assignable(agent: Actor, case_id: UUID) -> None:
         )
 
 
+def require_praisable(agent: Actor, case_id: UUID) -> None:
+    """Raise :class:`NotAuthorised` unless ``agent`` is a person who can own a case: the
+    only ones a commendation praises (its record keeps their id, not their role)."""
+    if agent.role not in _PEOPLE:
+        raise NotAuthorised(
+            f"a commendation of {agent} cannot be recorded on case {case_id} (rule: praise "
+            "goes to an AGENT, SUPERVISOR or MANAGER, a person who can own a case)"
+        )
+
+
 def require_approver(
     actor: Actor, target: EscalationTarget, requested_by: Actor, number: int, case_id: UUID
 ) -> None:
@@ -244,12 +255,12 @@ def require_the_customer(actor: Actor, customer_id: str, what: str, case_id: UUI
         )
 
 
-def require_not_self_commended(agent_id: str, by: Actor, source: Actor, case_id: UUID) -> None:
+def require_not_self_commended(agent: Actor, by: Actor, source: Actor, case_id: UUID) -> None:
     """Raise :class:`SelfCommendationForbidden` when the praised agent records the
-    commendation or is named as its source (rules 2)."""
-    if agent_id in (by.id, source.id):
+    commendation or is named as its source (rules 2): one person, whatever the role."""
+    if agent.id in (by.id, source.id):
         raise SelfCommendationForbidden(
-            f"{agent_id!r:.80} may not record or be the source of a commendation of "
+            f"{agent.id!r:.80} may not record or be the source of a commendation of "
             f"themselves on case {case_id} (rule: praise is recorded by someone other "
             "than the one praised); ask a colleague to record it"
         )

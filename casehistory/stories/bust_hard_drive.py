@@ -111,6 +111,7 @@ def tell(desk: CaseDesk) -> UUID:
     )
     desk.approve_escalation(
         case_id,
+        number=1,
         reason="vendor portal confirms serial X540-5HG2-77310 is covered by VKI-2291",
         by=SUPERVISOR,
         occurred_at=datetime(2026, 6, 18, 15, 2, tzinfo=UTC),
@@ -173,7 +174,7 @@ def tell(desk: CaseDesk) -> UUID:
     # The following Monday the supervisor commends the agent on the case.
     desk.record_commendation(
         case_id,
-        agent_id=AGENT.id,
+        agent=AGENT,
         source=SUPERVISOR,
         text="spotted the vendor programme and got an out-of-warranty laptop fixed at no cost",
         by=SUPERVISOR,

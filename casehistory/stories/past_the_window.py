@@ -125,7 +125,7 @@ def tell(desk: CaseDesk) -> UUID:
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
-        value=Money("42.00", "USD"),
+        amount=Money("42.00", "USD"),
         reason="overnight instead of standard shipping so the client build is up tomorrow",
         by=AGENT,
         occurred_at=datetime(2026, 6, 3, 14, 31, tzinfo=UTC),

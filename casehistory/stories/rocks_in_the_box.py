@@ -101,7 +101,7 @@ def tell(desk: CaseDesk) -> UUID:
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SOFTWARE,
-        value=Money("39.99", "USD"),
+        amount=Money("39.99", "USD"),
         reason="one-year antivirus licence, installed during the session",
         by=AGENT,
         occurred_at=datetime(2026, 2, 23, 17, 15, tzinfo=UTC),

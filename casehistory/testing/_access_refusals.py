@@ -22,6 +22,7 @@ from casehistory.errors import (
     CaseIsClosed,
     CaseNotFound,
     EscalationAlreadyPending,
+    EscalationNotPending,
     InvalidInput,
     NotAuthorised,
     OccurredInFuture,
@@ -44,6 +45,7 @@ __all__ = [
     "by_the_table",
     "case_exists",
     "closed",
+    "decided_again",
     "forbidden",
     "odd_people",
     "own_escalation",
@@ -129,7 +131,8 @@ def own_escalation(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusal:
     event = "EscalationApproved" if method == "approve_escalation" else "EscalationDenied"
     by = pending.requested_by
     error = SelfApprovalForbidden if by.role in RIGHTS[event] else NotAuthorised
-    return command(method, {"reason": "r", "by": by, "occurred_at": when}), error
+    kwargs = {"number": pending.number, "reason": "r", "by": by, "occurred_at": when}
+    return command(method, kwargs), error
 
 
 def wrong_approvers(m: CaseModel) -> list[Actor]:
@@ -148,9 +151,17 @@ def wrong_approvers(m: CaseModel) -> list[Actor]:
 
 def wrong_approver(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusal:
     by = one_of(draw, wrong_approvers(m))
-    return command("approve_escalation", {"reason": "r", "by": by, "occurred_at": when}), (
-        NotAuthorised
-    )
+    assert m.pending_escalation is not None
+    kwargs = {"number": m.pending_escalation.number, "reason": "r", "by": by, "occurred_at": when}
+    return command("approve_escalation", kwargs), NotAuthorised
+
+
+def decided_again(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusal:
+    """A decision of an escalation already decided, or of one never requested, while none
+    is pending (by a supervisor, whom the table lets decide)."""
+    number = m.escalations[-1].number if m.escalations else 1
+    kwargs = {"number": number, "reason": "r", "by": SUPERVISOR, "occurred_at": when}
+    return command("approve_escalation", kwargs), EscalationNotPending
 
 
 _NO_PRAISE = [a for a in CAST if a.role not in COMMENDATION_SOURCES]

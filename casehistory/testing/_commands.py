@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from casehistory.domain.declarations import COMMANDS
 from casehistory.domain.values import Actor, Channel, Customer, Direction, Money, Product, Role
 from casehistory.errors import CaseNotFound
 
@@ -83,45 +84,11 @@ def companion(desk: CaseDesk, case_id: UUID) -> UUID:
     return other
 
 
-EVENT_OF: Mapping[str, str] = {
-    "assign_agent": "AgentAssigned",
-    "transfer_case": "CaseTransferred",
-    "resolve_case": "CaseResolved",
-    "close_case": "CaseClosed",
-    "reopen_case": "CaseReopened",
-    "link_cases": "CasesLinked",
-    "log_contact": "ContactLogged",
-    "add_note": "NoteAdded",
-    "record_complaint": "ComplaintRecorded",
-    "record_commendation": "CommendationRecorded",
-    "record_diagnosis": "DiagnosisRecorded",
-    "record_remediation": "RemediationPerformed",
-    "check_entitlement": "EntitlementChecked",
-    "request_escalation": "EscalationRequested",
-    "approve_escalation": "EscalationApproved",
-    "deny_escalation": "EscalationDenied",
-    "grant_goodwill": "GoodwillGranted",
-    "issue_rma": "RmaIssued",
-    "receive_return": "ReturnReceived",
-    "complete_inspection": "InspectionCompleted",
-    "complete_repair": "RepairCompleted",
-    "ship_replacement": "ReplacementShipped",
-    "reject_rma": "RmaRejected",
-    "close_rma": "RmaClosed",
-    "record_payment": "PaymentRecorded",
-    "request_refund": "RefundRequested",
-    "issue_refund": "RefundIssued",
-    "deny_refund": "RefundDenied",
-    "place_hold": "HoldPlaced",
-    "release_hold": "HoldReleased",
-    "issue_credit": "CreditIssued",
-    "request_cancellation": "CancellationRequested",
-    "complete_cancellation": "CancellationCompleted",
-}
-"""Desk method (after ``open_case``) -> the event type it records."""
+_RECORDS: Mapping[str, str] = {name: d.event.__name__ for name, d in COMMANDS.items()}
+"""Every desk command -> the event type it records, as declared."""
 
-_RECORDS = {"open_case": "CaseOpened", **EVENT_OF}
-"""Every desk command -> the event type it records."""
+EVENT_OF: Mapping[str, str] = {name: e for name, e in _RECORDS.items() if name != "open_case"}
+"""Desk method (after ``open_case``) -> the event type it records."""
 
 
 def _check_method(_: object, __: attrs.Attribute[str], method: str) -> None:

@@ -85,7 +85,7 @@ def above_limit(draw: st.DrawFn, m: CaseModel, when: datetime) -> Refusal:
         return command("issue_credit", kwargs), GoodwillAboveLimit
     kwargs = {
         "kind": GoodwillKind.CREDIT,
-        "value": value,
+        "amount": value,
         "reason": "r",
         "by": AGENT,
     }

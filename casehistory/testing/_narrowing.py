@@ -156,8 +156,8 @@ def commendation(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any
     if source.role is Role.CUSTOMER and m.customer_id is not None:
         source = Actor(m.customer_id, Role.CUSTOMER)
     by = draw(by_strategy("CommendationRecorded"))
-    agents = [a.id for a in CAST if a.role is Role.AGENT and a.id not in (by.id, source.id)]
-    return {"agent_id": one_of(draw, agents), "source": source, "by": by}
+    agents = [a for a in CAST if a.role is Role.AGENT and a.id not in (by.id, source.id)]
+    return {"agent": one_of(draw, agents), "source": source, "by": by}
 
 
 _GOODWILL_VALUES = money(max_value=MAX_GOODWILL)
@@ -179,7 +179,7 @@ def _within_limit(event: str) -> Callable[[st.DrawFn, Any], Actor]:
     return lambda draw, value: draw(supervisors if value.amount > GOODWILL_LIMIT else anyone)
 
 
-def goodwill(field: str, event: str) -> Narrow:
+def goodwill(event: str) -> Narrow:
     """Goodwill or credit up to :data:`MAX_GOODWILL`, by someone who may grant that much."""
     decide = _within_limit(event)
     values = money(max_value=MAX_GOODWILL)
@@ -187,8 +187,8 @@ def goodwill(field: str, event: str) -> Narrow:
     def narrow(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
         value = draw(values)
         if event == "GoodwillGranted":
-            return {field: value, "by": _goodwill_giver(draw, m, value, event)}
-        return {field: value, "by": decide(draw, value)}
+            return {"amount": value, "by": _goodwill_giver(draw, m, value, event)}
+        return {"amount": value, "by": decide(draw, value)}
 
     return narrow
 
@@ -205,7 +205,7 @@ def decider(event: str) -> Narrow:
         assert escalation is not None
         allowed = APPROVERS[escalation.to] & RIGHTS[event]
         deciders = [a for a in CAST if a.role in allowed and a.id != escalation.requested_by.id]
-        return {"by": one_of(draw, deciders)}
+        return {"number": escalation.number, "by": one_of(draw, deciders)}
 
     return narrow
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.values import EntitlementKind
-from casehistory.errors import EscalationNotPending, NoRefundRequested, ProductRequired
+from casehistory.errors import NoRefundRequested, ProductRequired
 from casehistory.testing._access_refusals import (
     Refusal,
     bad_time,
@@ -24,6 +24,7 @@ from casehistory.testing._access_refusals import (
     by_the_table,
     case_exists,
     closed,
+    decided_again,
     forbidden,
     odd_people,
     own_escalation,
@@ -134,7 +135,7 @@ RULES: tuple[RefusalRule, ...] = (
     RefusalRule(
         "an escalation is decided once",
         lambda m, w: _open(m, w) and m.pending_escalation is None,
-        supervised("approve_escalation", EscalationNotPending, reason="r"),
+        decided_again,
     ),
     RefusalRule(
         "no one decides their own escalation",

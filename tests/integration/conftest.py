@@ -172,7 +172,9 @@ def _realistic_case(desk: CaseDesk) -> tuple[UUID, UUID]:
         occurred_at=at(1),
     )
     desk.add_note(case_id, text="vendor contacted", by=supervisor, occurred_at=at(1.5))
-    desk.approve_escalation(case_id, reason="known issue programme", by=vendor, occurred_at=at(2))
+    desk.approve_escalation(
+        case_id, number=1, reason="known issue programme", by=vendor, occurred_at=at(2)
+    )
     # The laptop is taken in, repaired under the vendor's programme, returned.
     desk.issue_rma(
         case_id,
@@ -270,7 +272,7 @@ def _realistic_case(desk: CaseDesk) -> tuple[UUID, UUID]:
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SOFTWARE,
-        value=Money("19.99", "EUR"),
+        amount=Money("19.99", "EUR"),
         reason="antivirus",
         by=agent,
         occurred_at=at(56.5),
@@ -300,7 +302,7 @@ def _realistic_case(desk: CaseDesk) -> tuple[UUID, UUID]:
     )
     desk.record_commendation(
         case_id,
-        agent_id=agent.id,
+        agent=agent,
         source=supervisor,
         text="patient",
         by=supervisor,
@@ -312,7 +314,7 @@ def _realistic_case(desk: CaseDesk) -> tuple[UUID, UUID]:
     desk.request_escalation(
         case_id, to=EscalationTarget.MANAGER, reason="lemon?", by=supervisor, occurred_at=at(701)
     )
-    desk.deny_escalation(case_id, reason="one failure", by=manager, occurred_at=at(702))
+    desk.deny_escalation(case_id, number=2, reason="one failure", by=manager, occurred_at=at(702))
     desk.resolve_case(
         case_id, resolution="advice given", fault=Fault.NONE, by=agent, occurred_at=at(703)
     )

@@ -123,7 +123,7 @@ def test_each_value_type_comes_back_as_itself(
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
-        value=Money("0.10", "EUR"),
+        amount=Money("0.10", "EUR"),
         reason="r",
         by=supervisor,
         occurred_at=when,

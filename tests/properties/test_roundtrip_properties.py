@@ -185,13 +185,13 @@ def test_every_value_type_round_trips_through_a_file(
             occurred_at=next(t),
         )
         desk.grant_goodwill(
-            case_id, kind=kind, value=money[2], reason="r", by=by, occurred_at=next(t)
+            case_id, kind=kind, amount=money[2], reason="r", by=by, occurred_at=next(t)
         )
         # Rules 2: a credit above the issuer's role limit needs a manager's approval.
         desk.request_escalation(
             case_id, to=EscalationTarget.MANAGER, reason="r", by=_ASKER, occurred_at=opened
         )
-        desk.approve_escalation(case_id, reason="r", by=_APPROVER, occurred_at=opened)
+        desk.approve_escalation(case_id, number=1, reason="r", by=_APPROVER, occurred_at=opened)
         desk.issue_credit(case_id, amount=money[3], reason="r", by=by, occurred_at=next(t))
         desk.request_refund(case_id, amount=money[4], reason="r", by=by, occurred_at=next(t))
         desk.request_cancellation(case_id, subscription="s", reason="r", by=by, occurred_at=next(t))

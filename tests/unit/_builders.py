@@ -254,12 +254,22 @@ def escalate(
     desk.request_escalation(case_id, to=to, reason="needs an exception", by=by, occurred_at=T)
 
 
+def pending_number(desk: CaseDesk, case_id: UUID) -> int:
+    """The number of the case's latest escalation (the pending one, if any), else 1."""
+    escalations = desk.case(case_id).escalations
+    return escalations[-1].number if escalations else 1
+
+
 def approve(desk: CaseDesk, case_id: UUID, *, by: Actor = SUPERVISOR) -> None:
-    desk.approve_escalation(case_id, reason="approved", by=by, occurred_at=T)
+    desk.approve_escalation(
+        case_id, number=pending_number(desk, case_id), reason="approved", by=by, occurred_at=T
+    )
 
 
 def deny(desk: CaseDesk, case_id: UUID, *, by: Actor = SUPERVISOR) -> None:
-    desk.deny_escalation(case_id, reason="denied", by=by, occurred_at=T)
+    desk.deny_escalation(
+        case_id, number=pending_number(desk, case_id), reason="denied", by=by, occurred_at=T
+    )
 
 
 def pay(desk: CaseDesk, case_id: UUID, amount: Money) -> None:
@@ -423,7 +433,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "CommendationRecorded": lambda d, c, by: d.record_commendation(
         c,
-        agent_id=OTHER_AGENT.id,  # rules 2: never the one who records it
+        agent=OTHER_AGENT,  # rules 2: never the one who records it
         source=SUPERVISOR,
         text="handled it well",
         by=by or AGENT,
@@ -448,15 +458,15 @@ COMMANDS: dict[str, Command] = {
         c, to=EscalationTarget.SUPERVISOR, reason="needs approval", by=by or AGENT, occurred_at=T
     ),
     "EscalationApproved": lambda d, c, by: d.approve_escalation(
-        c, reason="approved", by=by or SUPERVISOR, occurred_at=T
+        c, number=pending_number(d, c), reason="approved", by=by or SUPERVISOR, occurred_at=T
     ),
     "EscalationDenied": lambda d, c, by: d.deny_escalation(
-        c, reason="denied", by=by or SUPERVISOR, occurred_at=T
+        c, number=pending_number(d, c), reason="denied", by=by or SUPERVISOR, occurred_at=T
     ),
     "GoodwillGranted": lambda d, c, by: d.grant_goodwill(
         c,
         kind=GoodwillKind.FREE_SOFTWARE,
-        value=eur("10.00"),
+        amount=eur("10.00"),
         reason="sorry for the wait",
         by=by or AGENT,
         occurred_at=T,

@@ -14,6 +14,7 @@ from casehistory import (
     EscalationNotPending,
     EscalationOutcome,
     EscalationTarget,
+    InvalidInput,
     Status,
 )
 
@@ -100,8 +101,9 @@ class TestDecideEscalation:
 
         with pytest.raises(
             EscalationNotPending,
-            match=r"escalation #1 was already APPROVED by SUPERVISOR s\.kim \(rule: an "
-            r"escalation is decided once\)",
+            match=rf"escalation #1 on case {case_id} was already APPROVED by SUPERVISOR "
+            r"s\.kim \(rule: an escalation is decided once, named by its number\); none "
+            r"awaits a decision",
         ):
             approve(desk, case_id, by=MANAGER)
 
@@ -135,11 +137,52 @@ class TestDecideEscalation:
 
         with pytest.raises(
             EscalationNotPending,
-            match=r"no escalation was ever requested \(rule: an escalation is decided once\)",
+            match=rf"no escalation was ever requested on case {case_id} \(rule: an "
+            r"escalation is decided once",
         ):
             approve(desk, case_id, by=SUPERVISOR)
 
         assert desk.case(case_id).escalations == ()
+
+    @pytest.mark.parametrize("verb", ["approve_escalation", "deny_escalation"])
+    def test_a_decision_names_the_pending_escalation(self, verb: str) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        escalate(desk, case_id)
+        deny(desk, case_id, by=SUPERVISOR)
+        escalate(desk, case_id, to=EscalationTarget.MANAGER)
+        before = event_count(desk, case_id)
+        decide = getattr(desk, verb)
+
+        for number, why in (
+            (1, r"escalation #1 on case .* was already DENIED by SUPERVISOR s\.kim"),
+            (3, rf"case {case_id} has no escalation #3"),
+        ):
+            with pytest.raises(
+                EscalationNotPending,
+                match=why + r" \(rule: an escalation is decided once, named by its number\); "
+                r"decide #2 to MANAGER, the one awaiting a decision",
+            ):
+                decide(case_id, number=number, reason="r", by=MANAGER, occurred_at=_b.T)
+
+        assert event_count(desk, case_id) == before
+        decide(case_id, number=2, reason="r", by=MANAGER, occurred_at=_b.T)
+        assert desk.history(case_id)[-1].number == 2
+
+    @pytest.mark.parametrize("number", [True, "1", 1.0, None])
+    def test_the_number_is_a_whole_number(self, number: object) -> None:
+        desk = memory_desk()
+        case_id = open_assigned_case(desk)
+        escalate(desk, case_id)
+
+        with pytest.raises(InvalidInput, match="number is an escalation's number"):
+            desk.approve_escalation(
+                case_id,
+                number=number,  # type: ignore[arg-type]
+                reason="r",
+                by=MANAGER,
+                occurred_at=_b.T,
+            )
 
     def test_the_requester_is_recorded_on_the_escalation(self) -> None:
         desk = memory_desk()

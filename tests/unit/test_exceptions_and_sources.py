@@ -13,6 +13,7 @@ import pytest
 from casehistory import (
     Actor,
     Customer,
+    EntitlementKind,
     EscalationTarget,
     FixedClock,
     InvalidInput,
@@ -145,7 +146,7 @@ class TestCommendationSources:
         # does not record it (NotTheCustomer, SelfCommendationForbidden).
         desk.record_commendation(
             case_id,
-            agent_id=AGENT.id,
+            agent=AGENT,
             source=_b.CUSTOMER if role is Role.CUSTOMER else Actor("someone", role),
             text="patient and clear",
             by=_b.OTHER_AGENT,
@@ -162,7 +163,7 @@ class TestCommendationSources:
         with pytest.raises(NotTheCustomer, match=r"rule: a customer acts on their own cases"):
             desk.record_commendation(
                 case_id,
-                agent_id=AGENT.id,
+                agent=AGENT,
                 source=Actor("c.someone-else", Role.CUSTOMER),
                 text="patient and clear",
                 by=_b.OTHER_AGENT,
@@ -179,7 +180,7 @@ class TestCommendationSources:
         with pytest.raises(NotAuthorised, match="rule: commendations come from CUSTOMER"):
             desk.record_commendation(
                 case_id,
-                agent_id=AGENT.id,
+                agent=AGENT,
                 source=Actor("someone", role),
                 text="great",
                 by=AGENT,
@@ -221,7 +222,8 @@ class TestDecisionsTakenOnTheSpot:
         refund(desk, case_id, eur("40.00"), by=AGENT)
 
         assert (
-            desk.case(case_id).decisions["RETURN_WINDOW"] == last_event(desk, case_id).window_check
+            desk.case(case_id).decisions[EntitlementKind.RETURN_WINDOW]
+            == last_event(desk, case_id).window_check
         )
 
     def test_a_credit_s_limit_check_is_recorded_on_the_case(self) -> None:
@@ -230,7 +232,9 @@ class TestDecisionsTakenOnTheSpot:
 
         desk.issue_credit(case_id, amount=eur("20.00"), reason="sorry", by=AGENT, occurred_at=T)
 
-        assert desk.case(case_id).decisions["GOODWILL_LIMIT"].outcome == "WITHIN_LIMIT"
+        assert (
+            desk.case(case_id).decisions[EntitlementKind.GOODWILL_LIMIT].outcome == "WITHIN_LIMIT"
+        )
 
 
 class TestOpeningWithAnExistingId:
@@ -271,7 +275,7 @@ class TestDecisionsAreDated:
         case_id = open_assigned_case(desk)
         pay(desk, case_id, eur("100.00"))
         _b.check(desk, case_id, _b.EntitlementKind.RETURN_WINDOW)
-        checked = desk.case(case_id).decisions["RETURN_WINDOW"]
+        checked = desk.case(case_id).decisions[EntitlementKind.RETURN_WINDOW]
 
         refund(desk, case_id, eur("40.00"), by=AGENT)
 

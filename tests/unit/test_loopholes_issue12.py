@@ -178,7 +178,7 @@ def test_vendor_cover_needs_the_vendors_approval_not_a_typed_known_issue(desk: C
 def test_goodwill_cannot_be_split_past_the_case_limit(desk: CaseDesk) -> None:
     case_id = _case(desk)
     grant = dict(
-        kind=GoodwillKind.CREDIT, value=Money("49.99", "USD"), reason="sorry", occurred_at=OPENED
+        kind=GoodwillKind.CREDIT, amount=Money("49.99", "USD"), reason="sorry", occurred_at=OPENED
     )
     desk.grant_goodwill(case_id, by=AGENT, **grant)  # type: ignore[arg-type]
     desk.grant_goodwill(case_id, by=AGENT, **grant)  # type: ignore[arg-type]
@@ -198,7 +198,7 @@ def test_a_credit_above_the_role_limit_needs_a_manager(desk: CaseDesk) -> None:
     desk.request_escalation(
         case_id, to=EscalationTarget.MANAGER, reason="big credit", by=SUPERVISOR, occurred_at=OPENED
     )
-    desk.approve_escalation(case_id, reason="ok", by=MANAGER, occurred_at=OPENED)
+    desk.approve_escalation(case_id, number=1, reason="ok", by=MANAGER, occurred_at=OPENED)
     desk.issue_credit(case_id, amount=million, reason="approved", by=SUPERVISOR, occurred_at=OPENED)
     assert desk.history(case_id)[-1].credit_check.outcome == "ABOVE_LIMIT"
 
@@ -224,7 +224,7 @@ def test_overnight_at_the_company_cost_needs_a_grant_for_its_day(desk: CaseDesk)
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
-        value=Money("25.00", "USD"),
+        amount=Money("25.00", "USD"),
         reason="overnight",
         by=AGENT,
         occurred_at=late,
@@ -243,7 +243,7 @@ def test_one_overnight_grant_pays_for_one_overnight_shipment(desk: CaseDesk) -> 
         desk.grant_goodwill(
             case_id,
             kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
-            value=Money("25.00", "USD"),
+            amount=Money("25.00", "USD"),
             reason="overnight",
             by=AGENT,
             occurred_at=morning,
@@ -285,7 +285,7 @@ def test_an_agent_cannot_record_their_own_commendation(desk: CaseDesk) -> None:
     with pytest.raises(SelfCommendationForbidden):
         desk.record_commendation(
             case_id,
-            agent_id=AGENT.id,
+            agent=AGENT,
             source=SUPERVISOR,
             text="great work",
             by=AGENT,

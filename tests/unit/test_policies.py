@@ -213,7 +213,7 @@ class TestOvernightCutoffPolicy:
         desk.grant_goodwill(
             case_id,
             kind=GoodwillKind.FREE_SHIPPING_UPGRADE,
-            value=eur("25.00"),
+            amount=eur("25.00"),
             reason="overnight on the exchange",
             by=AGENT,
             occurred_at=granted_at,
@@ -269,7 +269,7 @@ class TestDecisionsAreNeverRecomputed:
             1,
             "2026-09-20",
         )
-        assert desk_v2.case(case_id).decisions["RETURN_WINDOW"] == stored
+        assert desk_v2.case(case_id).decisions[EntitlementKind.RETURN_WINDOW] == stored
         with pytest.raises(PolicyExceptionRequired, match=r"return-window v1"):
             refund(desk_v2, case_id, eur("129.00"), by=AGENT)
 
@@ -289,7 +289,7 @@ class TestDecisionsAreNeverRecomputed:
         first, second = (e.decision for e in desk_v2.history(case_id)[-2:])
         assert (first.outcome, first.version) == ("OUTSIDE", 1)
         assert (second.outcome, second.version) == ("INSIDE", 2)
-        assert desk_v2.case(case_id).decisions["RETURN_WINDOW"] == second
+        assert desk_v2.case(case_id).decisions[EntitlementKind.RETURN_WINDOW] == second
 
     def test_the_goodwill_limit_decision_is_stored_with_the_grant(self) -> None:
         desk = memory_desk(Policies(goodwill_limit=GoodwillLimitPolicy(limit="80.00", version=3)))
@@ -298,7 +298,7 @@ class TestDecisionsAreNeverRecomputed:
         desk.grant_goodwill(
             case_id,
             kind=GoodwillKind.CREDIT,
-            value=eur("75.00"),
+            amount=eur("75.00"),
             reason="apology",
             by=AGENT,
             occurred_at=T,

@@ -240,7 +240,7 @@ def _goodwill_above_limit(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     return case_id, lambda: desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.CREDIT,
-        value=eur("50.01"),
+        amount=eur("50.01"),
         reason="sorry",
         by=AGENT,
         occurred_at=T,
@@ -340,14 +340,14 @@ def _loophole(name: str) -> Scenario:
             )
         if name == "SelfCommendationForbidden":
             return case_id, lambda: desk.record_commendation(
-                case_id, agent_id=AGENT.id, source=SUPERVISOR, text="me", by=AGENT, occurred_at=T
+                case_id, agent=AGENT, source=SUPERVISOR, text="me", by=AGENT, occurred_at=T
             )
         if name == "CaseGoodwillAboveLimit":
             for _ in range(2):
                 desk.grant_goodwill(
                     case_id,
                     kind=GoodwillKind.CREDIT,
-                    value=eur("49.99"),
+                    amount=eur("49.99"),
                     reason="sorry",
                     by=AGENT,
                     occurred_at=T,
@@ -355,7 +355,7 @@ def _loophole(name: str) -> Scenario:
             return case_id, lambda: desk.grant_goodwill(
                 case_id,
                 kind=GoodwillKind.CREDIT,
-                value=eur("49.99"),
+                amount=eur("49.99"),
                 reason="sorry",
                 by=AGENT,
                 occurred_at=T,

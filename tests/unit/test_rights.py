@@ -108,7 +108,7 @@ def _grant(desk: CaseDesk, case_id: UUID, value: Money, *, by: Actor) -> None:
     desk.grant_goodwill(
         case_id,
         kind=GoodwillKind.FREE_SOFTWARE,
-        value=value,
+        amount=value,
         reason="sorry for the trouble",
         by=by,
         occurred_at=T,
@@ -312,7 +312,7 @@ class TestGrantGoodwill:
         _grant(desk, case_id, eur("50.00"), by=AGENT)
 
         assert last_event(desk, case_id).limit_check.outcome == "WITHIN_LIMIT"
-        assert desk.case(case_id).ledger.balance("EUR").goodwill == eur("50.00").amount
+        assert desk.case(case_id).ledger.balance("EUR").goodwill == eur("50.00")
 
     def test_an_agent_cannot_grant_goodwill_above_the_limit(self) -> None:
         desk = memory_desk()
@@ -357,7 +357,7 @@ class TestIssueCredit:
 
         _credit(desk, case_id, eur("50.00"), by=AGENT)
 
-        assert desk.case(case_id).ledger.balance("EUR").credited == eur("50.00").amount
+        assert desk.case(case_id).ledger.balance("EUR").credited == eur("50.00")
 
     def test_an_agent_cannot_credit_above_the_limit(self) -> None:
         desk = memory_desk()
@@ -379,7 +379,7 @@ class TestIssueCredit:
         _credit(desk, case_id, eur("600.00"), by=SUPERVISOR)  # within rules 2's 1,000.00
 
         assert last_event(desk, case_id).limit_check.outcome == "ABOVE_LIMIT"
-        assert desk.case(case_id).ledger.balance("EUR").credited == eur("600.00").amount
+        assert desk.case(case_id).ledger.balance("EUR").credited == eur("600.00")
 
 
 def _case_past_the_window(desk: CaseDesk) -> UUID:
@@ -413,7 +413,7 @@ class TestRefundPastTheReturnWindow:
         refund(desk, case_id, eur("129.00"), by=by)
 
         assert last_event(desk, case_id).policy_exception is True
-        assert desk.case(case_id).ledger.balance("EUR").refunded == eur("129.00").amount
+        assert desk.case(case_id).ledger.balance("EUR").refunded == eur("129.00")
 
     def test_a_refund_inside_the_window_is_no_exception(self) -> None:
         desk = memory_desk()
