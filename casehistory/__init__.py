@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from casehistory.desk import Allowed, CaseDesk, SnapshotIgnored
     from casehistory.domain.calendar import BusinessCalendar
     from casehistory.domain.events import EVENT_TYPES, CaseEvent
-    from casehistory.domain.ledger import Balance, Hold, Ledger
+    from casehistory.domain.ledger import Hold
     from casehistory.domain.lifecycle import TRANSITIONS, Status
     from casehistory.domain.limits import (
         BusinessTimePolicy,
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         ServiceLevel,
     )
     from casehistory.views import CaseView, Trail, TrailLine
+    from casehistory.views.ledger import Balance, Ledger
 
 _LAZY: dict[str, str] = {
     "Clock": "casehistory.clock",
@@ -78,9 +79,9 @@ _LAZY: dict[str, str] = {
     "SnapshotIgnored": "casehistory.desk",
     "EVENT_TYPES": "casehistory.domain.events",
     "CaseEvent": "casehistory.domain.events",
-    "Balance": "casehistory.domain.ledger",
+    "Balance": "casehistory.views.ledger",
     "Hold": "casehistory.domain.ledger",
-    "Ledger": "casehistory.domain.ledger",
+    "Ledger": "casehistory.views.ledger",
     "TRANSITIONS": "casehistory.domain.lifecycle",
     "Status": "casehistory.domain.lifecycle",
     "GoodwillLimitPolicy": "casehistory.domain.policies",

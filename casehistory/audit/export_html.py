@@ -176,7 +176,7 @@ def _section(desk: Any, entry: _Entry) -> _Section:
     view = CaseView.of(state, events)
     balances = tuple(
         (balance, ledger_chart(balance))
-        for _, balance in sorted(view.ledger.balances.items())
+        for _, balance in sorted(state.ledger.balances.items())  # the charts draw amounts
         if any(getattr(balance, column) != Decimal(0) for column in LEDGER_COLUMNS)
     )
     return _Section(entry, view, timeline(marks), balances, tuple(rows))

@@ -135,7 +135,7 @@ def show(
             balance = view.ledger.balance(currency)
             table.add_row(
                 cell(currency),
-                *(cell(f"{getattr(balance, column):,.2f}") for column in LEDGER_COLUMNS),
+                *(cell(f"{getattr(balance, column).amount:,.2f}") for column in LEDGER_COLUMNS),
             )
         console().print(table)
     for hold in view.open_holds:

@@ -8,10 +8,10 @@ from uuid import UUID
 
 import attrs
 
-from casehistory.domain.ledger import Balance
 from casehistory.domain.lifecycle import Status
 from casehistory.testing._commands import OTHER_CASE, OTHER_OPENING, Command, source
 from casehistory.testing._model import CaseModel
+from casehistory.views.ledger import Ledger
 
 if TYPE_CHECKING:
     from casehistory.desk import CaseDesk
@@ -57,9 +57,10 @@ class CaseHistory:
         return self.model.status
 
     @property
-    def ledger(self) -> Mapping[str, Balance]:
-        """The running totals the case must end with, per currency (``model.ledger``)."""
-        return self.model.ledger
+    def ledger(self) -> Ledger:
+        """The ledger the case must end with (``model.ledger``), as ``view.ledger`` shows
+        it: each total a :class:`~casehistory.Money`."""
+        return Ledger.of(self.model.ledger)
 
     def models(self) -> Iterator[CaseModel]:
         """The model after the opening and after each command: ``len(commands) + 1`` of them."""

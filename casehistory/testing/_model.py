@@ -67,7 +67,9 @@ class CaseModel:
 
     The fields use the library's own value types, so they compare directly with a
     :class:`~casehistory.CaseView`: ``view.status == model.status``,
-    ``view.ledger.balances == model.ledger``, ``view.open_holds == model.open_holds``,
+    ``view.ledger == Ledger.of(model.ledger)`` (the model keeps the state's decimal
+    totals; :class:`~casehistory.Ledger` shows them as money),
+    ``view.open_holds == model.open_holds``,
     ``view.escalations == model.escalations``, ``view.rmas == tuple(model.rmas.values())``.
     ``links`` name :data:`OTHER_CASE` where a drawn history links to its other case.
 
@@ -297,7 +299,7 @@ _EFFECTS: Mapping[str, _Effect] = {
     "request_escalation": _escalate,
     "approve_escalation": _decide(EscalationOutcome.APPROVED),
     "deny_escalation": _decide(EscalationOutcome.DENIED),
-    "grant_goodwill": _money("goodwill", "value"),
+    "grant_goodwill": _money("goodwill", "amount"),
     "issue_rma": _issue_rma,
     "receive_return": _rma(stage=lambda kw: RmaStage.RECEIVED),
     "complete_inspection": _rma(inspection=lambda kw: kw["outcome"]),

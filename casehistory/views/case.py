@@ -9,13 +9,22 @@ from uuid import UUID
 import attrs
 
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.ledger import LEDGER_COLUMNS, Hold, Ledger
+from casehistory.domain.ledger import LEDGER_COLUMNS, Hold
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, StatusChange, fold
-from casehistory.domain.values import Actor, Channel, Customer, Fault, Product, require_aware
+from casehistory.domain.values import (
+    Actor,
+    Channel,
+    Customer,
+    EntitlementKind,
+    Fault,
+    Product,
+    require_aware,
+)
 from casehistory.views.events import FoldedEvents
+from casehistory.views.ledger import Ledger
 
 __all__ = ["CaseView", "case_view", "status_spans"]
 
@@ -28,8 +37,9 @@ def _folded(events: Sequence[CaseEvent]) -> FoldedEvents:
 class CaseView:
     """A case as its events say it is. Equal views mean equal answers.
 
-    ``ledger`` holds running totals per currency; ``open_holds`` the holds with money
-    still held; ``decisions`` the latest recorded decision per policy kind.
+    ``ledger`` holds running totals per currency, each a :class:`~casehistory.Money`;
+    ``open_holds`` the holds with money still held; ``decisions`` the latest recorded
+    decision of each kind of policy, keyed by its :class:`~casehistory.EntitlementKind`.
     ``version``, ``last_recorded_at`` and ``digest`` are those of the last event the
     view folds. ``events`` are the events it folds, oldest first; a view the desk
     answered from a snapshot reads them from the store on first use (see
@@ -60,7 +70,7 @@ class CaseView:
     open_holds: tuple[Hold, ...]
     escalations: tuple[Escalation, ...]
     rmas: tuple[Rma, ...]
-    decisions: dict[str, PolicyDecision]
+    decisions: dict[EntitlementKind, PolicyDecision]
     links: tuple[CaseLink, ...]
     opened_at: datetime
     last_recorded_at: datetime
@@ -99,11 +109,12 @@ class CaseView:
             agent=state.agent,
             department=state.department,
             resolution=state.resolution,
-            ledger=state.ledger,
+            ledger=Ledger.of(state.ledger),
             open_holds=state.open_holds,
             escalations=state.escalations,
             rmas=tuple(state.rmas.values()),
-            decisions=dict(state.decisions),
+            # The state keys them by the kind's name, the form its commitments hash.
+            decisions={EntitlementKind[kind]: d for kind, d in state.decisions.items()},
             links=state.links,
             opened_at=state.opened_at,
             last_recorded_at=last_recorded_at,
@@ -162,7 +173,7 @@ class CaseView:
         totals = "; ".join(
             " ".join(
                 [currency]
-                + [f"{column} {getattr(balance, column):,.2f}" for column in LEDGER_COLUMNS]
+                + [f"{column} {getattr(balance, column).amount:,.2f}" for column in LEDGER_COLUMNS]
             )
             for currency, balance in sorted(self.ledger.balances.items())
         )

@@ -7,8 +7,9 @@ from typing import Any
 import attrs
 
 from casehistory.domain.chain import plain_scalar
+from casehistory.domain.ledger import LEDGER_COLUMNS
 from casehistory.views.case import CaseView
-from casehistory.views.trail import Trail
+from casehistory.views.trail import Trail, TrailLine
 
 __all__ = ["trail_as_dicts", "view_as_dict"]
 
@@ -26,7 +27,14 @@ def view_as_dict(view: CaseView) -> dict[str, Any]:
         filter=lambda attribute, _: attribute.name not in ("events", "status_changes"),
         value_serializer=_plain,
     )
-    data["ledger"] = data["ledger"]["balances"]
+    # Each total as its amount alone, in the balance's currency (the form of 0.1.0).
+    data["ledger"] = {
+        currency: {
+            "currency": currency,
+            **{column: plain_scalar(getattr(balance, column).amount) for column in LEDGER_COLUMNS},
+        }
+        for currency, balance in view.ledger.balances.items()
+    }
     data["status_changes"] = [
         {
             "status": change.status.name,
@@ -41,5 +49,14 @@ def view_as_dict(view: CaseView) -> dict[str, Any]:
 
 
 def trail_as_dicts(trail: Trail) -> list[dict[str, Any]]:
-    """The trail as JSON-ready rows, one per event."""
-    return [attrs.asdict(line, value_serializer=_plain) for line in trail]
+    """The trail as JSON-ready rows, one per event. ``money`` is the text of release
+    0.1.0 (``"paid 12.50 EUR"``, ``""`` for none), which a row keeps; ``money_label``
+    and ``money_amount`` (``{"amount": "12.50", "currency": "EUR"}``) give it apart."""
+    return [_row(line) for line in trail]
+
+
+def _row(line: TrailLine) -> dict[str, Any]:
+    data = attrs.asdict(line, value_serializer=_plain)
+    data["money_amount"] = data["money"]
+    data["money"] = line.money_text
+    return data

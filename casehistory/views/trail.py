@@ -104,7 +104,7 @@ _MONEY: dict[type[ev.CaseEvent], tuple[str, str]] = {
     ev.HoldPlaced: ("held", "amount"),
     ev.HoldReleased: ("released", "amount"),
     ev.CreditIssued: ("credited", "amount"),
-    ev.GoodwillGranted: ("goodwill", "value"),
+    ev.GoodwillGranted: ("goodwill", "value"),  # the event's name for its amount
     ev.RepairCompleted: ("repair cost", "cost"),
 }
 
@@ -125,11 +125,6 @@ def money_moved(event: ev.CaseEvent) -> tuple[str, Money] | None:
     return None if value is None else (label, value)
 
 
-def _money(event: ev.CaseEvent) -> str:
-    moved = money_moved(event)
-    return "" if moved is None else f"{moved[0]} {moved[1]}"
-
-
 @attrs.frozen
 class TrailLine:
     """One event as the audit trail shows it."""
@@ -140,12 +135,20 @@ class TrailLine:
     recorded_at: datetime
     actor: Actor
     what: str
-    money: str
+    money: Money | None = None
+    """The money the event moved (paid, refunded, held, ...), if any."""
+    money_label: str | None = None
+    """The trail's word for it: ``paid``, ``refunded``, ``goodwill``, ``repair cost``..."""
     command_id: str | None = None
     """The caller's id of the command that recorded the event, if it was given one."""
 
+    @property
+    def money_text(self) -> str:
+        """The money as the trail prints it (``paid 12.50 EUR``), or ``""``."""
+        return "" if self.money is None else f"{self.money_label} {self.money}"
+
     def __str__(self) -> str:
-        money = f" | {self.money}" if self.money else ""
+        money = f" | {self.money_text}" if self.money is not None else ""
         command = f" | command {self.command_id}" if self.command_id else ""
         return (
             f"v{self.version} | occurred {_when(self.occurred_at)} | recorded "
@@ -172,18 +175,19 @@ class Trail:
 
 def trail(events: Iterable[ev.CaseEvent]) -> Trail:
     """Fold a case's events into its audit trail."""
-    return Trail(
-        tuple(
-            TrailLine(
-                version=e.originator_version,
-                event_type=type(e).__name__,
-                occurred_at=e.occurred_at,
-                recorded_at=e.timestamp,
-                actor=e.by,
-                what=describe(e),
-                money=_money(e),
-                command_id=vars(e).get(COMMAND_ID),
-            )
-            for e in events
-        )
+    return Trail(tuple(_line(e) for e in events))
+
+
+def _line(event: ev.CaseEvent) -> TrailLine:
+    label, money = money_moved(event) or (None, None)
+    return TrailLine(
+        version=event.originator_version,
+        event_type=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        actor=event.by,
+        what=describe(event),
+        money=money,
+        money_label=label,
+        command_id=vars(event).get(COMMAND_ID),
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import doctest
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -21,16 +20,19 @@ from casehistory import (
     Fault,
     FixedClock,
     InvalidInput,
+    Money,
     RmaStage,
     Status,
     SteppingClock,
 )
 from casehistory.stories import late_return
 from casehistory.stories.late_return import BOOKED_IN, FRIDAY_NOON, RETURN_ARRIVED
+from casehistory.views.ledger import LEDGER_COLUMNS
 
 
 def usd(**totals: str) -> dict[str, Balance]:
-    return {"USD": Balance("USD", **{column: Decimal(v) for column, v in totals.items()})}
+    money = {column: Money(totals.get(column, "0.00"), "USD") for column in LEDGER_COLUMNS}
+    return {"USD": Balance("USD", **money)}
 
 
 @pytest.fixture

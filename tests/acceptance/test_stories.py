@@ -9,7 +9,6 @@ one changes, read the new line against its story module before accepting it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
@@ -19,9 +18,11 @@ from casehistory import (
     Balance,
     CaseDesk,
     Demeanour,
+    EntitlementKind,
     EscalationOutcome,
     Fault,
     InspectionOutcome,
+    Money,
     Payer,
     RepairCoverage,
     RmaStage,
@@ -38,6 +39,7 @@ from casehistory.stories import (
     rocks_in_the_box,
     six_thousand_hold,
 )
+from casehistory.views.ledger import LEDGER_COLUMNS
 
 FIRST_STORE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -49,7 +51,8 @@ def open_desk(location: str | Path = ":memory:", *, start: datetime = FIRST_STOR
 
 def usd(**totals: str) -> dict[str, Balance]:
     """The expected ledger of a case that only ever saw US dollars."""
-    return {"USD": Balance("USD", **{column: Decimal(v) for column, v in totals.items()})}
+    money = {column: Money(totals.get(column, "0.00"), "USD") for column in LEDGER_COLUMNS}
+    return {"USD": Balance("USD", **money)}
 
 
 def trail_lines(desk: CaseDesk, case_id: UUID) -> list[str]:
@@ -85,7 +88,7 @@ class TestPastTheWindow:
     def test_the_overnight_upgrade_was_granted_before_the_cut_off(self, desk: CaseDesk) -> None:
         case_id = past_the_window.tell(desk)
 
-        cutoff = desk.case(case_id).decisions["OVERNIGHT_CUTOFF"]
+        cutoff = desk.case(case_id).decisions[EntitlementKind.OVERNIGHT_CUTOFF]
         assert cutoff.outcome == "SAME_DAY"
         assert cutoff.compared["granted_at"] == "2026-06-03T14:31:00+00:00"
 
@@ -349,7 +352,7 @@ class TestBaitAndSwitch:
     ) -> None:
         case_id = bait_and_switch.tell(desk)
 
-        window = desk.case(case_id).decisions["RETURN_WINDOW"]
+        window = desk.case(case_id).decisions[EntitlementKind.RETURN_WINDOW]
         assert (window.outcome, window.compared["days_elapsed"]) == ("OUTSIDE", "42")
 
     def test_the_audit_trail_reads_as_the_story_line_by_line(self, desk: CaseDesk) -> None:

@@ -80,7 +80,7 @@ def assert_row_is_the_view(row: CaseRow, desk: CaseDesk) -> None:
     for currency in view.ledger.currencies:
         balance = view.ledger.balance(currency)
         for column in LEDGER_COLUMNS:
-            assert getattr(money[currency], column) == getattr(balance, column)
+            assert getattr(money[currency], column) == getattr(balance, column).amount
         assert money[currency].refundable == balance.refundable.amount
 
 

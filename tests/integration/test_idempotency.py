@@ -11,7 +11,6 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -85,7 +84,7 @@ class TestCommandIds:
 
         assert first == again == 2
         assert len(desk.history(case_id)) == 3
-        assert desk.case(case_id).ledger.balance("EUR").paid == Decimal("10.00")
+        assert desk.case(case_id).ledger.balance("EUR").paid == Money("10.00", "EUR")
 
     def test_other_arguments_under_the_same_id_are_refused_and_record_nothing(
         self, open_desk: Callable[[], CaseDesk]

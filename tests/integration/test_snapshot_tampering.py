@@ -88,7 +88,7 @@ def test_an_untouched_snapshot_is_used_and_verifies(forged: Any, open_desk: Any)
 
     view = desk.case(case_id)
 
-    assert view.ledger.balance("USD").paid == Money("100.00", "USD").amount
+    assert view.ledger.balance("USD").paid == Money("100.00", "USD")
     assert desk.snapshot_log.used == 1
     assert desk.snapshot_log.ignored == 0
     assert scan_log(desk).ok
@@ -105,7 +105,7 @@ def test_a_forged_snapshot_changes_no_answer_and_no_decision(forged: Any, open_d
     # The forged state is never shown...
     assert view == honest
     assert view.customer.name == "Dana Whitfield"
-    assert view.ledger.balance("USD").paid == Money("100.00", "USD").amount
+    assert view.ledger.balance("USD").paid == Money("100.00", "USD")
     assert desk.snapshot_log.ignored == 1
     # ...nor at another moment...
     with pytest.warns(SnapshotIgnored):

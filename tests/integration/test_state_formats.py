@@ -88,7 +88,7 @@ def test_a_forged_format_1_snapshot_is_still_found(
     with pytest.warns(SnapshotIgnored):
         view = desk.case(format_1)
 
-    assert view.ledger.balance("USD").paid == Money("100.00", "USD").amount
+    assert view.ledger.balance("USD").paid == Money("100.00", "USD")
     findings = scan_log(desk).findings
     assert [(f.case_id, f.version, f.problem) for f in findings] == [
         (format_1, SNAPSHOT_INTERVAL, Problem.SNAPSHOT)

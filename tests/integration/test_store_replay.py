@@ -30,9 +30,12 @@ def test_a_new_desk_on_the_same_store_gives_identical_views(
     assert view.status is Status.CLOSED
     assert view.version == len(history) == 39
     usd = view.ledger.balance("USD")
-    assert (usd.paid, usd.refunded, usd.credited) == (89, 89, 75)
-    assert (usd.held, usd.released, view.open_holds) == (6012.5, 6012.5, ())
-    assert view.ledger.balance("EUR").goodwill == Money("19.99", "EUR").amount
+    assert (usd.paid, usd.refunded, usd.credited) == tuple(
+        Money(c, "USD") for c in ("89", "89", "75")
+    )
+    assert (usd.held, usd.released) == (Money("6012.50", "USD"), Money("6012.50", "USD"))
+    assert view.open_holds == ()
+    assert view.ledger.balance("EUR").goodwill == Money("19.99", "EUR")
     assert [e.outcome.name for e in view.escalations] == ["APPROVED", "DENIED"]
 
 

@@ -15,6 +15,7 @@ from casehistory.domain.state import CaseState, evolve, fold
 from casehistory.testing import CaseHistory, CaseModel
 from casehistory.testing.strategies import CLOCK_START, CURRENCIES, case_histories
 from casehistory.views.case import case_view
+from casehistory.views.ledger import Ledger
 
 # Ledger column -> the events that add to it, and the field holding the money.
 MONEY_EVENTS: dict[str, tuple[type[CaseEvent], str]] = {
@@ -64,7 +65,7 @@ def _assert_state_matches(state: CaseState, model: CaseModel) -> None:
 def _assert_view_matches(view: CaseView, model: CaseModel) -> None:
     assert view.version == model.version
     assert view.status is model.status
-    assert view.ledger.balances == model.ledger
+    assert view.ledger == Ledger.of(model.ledger)
     assert view.open_holds == model.open_holds
     assert view.escalations == model.escalations
     assert view.rmas == tuple(model.rmas.values())

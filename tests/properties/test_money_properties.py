@@ -63,8 +63,8 @@ def test_refunding_exactly_what_was_paid_leaves_nothing_refundable(payments: lis
     )
 
     balance = desk.case(case_id).ledger.balance("EUR")
-    assert balance.paid == balance.refunded == paid
-    assert balance.refundable.amount == 0
+    assert balance.paid == balance.refunded == Money(paid, "EUR")
+    assert balance.refundable == Money("0", "EUR")
     with pytest.raises(RefundExceedsPaid):
         desk.issue_refund(
             case_id,

@@ -17,6 +17,7 @@ import casehistory
 from casehistory import CaseDesk, CaseHistoryError, Money, SteppingClock
 from casehistory.testing import OTHER_CASE, CaseHistory, Command
 from casehistory.testing.strategies import CLOCK_START, case_histories, commands
+from casehistory.views.ledger import Ledger
 
 
 def new_desk() -> CaseDesk:
@@ -144,7 +145,7 @@ class TestCaseHistory:
         assert models[-1] == history.model
         assert [m.version for m in models] == list(range(1, len(models) + 1))
         assert history.status is history.model.status
-        assert history.ledger == history.model.ledger
+        assert history.ledger == Ledger.of(history.model.ledger)
 
     @pytest.mark.parametrize(
         "kwargs",

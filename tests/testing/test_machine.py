@@ -49,7 +49,7 @@ class PaymentsReport(CaseDeskMachine):
         totals: Counter[str] = Counter()
         for case_id in self.cases:
             for currency, balance in self.view(case_id).ledger.balances.items():
-                totals[currency] += balance.paid
+                totals[currency] += balance.paid.amount
         assert +totals == +self.paid
 
     @invariant()

@@ -180,7 +180,7 @@ class TestAsOf:
         view = desk.case(case_id, as_of=MONDAY)
 
         assert view.version == 4  # opened, assigned (09:00) and the payment of 20 February
-        assert view.ledger.balance("USD").paid == Money("349.00", "USD").amount
+        assert view.ledger.balance("USD").paid == Money("349.00", "USD")
 
     def test_before_the_case_was_opened_it_did_not_exist_yet(self) -> None:
         desk, case_id = story_desk()

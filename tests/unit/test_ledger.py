@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from uuid import UUID
@@ -91,7 +90,7 @@ class TestIssueRefund:
             refund(desk, case_id, eur("40.01"))
 
         refund(desk, case_id, eur("40.00"))
-        assert desk.case(case_id).ledger.balance("EUR").refunded == Decimal("100.00")
+        assert desk.case(case_id).ledger.balance("EUR").refunded == Money("100.00", "EUR")
 
     def test_cannot_refund_when_nothing_was_paid(self) -> None:
         desk = memory_desk()
@@ -137,7 +136,7 @@ class TestIssueRefund:
         with pytest.raises(InvalidInput, match=r"amount must be more than zero"):
             refund(desk, case_id, eur(amount))
 
-        assert desk.case(case_id).ledger.balance("EUR").refunded == Decimal("0.00")
+        assert desk.case(case_id).ledger.balance("EUR").refunded == Money("0.00", "EUR")
 
 
 class TestReleaseHold:
@@ -183,7 +182,7 @@ class TestReleaseHold:
 
         view = desk.case(case_id)
         assert view.open_holds == ()
-        assert view.ledger.balance("USD").released == Decimal("6000.00")
+        assert view.ledger.balance("USD").released == Money("6000.00", "USD")
 
     def test_a_release_counts_only_against_its_own_hold(self) -> None:
         desk = memory_desk()
@@ -215,7 +214,7 @@ class TestReleaseHold:
         with pytest.raises(InvalidInput, match=r"hold 'HOLD-1' already exists"):
             place_hold(desk, case_id, usd("5.00"))
 
-        assert desk.case(case_id).ledger.balance("USD").held == Decimal("100.00")
+        assert desk.case(case_id).ledger.balance("USD").held == Money("100.00", "USD")
 
 
 class TestDenyRefund:
@@ -241,7 +240,7 @@ class TestDenyRefund:
         _deny(desk, case_id)
 
         assert type(last_event(desk, case_id)).__name__ == "RefundDenied"
-        assert desk.case(case_id).ledger.balance("EUR").refunded == Decimal("0.00")
+        assert desk.case(case_id).ledger.balance("EUR").refunded == Money("0.00", "EUR")
 
     def test_cannot_deny_the_same_request_twice(self) -> None:
         desk = memory_desk()
