@@ -5,9 +5,17 @@ arguments, their types and its rules) and one :class:`CommandDeclaration` here: 
 event it records, the argument that names an existing part of the case it acts on (an
 RMA, a hold, an escalation, a cancellation), and its area. The desk's typed methods, the
 testing toolkit's vocabulary, ``verify --rules``, ``desk.allowed`` and the generated
-docs are derived from these, and a test checks that each agrees with them
-(tests/unit/test_declarations.py). Adding a command is: its event, its domain method,
-its row here, its rows in the rights and lifecycle tables, and its docs.
+docs are derived from these, and tests check that each agrees with them
+(tests/unit/test_declarations.py, tests/testing/test_vocabulary_declared.py).
+
+Adding a command is: its event and its domain method, its row here, its rows in the
+rights and lifecycle tables, its typed desk method (the public face, whose signature a
+test holds to the domain method's), and its docs (the event's section in
+docs/vocabulary.md, the meaning of new fields in docs/_generate.py). The testing
+toolkit's model of a case is written apart on purpose (an oracle derived from the domain
+would agree with its bugs): a test fails for a declared command without a step (one line
+when its arguments are of the usual types), and the model's effect of a command that
+changes more than the status is written beside it.
 """
 
 from __future__ import annotations
