@@ -259,12 +259,20 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
     subclass of a string, number or object type (the json module writes those
     itself), a key that is no
     string, a lone surrogate, a type not registered, a circular reference."""
-    encodings = {kind: (t.name, _plain_encoding(t)) for kind, t in transcoder.types.items()}
+    encodings = {
+        kind: (t.name, _plain_encoding(t))
+        for kind, t in transcoder.types.items()
+        # A registered type the json module writes itself is never asked of default.
+        if not issubclass(kind, (*_JSON_NATIVE, list, tuple)) and kind is not type(None)
+    }
 
     def walk(value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is bool or value is None:
             return value
+        found = encodings.get(kind)
+        if found is not None:
+            return {"_type_": found[0], "_data_": walk(found[1](value))}
         if kind is dict:
             walked = {}
             for key, item in value.items():
@@ -274,12 +282,7 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
             return walked
         if isinstance(value, list | tuple):  # subclasses too (a state's StatusChange):
             return [walk(item) for item in value]  # the json module writes their items
-        if isinstance(value, _JSON_NATIVE):
-            raise _NotPlain
-        found = encodings.get(kind)
-        if found is None:
-            raise _NotPlain
-        return {"_type_": found[0], "_data_": walk(found[1](value))}
+        raise _NotPlain
 
     def encode(state: dict[str, Any]) -> bytes:
         try:

@@ -294,18 +294,21 @@ class DeskBase(Queries):
         (:meth:`Case.commit_state_every`): of state this desk folded itself, never of
         a reload."""
         due: list[CaseSnapshot] = case.__dict__.pop("snapshots_due", [])
-        if not due or self._store.snapshots is None:
+        snapshots = self._store.snapshots
+        if not due or snapshots is None:
             return
         try:
-            self._store.snapshots.put(due)
+            # What snapshots.put(due) does, keeping the rows: encoded once, not again
+            # for the memory of the rows checked.
+            rows = [snapshots.mapper.to_stored_event(snapshot) for snapshot in due]
+            snapshots.recorder.insert_events(rows)
         except STORE_FAILURES:
             # The events are recorded: a missing snapshot costs only speed, so a failure
             # to write one must not turn a recorded command into an error.
             self.snapshot_log.not_written_for(case.id, case.version)
             return
-        for snapshot in due:
+        for snapshot, row in zip(due, rows, strict=True):
             # Folded here, so trusted here: a later load of these bytes needs no check.
-            row = self._store.mapper.to_stored_event(snapshot)
             self.snapshot_log.remember(row, trusted(snapshot))
 
     def _run(self, case_id: UUID, act: Callable[[Case, datetime], None]) -> int:
