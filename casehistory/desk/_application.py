@@ -70,7 +70,10 @@ class _Store(Application[UUID]):
 
     def require_writable(self) -> None:
         """Refuse a command on a desk opened read-only, before it checks anything."""
-        if self.env.get(READ_ONLY):
+        read_only = self.__dict__.get("_read_only")
+        if read_only is None:  # the settings do not change: looked up once (per command)
+            read_only = self.__dict__["_read_only"] = bool(self.env.get(READ_ONLY))
+        if read_only:
             raise StoreIsReadOnly(
                 "this desk was opened read-only (CaseDesk.open(..., read_only=True)) and "
                 "records nothing; open the store without read_only to record"

@@ -177,7 +177,7 @@ class CaseCache:
             if read and same_head(read[0], cached.version, cached.state.digest):
                 if len(read) == 1:  # nothing recorded since: the entry, as seen now
                     if now is not None:
-                        self._cache.put(case_id, (cached, now))
+                        entry[1] = now
                     return _copy(cached, self._every), now
                 case = project(_copy(cached, self._every), desk._decoded(case_id, read[1:]))
                 self.keep(case, now)
@@ -187,31 +187,32 @@ class CaseCache:
         self.keep(case, None)
         return case, None
 
-    def _entry(self, case_id: UUID) -> tuple[Case, Seen] | None:
+    def _entry(self, case_id: UUID) -> list[Any] | None:
+        """``[case, seen]``: a list, so that when it was seen can change in place."""
         try:
-            return cast(tuple[Case, Seen], self._cache.get(case_id))
+            return cast(list[Any], self._cache.get(case_id))
         except KeyError:
             return None
 
     def keep(self, case: Case, seen: Seen) -> None:
         """Cache a copy of ``case``, which the store holds as it is now, as seen
         (``seen``: see :meth:`load`; None when not known)."""
-        self._cache.put(case.id, (_copy(case, self._every), seen))
+        self._cache.put(case.id, [_copy(case, self._every), seen])
 
     def confirm(self, case: Case, seen: Seen) -> None:
         """After a command's save: the case kept as saved was current when ``seen`` was
         (the load it was decided on), so it is the store's while nothing else commits."""
         entry = self._entry(case.id)
         if entry is not None and seen is not None and entry[0].version == case.version:
-            self._cache.put(case.id, (entry[0], seen))
+            entry[1] = seen
 
     def writing(self, case_id: UUID) -> None:
         """Before a command's events are saved: another thread of this desk must not
         take the entry as current (its own commits do not change the connection's
         ``data_version``) until :meth:`keep` puts the case as saved."""
         entry = self._entry(case_id)
-        if entry is not None and entry[1] is not None:
-            self._cache.put(case_id, (entry[0], None))
+        if entry is not None:
+            entry[1] = None
 
     def forget(self, case_id: UUID) -> None:
         with contextlib.suppress(KeyError):
