@@ -9,10 +9,10 @@ Sides, each on its own SQLite file in one temporary directory (WAL, synchronous=
     casehistory  ``CaseDesk.open(<file>, cache=16)``: one case (opened and an agent
                  assigned, untimed), then N commands cycling ``add_note`` /
                  ``log_contact`` / ``record_payment`` as in commands.py. Each command
-                 fast-forwards the cached case from the store (one read of the events
-                 since the version cached, checking that version is still stored),
-                 checks every rule, and saves one event in one transaction; snapshots
-                 every 50 events as usual.
+                 fast-forwards the cached case from the store (``PRAGMA data_version``,
+                 and the events since the version cached if another connection
+                 committed), checks every rule, and saves one event in one
+                 transaction; snapshots every 50 events as usual.
     baseline     commands.py's bare eventsourcing Ticket with eventsourcing's own
                  aggregate cache (``AGGREGATE_CACHE_MAXSIZE=16``, fast-forward on, a
                  deep copy of the cached aggregate per ``get``, as the library does).
