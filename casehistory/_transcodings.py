@@ -238,6 +238,12 @@ def _plain_encoding(transcoding: Transcoding) -> Callable[[Any], Any]:
     return transcoding.encode
 
 
+_TO_STRINGS = frozenset(
+    {DatetimeAsISO, _DateTranscoding, DecimalAsStr, UUIDAsHex, _EnumTranscoding}
+)
+"""The transcodings whose encode gives a str (which the walk leaves as it is)."""
+
+
 class _NotPlain(Exception):
     """A value the fast encoding leaves to the transcoder."""
 
@@ -260,7 +266,7 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
     itself), a key that is no
     string, a lone surrogate, a type not registered, a circular reference."""
     encodings = {
-        kind: (t.name, _plain_encoding(t))
+        kind: (t.name, _plain_encoding(t), type(t) in _TO_STRINGS)
         for kind, t in transcoder.types.items()
         # A registered type the json module writes itself is never asked of default.
         if not issubclass(kind, (*_JSON_NATIVE, list, tuple)) and kind is not type(None)
@@ -272,7 +278,9 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
             return value
         found = encodings.get(kind)
         if found is not None:
-            return {"_type_": found[0], "_data_": walk(found[1](value))}
+            name, encoding, to_string = found
+            data = encoding(value)
+            return {"_type_": name, "_data_": data if to_string else walk(data)}
         if kind is dict:
             walked = {}
             for key, item in value.items():
