@@ -83,9 +83,13 @@ class AllowedCommands(HeldRules):
         require_instance(by, Actor, "by")
         if self._store.env.get(READ_ONLY):
             return ()
-        now = self._now()
-        at = now if occurred_at is None else require_aware(occurred_at, "occurred_at")
+        if occurred_at is not None:
+            require_aware(occurred_at, "occurred_at")
         case = self._load(case_id)
+        # The clock after the load, as a command reads it: a case recorded on by another
+        # writer in between would otherwise look as if its store time went backwards.
+        now = self._now()
+        at = now if occurred_at is None else occurred_at
         try:
             self._require_floor(case)
         except RulesBelowFloor:

@@ -131,18 +131,22 @@ def _commendation(s: Situation) -> Iterator[Probe]:
         Actor("any.supervisor", Role.SUPERVISOR),
     )
     for source in sources:
-        yield Probe(None, {"agent_id": "any.agent", "source": source, "text": _TEXT})
+        # Praise someone who is neither the recorder nor the source (rules 2).
+        taken = {s.by.id, source.id}
+        praised = next(f"agent.{n}" for n in itertools.count(1) if f"agent.{n}" not in taken)
+        agent = Actor(praised, Role.AGENT)
+        yield Probe(None, {"agent": agent, "source": source, "text": _TEXT})
 
 
 def _goodwill(s: Situation) -> Iterator[Probe]:
     for kind, value in itertools.product(GoodwillKind, _cents(s.state)):
-        yield Probe(None, {"kind": kind, "value": value, "reason": _TEXT})
+        yield Probe(None, {"kind": kind, "amount": value, "reason": _TEXT})
 
 
 def _escalation_decision(s: Situation) -> Iterator[Probe]:
     pending = s.state.pending_escalation
     if pending is not None:
-        yield Probe(str(pending.number), {"reason": _TEXT})
+        yield Probe(str(pending.number), {"number": pending.number, "reason": _TEXT})
 
 
 def _new_rma(s: Situation) -> Iterator[Probe]:

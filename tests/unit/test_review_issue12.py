@@ -489,10 +489,6 @@ class _AnotherWriterBetween:
         return at
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allowed reads the clock before it loads the case; _run loads first",
-)
 def test_allowed_is_not_emptied_by_a_write_between_its_clock_and_its_load(
     tmp_path: Path,
 ) -> None:
@@ -525,10 +521,6 @@ def test_allowed_is_not_emptied_by_a_write_between_its_clock_and_its_load(
         second.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the commendation probes always praise 'any.agent', whom rules 2 forbid to ask",
-)
 def test_allowed_offers_a_commendation_to_the_agent_named_any_agent() -> None:
     """Attack: an agent whose id happens to be ``any.agent`` (the probes' placeholder)
     asks ``allowed``. Every commendation probe praises ``any.agent``, which rules 2
