@@ -89,7 +89,9 @@ def fold_stats(
                 sums = money.setdefault(key, dict.fromkeys(COLUMNS, Decimal(0)))
                 sums[column] += amount.amount
         for currency, balance in view.ledger.balances.items():
-            on_hold[currency] = on_hold.get(currency, Decimal(0)) + balance.held - balance.released
+            on_hold[currency] = (
+                on_hold.get(currency, Decimal(0)) + (balance.held - balance.released).amount
+            )
         start = start_of(period, view.opened_at)
         opened[start] += 1
         if view.first_response_at is not None:
