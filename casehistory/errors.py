@@ -18,6 +18,7 @@ __all__ = [
     "OvernightNotGranted",
     "OccurredTooEarly",
     "RulesBelowFloor",
+    "RulesNewerThanDesk",
     "CaseAlreadyExists",
     "CaseHistoryError",
     "CaseIsClosed",
@@ -246,3 +247,7 @@ class OccurredTooEarly(CaseHistoryError, ValueError):
 
 class RulesBelowFloor(CaseHistoryError):
     """Raised when a case opened after its store's floor of rules is held to older rules."""
+
+
+class RulesNewerThanDesk(CaseHistoryError):
+    """Raised when a case is held to newer rules than the desk's, or opens below a newer floor."""

@@ -270,7 +270,9 @@ def verify_rules(
     bound = _Bindings(rows)
     openings = Openings(desk._recorder)
     table = {row.key: row for row in rows}
-    for case_id in desk.case_ids() if case_ids is None else case_ids:
+    # Every case whose opening the log holds, wherever it lies (a row moved below
+    # position 1 by SQL too), in the log's order.
+    for case_id in list(openings.positions) if case_ids is None else case_ids:
         try:
             history = desk.history(case_id)
         except CaseNotFound:
@@ -289,10 +291,12 @@ def verify_rules(
             continue
         cases += 1
         events += len(history)
-        findings.extend(check_case(case_id, history, table))
+        found = check_case(case_id, history, table)
+        findings.extend(found)
         findings.extend(bound.check(case_id, history))
         if history and isinstance(history[0], ev.CaseOpened):
-            openings.add(case_id, history[0].rules)
+            lawful = not any(f.version == 1 for f in found)
+            openings.add(case_id, history[0].rules, lawful=lawful)
         if progress is not None:
             progress(events)
     findings.extend(openings.findings())

@@ -25,7 +25,7 @@ from casehistory.desk._probes import PROBES, Situation
 from casehistory.domain.case import Case
 from casehistory.domain.declarations import COMMANDS, Target
 from casehistory.domain.values import Actor, require_aware, require_instance
-from casehistory.errors import CaseHistoryError, RulesBelowFloor
+from casehistory.errors import CaseHistoryError, RulesBelowFloor, RulesNewerThanDesk
 from casehistory.store import READ_ONLY
 
 __all__ = ["Allowed", "AllowedCommands"]
@@ -77,9 +77,9 @@ class AllowedCommands(HeldRules):
         ``occurred_at`` (default: the desk's clock) as its business time, and nothing
         is saved. A command in the answer records its event for at least some
         arguments; one left out is refused whatever its arguments (within the
-        probes' reach: docs/allowed.md says how far that is). A read-only desk, and a
-        case below its store's floor of rules, accept nothing. Raises
-        :class:`CaseNotFound` for an unknown case."""
+        probes' reach: docs/allowed.md says how far that is). A read-only desk, a case
+        below its store's floor of rules and one held to rules newer than the desk's
+        accept nothing. Raises :class:`CaseNotFound` for an unknown case."""
         require_instance(by, Actor, "by")
         if self._store.env.get(READ_ONLY):
             return ()
@@ -92,7 +92,7 @@ class AllowedCommands(HeldRules):
         at = now if occurred_at is None else occurred_at
         try:
             self._require_floor(case)
-        except RulesBelowFloor:
+        except (RulesBelowFloor, RulesNewerThanDesk):
             return ()
         situation = Situation(case.state, by, at.date(), lambda: self._other_case(case_id))
         token = _DRY.set(_DryRun(case_id, case, now))

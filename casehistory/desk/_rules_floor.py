@@ -10,12 +10,22 @@ the in-process recorder) holds one row per rules version: the log position the s
 had when the first desk holding that version opened it for writing. Every case opened
 *after* that position was opened by such a desk, or by none, so it must be held to
 that version at least; a case held to less is refused its commands
-(:class:`~casehistory.errors.RulesBelowFloor`) and reported by ``verify --rules``.
+(:class:`~casehistory.errors.RulesBelowFloor`) and reported by ``verify --rules``. No
+desk writes at a position below 1 either, so a case whose opening lies there (a row
+renumbered by SQL) is held to the highest floor, and one whose opening is not in the
+log at all cannot be placed and is refused.
 
-A writer desk claims its floor at open, with ``INSERT ... ON CONFLICT DO NOTHING`` in
-one serialized transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock):
-a row, once there, never moves, so a store upgraded long ago keeps the position of its
-upgrade. A read-only desk only reads (a store without the table has no floor).
+A writer desk claims its floor at open, in one serialized transaction (SQLite ``BEGIN
+IMMEDIATE``, PostgreSQL an advisory lock): a row, once there, never moves, so a store
+upgraded long ago keeps the position of its upgrade. A row is claimed only where none
+can have stood: when the store shows that a desk of that version (or a later one) has
+opened it for writing already (the floor's table itself, the table of policies that
+the first floored release creates, an opening under that version) and the log holds
+events, the row went missing beneath the desk. It is then **lost**, not claimed again
+(where it stood is unknown, and a new claim at the head would lift it above whatever
+was forged since): the desk takes it at position 0, so every case held to older rules
+is refused until an operator restores the row, and ``verify --rules`` reports it. A
+read-only desk reads no floor; ``verify --rules`` reads them itself.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import orjson
 from eventsourcing.persistence import PersistenceError
 
 from casehistory._sql import reading
+from casehistory.desk._policy_table import POLICY_TABLE
 from casehistory.desk._store_tables import (
     claiming_postgres,
     claiming_sqlite,
@@ -40,6 +51,7 @@ from casehistory.domain.rulebook import RULES_VERSION
 from casehistory.errors import RulesBelowFloor, StoreUnavailable
 
 __all__ = [
+    "FIRST_FLOORED",
     "FLOOR_TABLE",
     "Floor",
     "claim_floor",
@@ -48,100 +60,235 @@ __all__ = [
     "recorded_floors",
     "require_floor",
     "rules_at",
+    "store_floors",
 ]
 
 FLOOR_TABLE = "casedesk_rules_floor"
+
+FIRST_FLOORED = 2
+"""The first rules version with a floor, released with the table of policies: a store
+holding that table has been opened for writing by a desk of this version or later."""
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS {table} (rules BIGINT NOT NULL PRIMARY KEY, "
     "after_position BIGINT NOT NULL)"
 )
 
+_RULE = "rule: rules versions: every case opened after a store's floor is held to it"
+
 
 @attrs.frozen
 class Floor:
-    """Cases opened at a log position above ``after_position`` are held to ``rules``
-    or a later version."""
+    """Cases opened at a log position above ``after_position`` (or below 1, where no
+    desk writes) are held to ``rules`` or a later version."""
 
     rules: int
     after_position: int
+    lost: bool = False
+    """The store's row went missing beneath the desk (:func:`claim_floor`): taken at
+    position 0 until it is restored."""
 
 
 def rules_at(floors: Iterable[Floor], position: int) -> int:
-    """The least rules version a case opened at log ``position`` may be held to."""
+    """The least rules version a case opened at log ``position`` may be held to (at a
+    position below 1, where no desk writes, the highest floor's)."""
+    if position < 1:
+        return max((f.rules for f in floors), default=1)
     return max((f.rules for f in floors if position > f.after_position), default=1)
 
 
-def require_floor(floors: Iterable[Floor], case_id: UUID, rules: int, position: int) -> None:
-    """Raise :class:`RulesBelowFloor` if a case opened at ``position`` is held to less
-    than the store's floor there."""
+def require_floor(floors: Iterable[Floor], case_id: UUID, rules: int, position: int | None) -> None:
+    """Raise :class:`RulesBelowFloor` if a case opened at ``position`` (None: its
+    opening is not in the log) is held to less than the store's floor there."""
+    floors = tuple(floors)
+    if position is None:
+        highest = max(floors, key=lambda f: f.rules, default=None)
+        if highest is not None and rules < highest.rules:
+            raise RulesBelowFloor(
+                f"case {case_id} is held to rules {rules}, but the log holds no opening "
+                f"(version 1) of it, so it cannot be placed against the store's floor of "
+                f"rules {highest.rules} ({_RULE}; a case that cannot be placed is held to "
+                "the highest floor); its opening was deleted or moved beneath the desk. "
+                "Run casehistory verify"
+            )
+        return
     least = rules_at(floors, position)
-    if rules < least:
-        after = max(f.after_position for f in floors if f.rules == least)
-        raise RulesBelowFloor(
-            f"case {case_id} is held to rules {rules} but was opened at log position "
-            f"{position}, after the store took rules {least} from position {after} (rule: "
-            f"rules versions: every case opened after a store's floor is held to it); no "
-            "desk opened this case: it was written beneath the desk. Run casehistory "
-            "verify --rules"
+    if rules >= least:
+        return
+    floor = max((f for f in floors if f.rules == least), key=lambda f: f.after_position)
+    if position < 1:
+        where = (
+            f"but was opened at log position {position}, below the log's first position "
+            "1, where no desk writes"
         )
+    elif floor.lost:
+        where = (
+            f"but was opened at log position {position}, and the store's row of rules "
+            f"{least} in {FLOOR_TABLE} is missing (taken from position 0 until it is "
+            "restored)"
+        )
+    else:
+        where = (
+            f"but was opened at log position {position}, after the store took rules "
+            f"{least} from position {floor.after_position}"
+        )
+    raise RulesBelowFloor(
+        f"case {case_id} is held to rules {rules} {where} ({_RULE}); no desk opened this "
+        "case: it was written beneath the desk. Run casehistory verify --rules"
+    )
 
 
 def claim_floor(store: Any) -> list[Floor]:
-    """Record the floor of :data:`RULES_VERSION`, if the store has none for it yet, and
-    return the store's floors.
-
-    The floor is the log's head, or just before the first case already opened under
-    that version if the log holds one (a row deleted by SQL is claimed again where it
-    stood, not above what was written since): the scan of the openings this takes is
-    paid once per store and version."""
+    """Record the floor of :data:`RULES_VERSION` at the log's head, if the store has no
+    row for it yet and none can have stood there, and return the store's floors (with
+    any lost ones: see the module's docstring)."""
     recorder = store.recorder
     datastore = getattr(recorder, "datastore", None)
     table = getattr(recorder, "events_table_name", None)
-    floors = recorded_floors(recorder)
+    existed, floors = _read(recorder)
     if any(f.rules == RULES_VERSION for f in floors):
-        return floors
-    first = _first_opening_held(recorder)
+        return _with_lost(recorder, existed, floors)
     try:
         if datastore is None or table is None:
-            held: dict[int, Floor] = recorder.__dict__.setdefault("casedesk_rules_floor", {})
-            head = recorder.max_notification_id() or 0
-            held.setdefault(RULES_VERSION, Floor(RULES_VERSION, _below(first, head)))
-            return sorted(held.values(), key=lambda f: f.rules)
+            return _claim_in_process(recorder, existed)
         if hasattr(datastore, "schema"):
-            return _claim_postgres(datastore, table, first)
-        return _claim_sqlite(datastore, table, first)
+            return _claim_postgres(datastore, table, existed)
+        return _claim_sqlite(datastore, table, existed)
     except (PersistenceError, sqlite3.Error) as error:
-        raise StoreUnavailable(f"cannot claim the store's floor of rules: {error}") from None
+        raise StoreUnavailable(
+            f"cannot claim the store's floor of rules ({FLOOR_TABLE}): {error}"
+        ) from None
 
 
-def _below(first: int | None, head: int) -> int:
-    return head if first is None else min(first - 1, head)
+def store_floors(recorder: Any) -> list[Floor]:
+    """The store's floors as a desk of :data:`RULES_VERSION` holds them, lost ones
+    included, claiming nothing (what ``verify --rules`` checks against). Raises
+    :class:`StoreUnavailable` when the floor's table cannot be read."""
+    existed, floors = _read(recorder)
+    return _with_lost(recorder, existed, floors)
 
 
-def _first_opening_held(recorder: Any) -> int | None:
-    """The log position of the first case opened under :data:`RULES_VERSION` or later."""
-    with reading(recorder) as reader:
-        if reader is None:
-            head = recorder.max_notification_id() or 0
-            rows: list[tuple[Any, ...]] = [
-                (n.id, n.state)
-                for n in recorder.select_notifications(start=1, limit=max(head, 1))
-                if n.originator_version == 1
-            ]
-        else:
-            rows = reader.rows(
-                "SELECT {order}, state FROM {table} WHERE originator_version = 1 ORDER BY {order}"
-            )
-    for position, state in rows:
+def recorded_floors(recorder: Any) -> list[Floor]:
+    """The floors of ``recorder``'s store as its table records them (none when it has no
+    such table). Raises :class:`StoreUnavailable` when the table cannot be read."""
+    return _read(recorder)[1]
+
+
+def _read(recorder: Any) -> tuple[bool, list[Floor]]:
+    """Whether the floor's table exists, and its rows."""
+    datastore = getattr(recorder, "datastore", None)
+    if datastore is None or getattr(recorder, "events_table_name", None) is None:
+        held: dict[int, Floor] | None = recorder.__dict__.get(FLOOR_TABLE)
+        return held is not None, sorted((held or {}).values(), key=lambda f: f.rules)
+    try:
+        with datastore.transaction(commit=False) as cursor:
+            if hasattr(datastore, "schema"):
+                schema = datastore.schema
+                if not postgres_has(cursor, schema, FLOOR_TABLE):
+                    return False, []
+                return True, _postgres_rows(cursor, schema)
+            if not sqlite_has(cursor, FLOOR_TABLE):
+                return False, []
+            return True, _sqlite_rows(cursor)
+    except (PersistenceError, sqlite3.Error) as error:
+        raise StoreUnavailable(
+            f"cannot read the store's floor of rules ({FLOOR_TABLE}): {error}"
+        ) from None
+
+
+def _lost(
+    floors: list[Floor],
+    existed: bool,
+    head: int,
+    policies: bool,
+    highest_opening: int,
+    up_to: int,
+) -> list[Floor]:
+    """The floors of versions :data:`FIRST_FLOORED` to ``up_to`` that the store lost:
+    it has no row for them, holds events, and shows that a desk of that version or a
+    later one opened it for writing (a floor row of a later version, an opening held to
+    it or later; for the first floored version also the floor's table or the table of
+    policies, which that release creates)."""
+    if head < 1:
+        return []
+    recorded = {f.rules for f in floors}
+    lost = []
+    for rules in range(FIRST_FLOORED, up_to + 1):
+        if rules in recorded:
+            continue
+        shown = highest_opening >= rules or any(r > rules for r in recorded)
+        if rules == FIRST_FLOORED:
+            shown = shown or existed or policies
+        if shown:
+            lost.append(Floor(rules, 0, lost=True))
+    return lost
+
+
+def _with_lost(recorder: Any, existed: bool, floors: list[Floor]) -> list[Floor]:
+    recorded = {f.rules for f in floors}
+    if all(rules in recorded for rules in range(FIRST_FLOORED, RULES_VERSION + 1)):
+        return floors  # the usual case: nothing to look for
+    head, policies, highest = _witnesses(recorder)
+    lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
+    return sorted([*floors, *lost], key=lambda f: f.rules)
+
+
+def _witnesses(recorder: Any) -> tuple[int, bool, int]:
+    """The log's head, whether the table of policies holds a row, and the highest rules
+    version an opening in the log is held to."""
+    datastore = getattr(recorder, "datastore", None)
+    events = getattr(recorder, "events_table_name", None)
+    if datastore is None or events is None:
+        head = recorder.max_notification_id() or 0
+        states = [
+            n.state
+            for n in recorder.select_notifications(start=1, limit=max(head, 1))
+            if n.originator_version == 1
+        ]
+        return head, bool(getattr(recorder, POLICY_TABLE, None)), _highest_rules(states)
+    try:
+        with datastore.transaction(commit=False) as cursor:
+            return _witnesses_sql(cursor, events, getattr(datastore, "schema", None))
+    except (PersistenceError, sqlite3.Error) as error:
+        raise StoreUnavailable(f"cannot read the store: {error}") from None
+
+
+def _witnesses_sql(cursor: Any, events: str, schema: str | None) -> tuple[int, bool, int]:
+    if schema is None:
+        cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {events}")
+        head = cursor.fetchone()[0]
+        policies = sqlite_has(cursor, POLICY_TABLE)
+        if policies:
+            cursor.execute(f"SELECT 1 FROM {POLICY_TABLE} LIMIT 1")
+            policies = cursor.fetchone() is not None
+        cursor.execute(f"SELECT state FROM {events} WHERE originator_version = 1")
+        states = [row[0] for row in cursor.fetchall()]
+    else:
+        cursor.execute(
+            f'SELECT COALESCE(MAX(notification_id), 0) AS head FROM "{schema}"."{events}"'
+        )
+        head = cursor.fetchone()["head"]
+        policies = postgres_has(cursor, schema, POLICY_TABLE)
+        if policies:
+            cursor.execute(f'SELECT 1 AS one FROM "{schema}".{POLICY_TABLE} LIMIT 1')
+            policies = cursor.fetchone() is not None
+        cursor.execute(f'SELECT state FROM "{schema}"."{events}" WHERE originator_version = 1')
+        states = [row["state"] for row in cursor.fetchall()]
+    return int(head), policies, _highest_rules(states)
+
+
+def _highest_rules(states: Iterable[Any]) -> int:
+    """The highest rules version the openings' records say (1: none says any)."""
+    highest = 1
+    for state in states:
         try:
             record = orjson.loads(bytes(state))
         except orjson.JSONDecodeError:
             continue  # not a record a desk wrote: for verify to report
         rules = record.get("rules") if isinstance(record, dict) else None
-        if isinstance(rules, int) and rules >= RULES_VERSION:
-            return int(position)
-    return None
+        if isinstance(rules, int) and not isinstance(rules, bool) and rules > highest:
+            highest = rules
+    return highest
 
 
 def floor_at_head(recorder: Any) -> list[Floor]:
@@ -152,7 +299,7 @@ def floor_at_head(recorder: Any) -> list[Floor]:
     table = getattr(recorder, "events_table_name", None)
     head = recorder.max_notification_id() or 0
     if datastore is None or table is None:
-        held: dict[int, Floor] = recorder.__dict__.setdefault("casedesk_rules_floor", {})
+        held: dict[int, Floor] = recorder.__dict__.setdefault(FLOOR_TABLE, {})
         held[RULES_VERSION] = Floor(RULES_VERSION, head)
     elif hasattr(datastore, "schema"):
         with datastore.transaction(commit=True) as cursor:
@@ -167,26 +314,12 @@ def floor_at_head(recorder: Any) -> list[Floor]:
                 f"UPDATE {FLOOR_TABLE} SET after_position = ? WHERE rules = ?",
                 (head, RULES_VERSION),
             )
-    return recorded_floors(recorder)
-
-
-def recorded_floors(recorder: Any) -> list[Floor]:
-    """The floors of ``recorder``'s store (none when it has no such table)."""
-    datastore = getattr(recorder, "datastore", None)
-    if datastore is None or getattr(recorder, "events_table_name", None) is None:
-        held: dict[int, Floor] = recorder.__dict__.get("casedesk_rules_floor", {})
-        return sorted(held.values(), key=lambda f: f.rules)
-    try:
-        with datastore.transaction(commit=False) as cursor:
-            if hasattr(datastore, "schema"):
-                return _postgres_rows(cursor, datastore.schema)
-            return _sqlite_rows(cursor)
-    except (PersistenceError, sqlite3.Error) as error:
-        raise StoreUnavailable(f"cannot read the store's floor of rules: {error}") from None
+    return store_floors(recorder)
 
 
 def opening_positions(recorder: Any, case_ids: Iterable[UUID] | None = None) -> dict[UUID, int]:
-    """The log position of each case's first event (of every case, or of ``case_ids``)."""
+    """The log position of each case's first event (of every case, or of ``case_ids``),
+    wherever it lies in the log (below 1 too), in the log's order."""
     wanted = None if case_ids is None else set(case_ids)
     with reading(recorder) as reader:
         if reader is None:  # the in-process store: its log is a list
@@ -198,11 +331,12 @@ def opening_positions(recorder: Any, case_ids: Iterable[UUID] | None = None) -> 
             return found
         query = "SELECT originator_id, {order} FROM {table} WHERE originator_version = 1"
         if wanted is None:
-            rows = reader.rows(query)
+            rows = reader.rows(query + " ORDER BY {order}")
         else:
             rows = []
             for case_id in wanted:
                 rows += reader.rows(query + " AND originator_id = ?", reader.case_id(case_id))
+            rows.sort(key=lambda row: int(row[1]))
     return {_uuid(raw): int(position) for raw, position in rows}
 
 
@@ -210,51 +344,81 @@ def _uuid(raw: object) -> UUID:
     return raw if isinstance(raw, UUID) else UUID(str(raw))
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _rows(found: list[Any]) -> list[Floor]:
-    floors = [
-        Floor(int(row["rules"]), int(row["after_position"]))
-        if isinstance(row, Mapping)
-        else Floor(int(row[0]), int(row[1]))
-        for row in found
-    ]
+    floors = []
+    for row in found:
+        rules, after = (
+            (row["rules"], row["after_position"]) if isinstance(row, Mapping) else tuple(row)
+        )
+        if not (_whole(rules) and _whole(after)):
+            raise StoreUnavailable(
+                f"the store's floor of rules ({FLOOR_TABLE}) holds a row that is not two "
+                f"whole numbers: rules {rules!r:.40}, after_position {after!r:.40} (a row "
+                "changed beneath the desk?); restore the row from a backup and run "
+                "casehistory verify --rules"
+            )
+        floors.append(Floor(rules, after))
     return sorted(floors, key=lambda f: f.rules)
 
 
 def _sqlite_rows(cursor: Any) -> list[Floor]:
-    if not sqlite_has(cursor, FLOOR_TABLE):
-        return []
     cursor.execute(f"SELECT rules, after_position FROM {FLOOR_TABLE}")
     return _rows(cursor.fetchall())
 
 
-def _claim_sqlite(datastore: Any, events: str, first: int | None) -> list[Floor]:
-    # One transaction: the head read and the insert see one log.
-    with claiming_sqlite(datastore, _CREATE.format(table=FLOOR_TABLE)) as cursor:
-        cursor.execute(
-            f"INSERT INTO {FLOOR_TABLE} (rules, after_position) "
-            f"SELECT ?, MIN(COALESCE(?, MAX(rowid), 0), COALESCE(MAX(rowid), 0)) "
-            f"FROM {events} WHERE 1 ON CONFLICT (rules) DO NOTHING",
-            (RULES_VERSION, None if first is None else first - 1),
-        )
-        return _sqlite_rows(cursor)
-
-
 def _postgres_rows(cursor: Any, schema: str) -> list[Floor]:
-    if not postgres_has(cursor, schema, FLOOR_TABLE):
-        return []
     cursor.execute(f'SELECT rules, after_position FROM "{schema}".{FLOOR_TABLE}')
     return _rows(cursor.fetchall())
 
 
-def _claim_postgres(datastore: Any, events: str, first: int | None) -> list[Floor]:
+def _claim_in_process(recorder: Any, existed: bool) -> list[Floor]:
+    held: dict[int, Floor] = recorder.__dict__.setdefault(FLOOR_TABLE, {})
+    head, policies, highest = _witnesses(recorder)
+    floors = sorted(held.values(), key=lambda f: f.rules)
+    lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
+    if not any(f.rules == RULES_VERSION for f in lost):
+        held.setdefault(RULES_VERSION, Floor(RULES_VERSION, head))
+    return sorted([*held.values(), *lost], key=lambda f: f.rules)
+
+
+def _claim_sqlite(datastore: Any, events: str, existed: bool) -> list[Floor]:
+    # One transaction: what is read and the insert see one log.
+    with claiming_sqlite(datastore, _CREATE.format(table=FLOOR_TABLE)) as cursor:
+        floors = _sqlite_rows(cursor)
+        if not any(f.rules == RULES_VERSION for f in floors):
+            head, policies, highest = _witnesses_sql(cursor, events, None)
+            lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
+            if any(f.rules == RULES_VERSION for f in lost):
+                return _with_found(floors, lost)  # claimed nothing
+            cursor.execute(
+                f"INSERT INTO {FLOOR_TABLE} (rules, after_position) VALUES (?, ?)",
+                (RULES_VERSION, head),
+            )
+            return _with_found(_sqlite_rows(cursor), lost)
+    return _with_found(floors, [])
+
+
+def _claim_postgres(datastore: Any, events: str, existed: bool) -> list[Floor]:
     schema = datastore.schema
     table = f'"{schema}".{FLOOR_TABLE}'
     with claiming_postgres(datastore, FLOOR_TABLE, _CREATE.format(table=table)) as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (rules, after_position) "
-            "SELECT %s, LEAST(COALESCE(%s::bigint, MAX(notification_id), 0), "
-            f'COALESCE(MAX(notification_id), 0)) FROM "{schema}"."{events}" '
-            "ON CONFLICT (rules) DO NOTHING",
-            (RULES_VERSION, None if first is None else first - 1),
-        )
-        return _postgres_rows(cursor, schema)
+        floors = _postgres_rows(cursor, schema)
+        if not any(f.rules == RULES_VERSION for f in floors):
+            head, policies, highest = _witnesses_sql(cursor, events, schema)
+            lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
+            if any(f.rules == RULES_VERSION for f in lost):
+                return _with_found(floors, lost)  # claimed nothing
+            cursor.execute(
+                f"INSERT INTO {table} (rules, after_position) VALUES (%s, %s)",
+                (RULES_VERSION, head),
+            )
+            return _with_found(_postgres_rows(cursor, schema), lost)
+    return _with_found(floors, [])
+
+
+def _with_found(floors: list[Floor], lost: list[Floor]) -> list[Floor]:
+    return sorted([*floors, *lost], key=lambda f: f.rules)

@@ -23,8 +23,10 @@ from casehistory import (
     Role,
     SteppingClock,
 )
+from casehistory.domain import rulebook
 from casehistory.domain.case import Case
 from casehistory.domain.declarations import Target
+from casehistory.errors import RulesNewerThanDesk
 
 AGENT = Actor("a.lee", Role.AGENT)
 MONDAY = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -104,6 +106,25 @@ def test_a_case_below_the_floor_offers_nothing() -> None:
     )
     desk._store.save(forged)
     assert desk.allowed(forged.id, by=AGENT) == ()
+
+
+def test_a_case_held_to_newer_rules_offers_nothing() -> None:
+    desk = _desk()
+    with pytest.MonkeyPatch.context() as patch:  # what a newer release's desk records
+        patch.setattr(rulebook, "RULES_VERSION", rulebook.RULES_VERSION + 1)
+        newer = Case.open(
+            customer=Customer("C-9", "Newer"),
+            subject="opened by a newer release",
+            channel=Channel.PHONE,
+            by=AGENT,
+            occurred_at=MONDAY,
+            recorded_at=MONDAY,
+            rules=rulebook.RULES_VERSION,
+        )
+    desk._store.save(newer)
+    assert desk.allowed(newer.id, by=AGENT) == ()
+    with pytest.raises(RulesNewerThanDesk):
+        desk.add_note(newer.id, text="served?", by=AGENT, occurred_at=MONDAY)
 
 
 def test_bad_questions_are_refused() -> None:

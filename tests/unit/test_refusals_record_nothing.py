@@ -194,6 +194,26 @@ def _rules_below_floor(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     return forged.id, _note(desk, forged.id)
 
 
+def _rules_newer_than_desk(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    from casehistory.domain import rulebook
+    from casehistory.domain.case import Case
+
+    newer = rulebook.RULES_VERSION + 1
+    with pytest.MonkeyPatch.context() as patch:  # what a newer release's desk records
+        patch.setattr(rulebook, "RULES_VERSION", newer)
+        opened = Case.open(
+            customer=Customer("C-9", "Customer Of A Newer Release"),
+            subject="opened under newer rules",
+            channel=Channel.PHONE,
+            by=AGENT,
+            occurred_at=T,
+            recorded_at=desk.clock.now(),
+            rules=newer,
+        )
+    desk._store.save(opened)
+    return opened.id, _note(desk, opened.id)
+
+
 def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
     case_id = open_assigned_case(desk)
     place_hold(desk, case_id, usd("6000.00"))
@@ -431,6 +451,7 @@ SCENARIOS: dict[str, Scenario] = {
     "StoreIsReadOnly": _store_is_read_only,
     "PolicyVersionConflict": _policy_version_conflict,
     "RulesBelowFloor": _rules_below_floor,
+    "RulesNewerThanDesk": _rules_newer_than_desk,
     "HoldNotFound": _hold_not_found,
     "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,

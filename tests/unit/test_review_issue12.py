@@ -2,9 +2,9 @@
 ``desk.allowed``, attacked from outside: SQL beneath the desk, a second desk on the same
 store, argument values the probes do not reach, and an app developer's calls.
 
-Each test is a defect found by the review, written as the behaviour that should hold and
-marked ``xfail(strict=True)`` until it is fixed (so the suite stays green, and a fix
-turns it red until the mark is removed)."""
+Each test is a defect found by the review, written as the behaviour that should hold;
+each was marked ``xfail(strict=True)`` until it was fixed. Their docstrings say what
+happened before the fix ("today")."""
 
 from __future__ import annotations
 
@@ -138,10 +138,6 @@ def _unlawful(desk: CaseDesk) -> set[UUID]:
 # The floor of rules versions ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the floor compares log positions, and SQL can give a forged opening rowid -1",
-)
 def test_a_forged_opening_moved_below_the_log_is_still_below_the_floor(tmp_path: Path) -> None:
     """Attack: on a store whose floor of rules 2 is at position 0 (a fresh store), a
     case with no rules version is saved beneath the desk and its opening's rowid set
@@ -166,10 +162,6 @@ def test_a_forged_opening_moved_below_the_log_is_still_below_the_floor(tmp_path:
         desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_rules walks desk.case_ids(), which reads the log from position 1 only",
-)
 def test_verify_rules_replays_a_case_whose_opening_is_below_position_1(tmp_path: Path) -> None:
     """Attack: a case opened by a desk (rules 2) gets an AUDITOR's note appended
     beneath the desk (unlawful: an auditor writes nothing), then its opening's rowid
@@ -198,10 +190,6 @@ def test_verify_rules_replays_a_case_whose_opening_is_below_position_1(tmp_path:
         desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a deleted floor row is claimed again at the head when no rules-2 case exists",
-)
 def test_deleting_the_floor_row_of_an_upgraded_store_hides_a_forgery(tmp_path: Path) -> None:
     """Attack: a store of 0.1.0 is upgraded (a rules-2 desk opens it for writing and
     claims its floor at the old head) and works on its old cases for a while, opening
@@ -233,10 +221,6 @@ def test_deleting_the_floor_row_of_an_upgraded_store_hides_a_forgery(tmp_path: P
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="the floor compares log positions, and SQL can give a forged opening id -1",
-)
 def test_postgres_a_forged_opening_moved_below_the_log_is_still_below_the_floor(
     postgres_url: str,
 ) -> None:
@@ -264,10 +248,6 @@ def test_postgres_a_forged_opening_moved_below_the_log_is_still_below_the_floor(
         desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a desk opens cases under its rules below a floor a newer release claimed",
-)
 def test_a_desk_older_than_the_stores_floor_does_not_open_cases_it_then_refuses(
     tmp_path: Path,
 ) -> None:
@@ -302,10 +282,6 @@ def test_a_desk_older_than_the_stores_floor_does_not_open_cases_it_then_refuses(
         desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recorded_floors turns the row's values with int() and lets ValueError out",
-)
 def test_a_floor_row_that_is_no_number_is_a_store_error_at_open(tmp_path: Path) -> None:
     """Attack: SQL writes text into the floor's ``after_position`` (SQLite keeps it:
     the column's affinity does not refuse it). Expected: ``CaseDesk.open`` raises a
@@ -325,10 +301,6 @@ class _SnapshotsOften(CaseDesk):
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_require_floor takes a case whose opening row is missing as opened at 0",
-)
 def test_a_forged_case_without_its_opening_row_is_still_below_the_floor(tmp_path: Path) -> None:
     """Attack: beneath the desk, a rules-1 case is saved with a second event whose
     state commitment vouches for a snapshot written beside it (as a desk's own save
@@ -385,10 +357,6 @@ def _forge_case_of_rules_3(location: str) -> UUID:
         return _forge_case(location, rules=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_require_floor checks only rules below the floor, not rules above the desk's",
-)
 def test_a_case_held_to_rules_the_desk_does_not_know_is_refused(tmp_path: Path) -> None:
     """Attack: a case whose opening says rules 3 is in the store. This desk knows rules
     1 and 2, and its rulebook applies a rule to ``rules >= 2``, so it serves the case
@@ -409,10 +377,6 @@ def test_a_case_held_to_rules_the_desk_does_not_know_is_refused(tmp_path: Path) 
         desk.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the log-order check takes an unlawful opening's rules as the bar for later ones",
-)
 def test_one_forged_opening_does_not_make_every_later_case_unlawful(tmp_path: Path) -> None:
     """Attack: one forged opening that says rules 3 (itself reported: rules 3 does not
     exist here) at the start of the log. ``verify --rules``'s log-order check then
@@ -439,10 +403,6 @@ def test_one_forged_opening_does_not_make_every_later_case_unlawful(tmp_path: Pa
         f"UPDATE {FLOOR_TABLE} SET after_position = 'x'",
         f"ALTER TABLE {FLOOR_TABLE} RENAME COLUMN after_position TO moved",
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="a read-only desk reads the floor at open, and any failure there stops it",
 )
 def test_a_damaged_floor_table_does_not_stop_the_chain_audit(tmp_path: Path, damage: str) -> None:
     """Attack: SQL damages the floor's table (a text position; a renamed column). The

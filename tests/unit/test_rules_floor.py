@@ -1,7 +1,7 @@
 """The store's floor of rules versions, attacked from beneath the desk: a new case
 written with no rules version (held to rules 1, the loosest) after the store took rules
 2 is refused every command and reported by ``verify --rules``, on SQLite, PostgreSQL
-and the in-process store; deleting the floor's table hides nothing."""
+and the in-process store; deleting the floor's table or row hides nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from casehistory import Actor, CaseDesk, Channel, Customer, Role, SteppingClock
 from casehistory.audit.rules import verify_rules
 from casehistory.desk._rules_floor import FLOOR_TABLE, recorded_floors
 from casehistory.domain.case import Case
-from casehistory.errors import RulesBelowFloor
+from casehistory.errors import RulesBelowFloor, RulesNewerThanDesk
 from casehistory.store import register_value_transcodings, store_env
 
 AGENT = Actor("a.lee", Role.AGENT)
@@ -69,11 +69,16 @@ def _open_honest_case(desk: CaseDesk) -> UUID:
 
 
 def _unlawful(desk: CaseDesk) -> dict[UUID, list[str]]:
+    """The findings of ``verify --rules`` on cases (those on the store: :func:`_on_store`)."""
     found: dict[UUID, list[str]] = {}
     for f in verify_rules(desk).findings:
-        assert f.case_id is not None
-        found.setdefault(f.case_id, []).append(f.detail)
+        if f.case_id is not None:
+            found.setdefault(f.case_id, []).append(f.detail)
     return found
+
+
+def _on_store(desk: CaseDesk) -> list[str]:
+    return [f.detail for f in verify_rules(desk).findings if f.case_id is None]
 
 
 def _refused_every_command(desk: CaseDesk, case_id: UUID) -> None:
@@ -110,19 +115,98 @@ def test_deleting_the_floor_hides_nothing(tmp_path: Path) -> None:
     with sqlite3.connect(location) as connection:
         connection.execute(f"DROP TABLE {FLOOR_TABLE}")
 
-    desk = _desk(location)  # claims the floor again: before the first rules-2 opening
-    assert recorded_floors(desk._recorder)[0].after_position == 0
+    desk = _desk(location)  # lost, not claimed again: where it stood is unknown
+    assert recorded_floors(desk._recorder) == []
+    assert [(f.rules, f.after_position, f.lost) for f in desk._floors] == [(2, 0, True)]
     _refused_every_command(desk, forged)
     assert list(_unlawful(desk)) == [forged]
+    (missing,) = _on_store(desk)
+    assert f"{FLOOR_TABLE}) has no row of rules 2" in missing
     desk.close()
 
-    with sqlite3.connect(location) as connection:
-        connection.execute(f"DROP TABLE {FLOOR_TABLE}")
-    reader = CaseDesk.open(location, read_only=True)  # no floor at all: the log's order
+    with sqlite3.connect(location) as connection:  # a floor no one can read: the order
+        connection.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        connection.execute(f"CREATE TABLE {FLOOR_TABLE} (rules TEXT, moved TEXT)")
+    reader = CaseDesk.open(location, read_only=True)
     found = _unlawful(reader)
     assert list(found) == [forged]
     assert "after case" in found[forged][0]
+    (unreadable,) = _on_store(reader)
+    assert f"cannot read the store's floor of rules ({FLOOR_TABLE})" in unreadable
     reader.close()
+
+
+def test_a_floor_row_deleted_from_an_upgraded_store_is_lost_until_restored(
+    tmp_path: Path,
+) -> None:
+    """A store of 0.1.0, upgraded; its floor's row is deleted and a rules-1 case forged.
+    No desk claims the row again (at the head it would stand above the forgery): every
+    case held to rules 1 is refused, the old honest ones too, until an operator puts
+    the row back where it stood; then the old cases are served and the forgery still
+    refused."""
+    location = str(tmp_path / "old.sqlite")
+    shutil.copy(FIXTURE, location)
+    desk = _desk(location)
+    old = sorted(desk.case_ids())[0]
+    (floor,) = recorded_floors(desk._recorder)
+    desk.close()
+    forged = _forge_rules_1_case(location)
+    with sqlite3.connect(location) as connection:
+        connection.execute(f"DELETE FROM {FLOOR_TABLE}")
+
+    for _ in range(2):  # and again: a lost floor is not claimed by the next desk either
+        desk = _desk(location)
+        with pytest.raises(RulesBelowFloor, match=f"rules 2 in {FLOOR_TABLE} is missing"):
+            desk.reopen_case(old, reason="old rules", by=AGENT, occurred_at=MONDAY)
+        _refused_every_command(desk, forged)
+        assert forged in _unlawful(desk)
+        desk.close()
+    with sqlite3.connect(location) as connection:
+        (rows,) = connection.execute(f"SELECT COUNT(*) FROM {FLOOR_TABLE}").fetchone()
+        assert rows == 0
+        connection.execute(
+            f"INSERT INTO {FLOOR_TABLE} VALUES (?, ?)", (floor.rules, floor.after_position)
+        )
+
+    desk = _desk(location)
+    desk.reopen_case(old, reason="old rules, served again", by=AGENT, occurred_at=MONDAY)
+    _refused_every_command(desk, forged)
+    assert list(_unlawful(desk)) == [forged]
+    assert _on_store(desk) == []
+    desk.close()
+
+
+def test_a_floor_row_deleted_from_an_empty_store_is_claimed_again(tmp_path: Path) -> None:
+    location = str(tmp_path / "cases.sqlite")
+    _desk(location).close()
+    with sqlite3.connect(location) as connection:
+        connection.execute(f"DELETE FROM {FLOOR_TABLE}")
+    desk = _desk(location)  # nothing can lie below the head of an empty log
+    assert [(f.rules, f.after_position) for f in recorded_floors(desk._recorder)] == [(2, 0)]
+    desk.close()
+
+
+def test_a_desk_below_a_newer_floor_opens_no_case_but_serves_its_own(tmp_path: Path) -> None:
+    """A newer release (rules 3) claimed its floor; a desk of this release still serves
+    the cases opened before it under rules 2, and refuses to open one after it
+    (RulesNewerThanDesk, nothing recorded) rather than write a case that every desk
+    would then refuse as below the floor."""
+    location = str(tmp_path / "cases.sqlite")
+    desk = _desk(location)
+    honest = _open_honest_case(desk)
+    desk.close()
+    with sqlite3.connect(location) as connection:
+        (head,) = connection.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+        connection.execute(f"INSERT INTO {FLOOR_TABLE} VALUES (3, ?)", (head,))
+
+    desk = _desk(location)
+    with pytest.raises(RulesNewerThanDesk, match=r"rules 2, but the store took rules 3"):
+        _open_honest_case(desk)
+    with sqlite3.connect(location) as connection:
+        (after,) = connection.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
+    assert after == head
+    desk.add_note(honest, text="opened before the newer floor", by=AGENT, occurred_at=MONDAY)
+    desk.close()
 
 
 def test_the_floor_stays_where_the_store_took_it(tmp_path: Path) -> None:
