@@ -7,9 +7,11 @@ decide between "accepted with some arguments" and "refused with all of them": ev
 existing target the command could act on (each RMA, each open hold, the pending
 escalation, each requested cancellation), each value of an enumerated argument whose
 value a rule looks at (an RMA's coverage, a shipment's service level and payer, an
-entitlement's kind), the smallest amount in each currency that matters (0.01: a limit
-refuses a small amount only if it refuses every amount), and for the rest a neutral
-text. A command offered is one that at least one of these made record its event.
+entitlement's kind), the smallest amount :class:`Money` takes in each currency that
+matters (0.0001: a limit refuses the smallest amount only if it refuses every amount)
+and, where the case holds an amount a command may not exceed, that amount itself (a
+hold's outstanding amount, what is refundable), and for the rest a neutral text. A
+command offered is one that at least one of these made record its event.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ from casehistory.domain.values import (
 __all__ = ["PROBES", "Probe", "Situation"]
 
 _TEXT = "(checking what is allowed)"
-_CENT = Decimal("0.01")
+_STEP = Decimal("0.0001")
+"""The smallest amount Money takes (4 decimal places)."""
 
 
 @attrs.frozen
@@ -75,8 +78,15 @@ def _currencies(state: CaseState) -> tuple[str, ...]:
     return (*held, fresh)
 
 
-def _cents(state: CaseState) -> list[Money]:
-    return [Money(_CENT, currency) for currency in _currencies(state)]
+def _smallest(state: CaseState) -> list[Money]:
+    return [Money(_STEP, currency) for currency in _currencies(state)]
+
+
+def _up_to(limit: Money) -> list[Money]:
+    """The smallest amount, and ``limit`` itself when it is more: what a command bound
+    by ``limit`` accepts if it accepts any amount."""
+    smallest = Money(_STEP, limit.currency)
+    return [smallest] if limit.amount <= _STEP else [smallest, limit]
 
 
 def _fresh(taken: Iterable[str], stem: str) -> str:
@@ -139,7 +149,7 @@ def _commendation(s: Situation) -> Iterator[Probe]:
 
 
 def _goodwill(s: Situation) -> Iterator[Probe]:
-    for kind, value in itertools.product(GoodwillKind, _cents(s.state)):
+    for kind, value in itertools.product(GoodwillKind, _smallest(s.state)):
         yield Probe(None, {"kind": kind, "amount": value, "reason": _TEXT})
 
 
@@ -172,7 +182,7 @@ def _on_rmas(
 
 
 def _repair(s: Situation) -> Iterator[Probe]:
-    costs: list[Money | None] = [None, *_cents(s.state)]
+    costs: list[Money | None] = [None, *_smallest(s.state)]
     for number, rma in s.state.rmas.items():
         if rma.stage is RmaStage.RECEIVED:
             for covered_by, cost in itertools.product(RepairCoverage, costs):
@@ -182,7 +192,7 @@ def _repair(s: Situation) -> Iterator[Probe]:
 
 def _amounts(**arguments: Any) -> Callable[[Situation], Iterator[Probe]]:
     def probes(s: Situation) -> Iterator[Probe]:
-        for amount in _cents(s.state):
+        for amount in _smallest(s.state):
             yield Probe(None, {"amount": amount, **arguments})
 
     return probes
@@ -190,8 +200,10 @@ def _amounts(**arguments: Any) -> Callable[[Situation], Iterator[Probe]]:
 
 def _refund(s: Situation) -> Iterator[Probe]:
     for currency in s.state.ledger.currencies:
-        if s.state.ledger.balance(currency).refundable.amount > 0:
-            yield Probe(None, {"amount": Money(_CENT, currency), "reason": _TEXT})
+        refundable = s.state.ledger.balance(currency).refundable
+        if refundable.amount > 0:
+            for amount in _up_to(refundable):
+                yield Probe(None, {"amount": amount, "reason": _TEXT})
 
 
 def _deny_refund(s: Situation) -> Iterator[Probe]:
@@ -201,17 +213,17 @@ def _deny_refund(s: Situation) -> Iterator[Probe]:
 
 def _hold(s: Situation) -> Iterator[Probe]:
     reference = _fresh(s.state.holds, "HOLD")
-    for amount in _cents(s.state):
+    for amount in _smallest(s.state):
         arguments = {"account": _TEXT, "reference": reference, "reason": _TEXT}
         yield Probe(None, {"amount": amount, **arguments})
 
 
 def _release(s: Situation) -> Iterator[Probe]:
     for hold in s.state.open_holds:
-        amount = Money(_CENT, hold.amount.currency)
-        yield Probe(
-            hold.reference, {"reference": hold.reference, "amount": amount, "reason": _TEXT}
-        )
+        for amount in _up_to(hold.outstanding):
+            yield Probe(
+                hold.reference, {"reference": hold.reference, "amount": amount, "reason": _TEXT}
+            )
 
 
 def _cancellation(s: Situation) -> Iterator[Probe]:

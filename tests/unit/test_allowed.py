@@ -127,6 +127,25 @@ def test_a_case_held_to_newer_rules_offers_nothing() -> None:
         desk.add_note(newer.id, text="served?", by=AGENT, occurred_at=MONDAY)
 
 
+def test_a_refund_below_a_cent_is_offered() -> None:
+    """Money takes four decimal places: a refund of the 0.005 paid is accepted, so it is
+    offered (a probe of 0.01, more than is refundable, missed it); the exact amount
+    refundable is probed too."""
+    desk = _desk()
+    case_id = _open(desk)
+    desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=MONDAY)
+    desk.record_payment(
+        case_id, amount=Money("0.005", "USD"), reference="r", by=AGENT, occurred_at=MONDAY
+    )
+    offered = {a.command for a in desk.allowed(case_id, by=AGENT, occurred_at=MONDAY)}
+    assert "issue_refund" in offered
+    desk.issue_refund(
+        case_id, amount=Money("0.005", "USD"), reason="all of it", by=AGENT, occurred_at=MONDAY
+    )
+    offered = {a.command for a in desk.allowed(case_id, by=AGENT, occurred_at=MONDAY)}
+    assert "issue_refund" not in offered  # nothing left to refund
+
+
 def test_bad_questions_are_refused() -> None:
     desk = _desk()
     case_id = _open(desk)

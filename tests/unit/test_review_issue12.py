@@ -509,10 +509,6 @@ def test_allowed_offers_a_commendation_to_the_agent_named_any_agent() -> None:
     assert "record_commendation" in offered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the probes' smallest amount is 0.01, but Money takes 4 decimal places",
-)
 def test_allowed_offers_the_release_of_a_hold_of_less_than_a_cent() -> None:
     """Attack: a hold of 0.005 USD (Money takes up to 4 decimal places). The release
     probe tries 0.01, which exceeds the hold (ReleaseExceedsHold), so
