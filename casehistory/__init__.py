@@ -15,9 +15,9 @@ from casehistory.errors import __all__ as _errors
 
 if TYPE_CHECKING:
     from casehistory.clock import Clock, FixedClock, SteppingClock, SystemClock
-    from casehistory.desk import Allowed, CaseDesk, SnapshotIgnored
+    from casehistory.desk import Allowed, CaseDesk, Erasure, SnapshotIgnored
     from casehistory.domain.calendar import BusinessCalendar
-    from casehistory.domain.events import EVENT_TYPES, CaseEvent
+    from casehistory.domain.events import EVENT_TYPES, PERSONAL, CaseEvent
     from casehistory.domain.ledger import Hold
     from casehistory.domain.lifecycle import TRANSITIONS, Status
     from casehistory.domain.limits import (
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         ReturnWindowPolicy,
         WarrantyPolicy,
     )
+    from casehistory.domain.sealed import ERASED, Sealed
     from casehistory.domain.sla import (
         DEFAULT_SLA_POLICY,
         SlaClock,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
         Direction,
         Disposition,
         EntitlementKind,
+        ErasureGround,
         EscalationTarget,
         Fault,
         GoodwillKind,
@@ -120,6 +122,11 @@ _LAZY: dict[str, str] = {
     "GoodwillKind": "casehistory.domain.values",
     "InspectionOutcome": "casehistory.domain.values",
     "LinkKind": "casehistory.domain.values",
+    "ErasureGround": "casehistory.domain.values",
+    "ERASED": "casehistory.domain.sealed",
+    "Sealed": "casehistory.domain.sealed",
+    "PERSONAL": "casehistory.domain.events",
+    "Erasure": "casehistory.desk",
     "Money": "casehistory.domain.values",
     "Payer": "casehistory.domain.values",
     "Product": "casehistory.domain.values",
@@ -182,6 +189,11 @@ __all__ = [
     "InspectionOutcome",
     "Ledger",
     "LinkKind",
+    "ErasureGround",
+    "ERASED",
+    "Sealed",
+    "PERSONAL",
+    "Erasure",
     "Money",
     "OvernightCutoffPolicy",
     "Payer",

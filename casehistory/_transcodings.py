@@ -28,6 +28,7 @@ from casehistory.domain import values
 from casehistory.domain.ledger import Balance, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sealed import Opener, Sealed
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import (
     CaseLink,
@@ -38,7 +39,7 @@ from casehistory.domain.state import (
     RmaStage,
 )
 
-__all__ = ["fast_decoder", "fast_encoder", "register_value_transcodings"]
+__all__ = ["SealedTranscoding", "fast_decoder", "fast_encoder", "register_value_transcodings"]
 
 _ATTRS_TYPES: tuple[type[Any], ...] = (
     values.Money,
@@ -71,6 +72,7 @@ _ENUM_TYPES: tuple[type[Enum], ...] = (
     values.RepairCoverage,
     values.ServiceLevel,
     values.LinkKind,
+    values.ErasureGround,
     Status,
     EscalationOutcome,
     RmaStage,
@@ -129,8 +131,28 @@ class _DateTranscoding(Transcoding):
         return date.fromisoformat(data)
 
 
+class SealedTranscoding(Transcoding):
+    """A sealed text as its box (a string: the ciphertext, never the text). A desk
+    sets ``opener`` to its key store's, so that what it reads can be shown."""
+
+    type = Sealed
+    name = "sealed"
+
+    def __init__(self) -> None:
+        self.opener: Opener | None = None
+
+    def encode(self, obj: Any) -> str:
+        return str(obj.box)
+
+    def decode(self, data: Any) -> Sealed:
+        if type(data) is not str:
+            raise TypeError(f"a sealed text is a string, not {type(data).__name__}")
+        return Sealed(data, self.opener)
+
+
 def _transcodings() -> Iterable[Transcoding]:
     yield _DateTranscoding()
+    yield SealedTranscoding()
     for cls in _ATTRS_TYPES:
         yield _AttrsTranscoding(cls)
     for enum_cls in _ENUM_TYPES:
@@ -232,6 +254,8 @@ def _plain_encoding(transcoding: Transcoding) -> Callable[[Any], Any]:
         return lambda obj: obj.hex
     if kind is _EnumTranscoding:
         return lambda obj: obj.name
+    if kind is SealedTranscoding:
+        return lambda obj: obj.box
     if kind is _AttrsTranscoding and isinstance(transcoding, _AttrsTranscoding):
         names = transcoding._fields
         return lambda obj: {name: getattr(obj, name) for name in names}
@@ -239,7 +263,7 @@ def _plain_encoding(transcoding: Transcoding) -> Callable[[Any], Any]:
 
 
 _TO_STRINGS = frozenset(
-    {DatetimeAsISO, _DateTranscoding, DecimalAsStr, UUIDAsHex, _EnumTranscoding}
+    {DatetimeAsISO, _DateTranscoding, DecimalAsStr, UUIDAsHex, _EnumTranscoding, SealedTranscoding}
 )
 """The transcodings whose encode gives a str (which the walk leaves as it is)."""
 

@@ -19,6 +19,9 @@ __all__ = [
     "OccurredTooEarly",
     "RulesBelowFloor",
     "RulesNewerThanDesk",
+    "CustomerForgottenAlready",
+    "PersonalDataErased",
+    "RecordedInPlaintext",
     "CaseAlreadyExists",
     "CaseHistoryError",
     "CaseIsClosed",
@@ -247,6 +250,18 @@ class OccurredTooEarly(CaseHistoryError, ValueError):
 
 class RulesBelowFloor(CaseHistoryError):
     """Raised when a case opened after its store's floor of rules is held to older rules."""
+
+
+class PersonalDataErased(CaseHistoryError):
+    """Raised when a command would record personal text on a forgotten customer's case."""
+
+
+class RecordedInPlaintext(CaseHistoryError):
+    """Raised when a customer to forget has a case with personal text recorded unsealed."""
+
+
+class CustomerForgottenAlready(CaseHistoryError):
+    """Raised when an erasure is recorded on a case whose customer was already forgotten."""
 
 
 class RulesNewerThanDesk(CaseHistoryError):

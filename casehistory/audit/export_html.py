@@ -138,7 +138,7 @@ def _entry(desk: Any, case_id: UUID) -> _Entry:
     return _Entry(
         case_id=case_id,
         version=view.version,
-        customer=view.customer.name,
+        customer=str(view.customer.name),
         subject=view.subject,
         status=view.status.name,
         fault=view.fault.name,

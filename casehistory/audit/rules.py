@@ -65,7 +65,7 @@ def _replay(case: Case | None, event: ev.CaseEvent, table: Mapping[str, Binding]
     if isinstance(event, ev.CaseOpened):
         opened = Case.open(
             customer=event.customer,
-            subject=event.subject,
+            subject=event.subject,  # type: ignore[arg-type]  # sealed: replayed as recorded
             channel=event.channel,
             product=event.product,
             case_id=event.originator_id,

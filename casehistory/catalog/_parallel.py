@@ -124,7 +124,7 @@ class Folder:
         row = row_of(state, last.originator_version, last_id, last.timestamp, self.policy(state))
         batch.cases.append(self.case_values(CASE_VALUES(row)))
         batch.money.extend(self.money_values(MONEY_VALUES(m)) for m in money_rows(state))
-        batch.search.append((self.id_value(case_id), state.subject, state.customer.name))
+        batch.search.append((self.id_value(case_id), row.subject, row.customer_name))
         batch.events += len(events)
 
 

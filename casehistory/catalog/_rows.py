@@ -15,6 +15,7 @@ import attrs
 
 from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Ledger
+from casehistory.domain.sealed import ERASED, Text, shown
 from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState, Folding
 from casehistory.views.case import CaseView
@@ -118,6 +119,14 @@ class LedgerEntry:
     recorded_at: datetime
 
 
+def personal_text(state: CaseState, value: Text) -> str:
+    """A personal text as the catalog keeps it: the text, or :data:`ERASED` once the
+    case's customer is forgotten (even while their key still exists)."""
+    if state.forgotten:
+        return ERASED
+    return shown(value) or ""
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
@@ -159,8 +168,8 @@ def row_of(
         version=version,
         position=position,
         customer_id=state.customer.id,
-        customer_name=state.customer.name,
-        subject=state.subject,
+        customer_name=personal_text(state, state.customer.name),
+        subject=personal_text(state, state.subject),
         channel=state.channel.name,
         product_sku=state.product.sku if state.product else None,
         status=state.status.name,

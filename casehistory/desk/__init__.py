@@ -5,15 +5,25 @@ from __future__ import annotations
 from casehistory.desk._allowed import Allowed, AllowedCommands
 from casehistory.desk._base import SNAPSHOT_INTERVAL
 from casehistory.desk._case_commands import CaseCommands
+from casehistory.desk._forget import Erasure, Forgetting
 from casehistory.desk._money_commands import MoneyCommands
 from casehistory.desk._service_commands import ServiceCommands
 from casehistory.desk._sla import SlaQueries
 from casehistory.desk._snapshots import SnapshotIgnored, SnapshotLog
 
-__all__ = ["SNAPSHOT_INTERVAL", "Allowed", "CaseDesk", "SnapshotIgnored", "SnapshotLog"]
+__all__ = [
+    "SNAPSHOT_INTERVAL",
+    "Allowed",
+    "CaseDesk",
+    "Erasure",
+    "SnapshotIgnored",
+    "SnapshotLog",
+]
 
 
-class CaseDesk(CaseCommands, ServiceCommands, MoneyCommands, SlaQueries, AllowedCommands):
+class CaseDesk(
+    CaseCommands, ServiceCommands, MoneyCommands, SlaQueries, AllowedCommands, Forgetting
+):
     """An eventsourcing application that keeps customer cases.
 
     Open one with :meth:`CaseDesk.open`; every command is a keyword-only method

@@ -27,6 +27,7 @@ from casehistory.desk._idempotent import (
     pending,
     recorded_commands,
 )
+from casehistory.desk._keys import CaseSealer, KeyStore
 from casehistory.desk._loading import CaseCache, Seen, cache_env, require_cache_size
 from casehistory.desk._loading import project as _project
 from casehistory.desk._mapper import CaseMapper
@@ -104,6 +105,10 @@ class DeskBase(Queries):
             env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
         env = {**(env or {}), **cache_env(require_cache_size(cache))}
         self._store = _Store(env)
+        self._keys = KeyStore(self._store.recorder, writable=not self._store.env.get(READ_ONLY))
+        # What this desk reads of a sealed text opens with its store's keys.
+        transcoder: Any = self._store.mapper.transcoder
+        transcoder.names["sealed"].opener = self._keys.open
         found = self._store.repository.cache
         self._cache = None if found is None else CaseCache(found, interval)
         self.snapshot_log = SnapshotLog()
@@ -329,7 +334,11 @@ class DeskBase(Queries):
                 if done is not None:
                     return done
                 case.__dict__["command"] = asked.command
-            act(case, self._now())
+            case.__dict__["sealer"] = CaseSealer(self._keys, case.state.customer.id)
+            try:
+                act(case, self._now())
+            finally:
+                case.__dict__.pop("sealer", None)  # the desk's, not the case's
             try:
                 self._save(case)
             except ConcurrentUpdate:

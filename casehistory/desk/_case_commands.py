@@ -10,6 +10,7 @@ from uuid import UUID
 
 from casehistory.desk._base import DeskBase
 from casehistory.desk._idempotent import command, pending
+from casehistory.desk._keys import CaseSealer
 from casehistory.domain.case import Case
 from casehistory.domain.commands import case_id_of
 from casehistory.domain.values import (
@@ -63,6 +64,7 @@ class CaseCommands(DeskBase):
             case_id=case_id,
             command=identified,
             sla=self.policies.sla.terms,
+            sealer=CaseSealer(self._keys, customer.id) if isinstance(customer, Customer) else None,
         )
         try:
             self._save(case)  # the store refuses a taken id: CaseAlreadyExists

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from casehistory.domain import rights
+from casehistory.domain._personal import require_not_erased, seal_fields
 from casehistory.domain.binding import policy_digests
 from casehistory.domain.chain import STATE_COMMITMENT, chained_bytes, state_commitment
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
@@ -236,6 +237,8 @@ class CommandSupport:
         decisions among ``fields`` are recorded with the digests of their policies'
         parameters, as ``policies`` (the desk's, or a replay's record) answer them."""
         require_transition(self.id, self.state.status, key or event.__name__)
+        require_not_erased(self.id, self.state.forgotten, event, fields)
+        seal_fields(event, fields, self.__dict__.get("sealer"))
         if policies is not None and self.state.rules >= 2:
             decisions = [value for value in fields.values() if isinstance(value, PolicyDecision)]
             if decisions:

@@ -17,6 +17,8 @@ from uuid import UUID
 
 import attrs
 
+from casehistory.domain.sealed import Sealed
+
 __all__ = ["plain_scalar", "typed"]
 
 
@@ -118,6 +120,8 @@ class _Plain:
             ):
                 _PLAIN_ENUMS.add(type(value))  # an enum of no other type: its name
             return plain_scalar(value)
+        if isinstance(value, Sealed):  # the ciphertext, never the text
+            return {"sealed": value.box}
         if attrs.has(type(value)):
             names = tuple(field.name for field in attrs.fields(type(value)))
             if not all(name.isascii() for name in names):
@@ -214,6 +218,8 @@ class _Typed:
             return {"$datetime": value.isoformat()}
         if isinstance(value, Decimal | UUID | date):
             return {f"${type(value).__name__.lower()}": str(value)}
+        if isinstance(value, Sealed):  # the ciphertext, never the text
+            return {"$sealed": value.box}
         if attrs.has(type(value)):
             names = tuple(f.name for f in attrs.fields(type(value)))
             if not all(name.isascii() for name in names):

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from casehistory.domain import events as ev
 from casehistory.domain import rights
 from casehistory.domain._money import MoneyCommands
+from casehistory.domain._personal import require_forgettable, seal_fields
 from casehistory.domain._rma import RmaCommands
 from casehistory.domain._service import ServiceCommands
 from casehistory.domain._support import (
@@ -28,6 +29,7 @@ from casehistory.domain._support import (
 from casehistory.domain.commands import CommandId
 from casehistory.domain.policies import Policies
 from casehistory.domain.rulebook import RULES_VERSION, require_rules_version
+from casehistory.domain.sealed import Sealer
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseState, evolve
 from casehistory.domain.values import (
@@ -37,6 +39,7 @@ from casehistory.domain.values import (
     Customer,
     Demeanour,
     Direction,
+    ErasureGround,
     Fault,
     LinkKind,
     Product,
@@ -60,6 +63,7 @@ class CaseSnapshot(Snapshot):
         state.pop("commit_state_every", None)
         state.pop("snapshots_due", None)
         state.pop("command", None)
+        state.pop("sealer", None)
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
@@ -130,6 +134,17 @@ class _LifecycleCommands(CommandSupport):
         self._guard(ev.CaseReopened, by, occurred_at, recorded_at)
         require_text(reason, "reason")
         self._record(ev.CaseReopened, by, occurred_at, recorded_at, reason=reason)
+
+    def forget_customer(
+        self, *, ground: ErasureGround, by: Actor, occurred_at: datetime, recorded_at: datetime
+    ) -> None:
+        """Record that the case's customer is forgotten (their key is destroyed by the
+        desk): refused where a personal text was recorded unsealed, or already erased."""
+        self._guard(ev.CustomerForgotten, by, occurred_at, recorded_at)
+        require_instance(ground, ErasureGround, "ground")
+        state = self.state
+        require_forgettable(self.id, state.customer, state.forgotten, state.plaintext)
+        self._record(ev.CustomerForgotten, by, occurred_at, recorded_at, ground=ground)
 
     def link_cases(
         self,
@@ -298,12 +313,15 @@ class Case(
         command: CommandId | None = None,
         sla: SlaTerms | None = None,
         rules: int | None = RULES_VERSION,
+        sealer: Sealer | None = None,
     ) -> Case:
         """Open a new case. Its status is NEW until an agent is assigned. A ``command``
         id is recorded on the opening (:mod:`casehistory.domain.commands`), and so are
         the ``sla`` terms in force (:mod:`casehistory.domain.sla`), and the ``rules``
         version the case is held to (:mod:`casehistory.domain.rulebook`; None records
-        none, as before 0.3.0, and holds the case to rules 1)."""
+        none, as before 0.3.0, and holds the case to rules 1). A desk's ``sealer``
+        seals the customer's name and contact details and the subject
+        (:mod:`casehistory.domain.sealed`); without one they are recorded as given."""
         require_times(occurred_at, recorded_at)
         rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
         require_instance(customer, Customer, "customer")
@@ -320,6 +338,7 @@ class Case(
             "channel": channel,
             "product": product,
         }
+        seal_fields(ev.CaseOpened, fields, sealer)
         if sla is not None:
             fields["sla"] = require_instance(sla, SlaTerms, "sla")
         if rules is not None:

@@ -45,6 +45,7 @@ from casehistory.domain._walks import (
     plain_scalar,
     typed,
 )
+from casehistory.domain.sealed import Sealed
 
 __all__ = [
     "ENVELOPE",
@@ -58,6 +59,7 @@ __all__ = [
     "record",
     "record_of",
     "SINCE",
+    "SPARSE",
     "STATE_COMMITMENT",
     "chained_bytes",
     "state_commitment",
@@ -96,12 +98,15 @@ def plain(value: Any) -> Any:
 
     Decimals keep their exact digits as strings (``"12.50"``), times and dates are ISO
     8601 with their offset, UUIDs are strings, enums their member name, attrs values
-    an object of their fields, tuples and lists arrays. Anything else (a float, a set)
-    is refused: it has no single canonical form."""
+    an object of their fields, tuples and lists arrays, a sealed personal text
+    ``{"sealed": box}`` (its ciphertext: :mod:`casehistory.domain.sealed`). Anything
+    else (a float, a set) is refused: it has no single canonical form."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal | UUID | datetime | date | Enum):
         return plain_scalar(value)
+    if isinstance(value, Sealed):
+        return {"sealed": value.box}
     if attrs.has(type(value)):
         return {
             field.name: plain(getattr(value, field.name)) for field in attrs.fields(type(value))
@@ -250,6 +255,12 @@ number of the format that added it. A commitment of format N covers the fields o
 formats up to N (:func:`state_commitment`)."""
 
 
+SPARSE = "casehistory.sparse"
+"""The attrs metadata key of a state field that a commitment covers only while it differs
+from its default: added without a new format, so that every commitment recorded before
+it still verifies, and covered from the first event that sets it."""
+
+
 def state_commitment(
     state: Any, created_on: datetime, modified_on: datetime, *, state_format: int | None = None
 ) -> str:
@@ -272,6 +283,11 @@ def state_commitment(
             for field in attrs.fields(type(state))
             if field.metadata.get(SINCE, 1) > state_format
         )
+    left_out.update(
+        field.name
+        for field in attrs.fields(type(state))
+        if field.metadata.get(SPARSE) and getattr(state, field.name) == field.default
+    )
     walk = _Typed()
     body = walk.of(state)
     name = f"${type(state).__name__}"

@@ -32,7 +32,15 @@ import attrs
 from casehistory.domain import events as ev
 from casehistory.domain.values import Actor, Role
 
-__all__ = ["COMMANDS", "COMMAND_OF", "Area", "CommandDeclaration", "Target", "command_arguments"]
+__all__ = [
+    "COMMANDS",
+    "COMMAND_OF",
+    "CUSTOMER_COMMANDS",
+    "Area",
+    "CommandDeclaration",
+    "Target",
+    "command_arguments",
+]
 
 
 class Area(Enum):
@@ -195,17 +203,27 @@ COMMANDS: Mapping[str, CommandDeclaration] = _declare(
     _D("request_cancellation", ev.CancellationRequested, _M),
     _D("complete_cancellation", ev.CancellationCompleted, _M, Target.CANCELLATION, "subscription"),
 )
-"""Command name -> its declaration, in the order the docs list them."""
+"""Command name -> its declaration, in the order the docs list them: the commands of
+one case, each a desk method that takes the case's id."""
+
+CUSTOMER_COMMANDS: Mapping[str, CommandDeclaration] = _declare(
+    _D("forget_customer", ev.CustomerForgotten, _L),
+)
+"""The commands that act on every case of a customer at once: the desk method takes
+the customer's id and runs the domain method of the same name on each of their cases
+(``forget_customer``: docs/data-protection.md). Not offered by ``desk.allowed`` nor
+drawn by the testing toolkit, which act on one case; replayed by ``verify --rules``
+like any other."""
 
 COMMAND_OF: Mapping[type[ev.CaseEvent], CommandDeclaration] = MappingProxyType(
-    {d.event: d for d in COMMANDS.values()}
+    {d.event: d for d in (*COMMANDS.values(), *CUSTOMER_COMMANDS.values())}
 )
 """Event type -> the declaration of the one command that records it."""
 
 # What the desk supplies (the store time, its policies, the command id, the SLA terms and
 # rules version of an opening), not the caller.
 _NOT_ARGUMENTS = frozenset(
-    {"self", "by", "occurred_at", "recorded_at", "policies", "command", "sla", "rules"}
+    {"self", "by", "occurred_at", "recorded_at", "policies", "command", "sla", "rules", "sealer"}
 )
 
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, ProgrammingError
 
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sealed import Text
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.values import (
     Actor,
@@ -25,6 +26,7 @@ from casehistory.domain.values import (
     Demeanour,
     Direction,
     Disposition,
+    ErasureGround,
     EscalationTarget,
     Fault,
     GoodwillKind,
@@ -50,6 +52,9 @@ __all__ = [
     "CaseResolved",
     "CaseTransferred",
     "CasesLinked",
+    "CustomerForgotten",
+    "PERSONAL",
+    "PERSONAL_CUSTOMER_FIELDS",
     "CommendationRecorded",
     "ComplaintRecorded",
     "ContactLogged",
@@ -116,7 +121,7 @@ CASE_TOPIC = "casehistory.domain.case:Case"
 
 class CaseOpened(CaseEvent, Aggregate.Created):
     customer: Customer
-    subject: str
+    subject: Text
     channel: Channel
     product: Product | None
     sla: SlaTerms | None = None
@@ -145,13 +150,13 @@ class AgentAssigned(CaseEvent):
 class CaseTransferred(CaseEvent):
     from_department: str
     to_department: str
-    reason: str
+    reason: Text
 
 
 class ContactLogged(CaseEvent):
     channel: Channel
     direction: Direction
-    summary: str
+    summary: Text
     demeanour: Demeanour | None
     awaiting_reply: bool
     time_check: PolicyDecision | None = None
@@ -175,22 +180,22 @@ def contact_lifecycle_key(direction: Direction, awaiting_reply: bool) -> str:
 
 
 class NoteAdded(CaseEvent):
-    text: str
+    text: Text
 
 
 class ComplaintRecorded(CaseEvent):
     category: ComplaintCategory
-    details: str
+    details: Text
 
 
 class CommendationRecorded(CaseEvent):
     agent_id: str
     source: Actor
-    text: str
+    text: Text
 
 
 class DiagnosisRecorded(CaseEvent):
-    symptom: str
+    symptom: Text
     finding: str
     root_cause: str
     fault: Fault
@@ -215,23 +220,23 @@ class EntitlementChecked(CaseEvent):
 class EscalationRequested(CaseEvent):
     number: int
     to: EscalationTarget
-    reason: str
+    reason: Text
 
 
 class EscalationApproved(CaseEvent):
     number: int
-    reason: str
+    reason: Text
 
 
 class EscalationDenied(CaseEvent):
     number: int
-    reason: str
+    reason: Text
 
 
 class GoodwillGranted(CaseEvent):
     kind: GoodwillKind
     value: Money
-    reason: str
+    reason: Text
     limit_check: PolicyDecision
     cutoff_check: PolicyDecision | None
     case_limit_check: PolicyDecision | None = None
@@ -243,7 +248,7 @@ class GoodwillGranted(CaseEvent):
 class RmaIssued(CaseEvent):
     rma_number: str
     items: str
-    reason: str
+    reason: Text
     disposition: Disposition
     return_shipping_paid_by: Payer
     shipping_decision: PolicyDecision
@@ -259,7 +264,7 @@ class ReturnReceived(CaseEvent):
 class InspectionCompleted(CaseEvent):
     rma_number: str
     outcome: InspectionOutcome
-    findings: str
+    findings: Text
 
 
 class RepairCompleted(CaseEvent):
@@ -285,12 +290,12 @@ class ReplacementShipped(CaseEvent):
 
 class RmaRejected(CaseEvent):
     rma_number: str
-    reason: str
+    reason: Text
 
 
 class RmaClosed(CaseEvent):
     rma_number: str
-    note: str
+    note: Text
 
 
 class PaymentRecorded(CaseEvent):
@@ -305,12 +310,12 @@ class PaymentRecorded(CaseEvent):
 
 class RefundRequested(CaseEvent):
     amount: Money
-    reason: str
+    reason: Text
 
 
 class RefundIssued(CaseEvent):
     amount: Money
-    reason: str
+    reason: Text
     policy_exception: bool
     window_check: PolicyDecision | None
     policy_digests: dict[str, str] | None = None
@@ -318,7 +323,7 @@ class RefundIssued(CaseEvent):
 
 
 class RefundDenied(CaseEvent):
-    reason: str
+    reason: Text
     decision: PolicyDecision | None
     policy_digests: dict[str, str] | None = None
     """The digest of each decision's policy parameters, by ``"id vN"`` (rules 2)."""
@@ -326,20 +331,20 @@ class RefundDenied(CaseEvent):
 
 class HoldPlaced(CaseEvent):
     amount: Money
-    account: str
+    account: Text
     reference: str
-    reason: str
+    reason: Text
 
 
 class HoldReleased(CaseEvent):
     amount: Money
     reference: str
-    reason: str
+    reason: Text
 
 
 class CreditIssued(CaseEvent):
     amount: Money
-    reason: str
+    reason: Text
     limit_check: PolicyDecision
     credit_check: PolicyDecision | None = None
     """The credit against the limit of its issuer's role (rules 2)."""
@@ -349,7 +354,7 @@ class CreditIssued(CaseEvent):
 
 class CancellationRequested(CaseEvent):
     subscription: str
-    reason: str
+    reason: Text
 
 
 class CancellationCompleted(CaseEvent):
@@ -358,7 +363,7 @@ class CancellationCompleted(CaseEvent):
 
 
 class CaseResolved(CaseEvent):
-    resolution: str
+    resolution: Text
     fault: Fault
 
 
@@ -367,12 +372,20 @@ class CaseClosed(CaseEvent):
 
 
 class CaseReopened(CaseEvent):
-    reason: str
+    reason: Text
 
 
 class CasesLinked(CaseEvent):
     other_case_id: UUID
     relation: LinkKind
+
+
+class CustomerForgotten(CaseEvent):
+    """The case's customer was forgotten: their key destroyed, so that every personal
+    text of the case (:data:`PERSONAL`) reads as erased. It carries no personal data:
+    the ground of the erasure, and who decided it."""
+
+    ground: ErasureGround
 
 
 EVENT_TYPES: tuple[type[CaseEvent], ...] = (
@@ -410,5 +423,43 @@ EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     CreditIssued,
     CancellationRequested,
     CancellationCompleted,
+    CustomerForgotten,
 )
 """Every event type, in the order of the vocabulary (lifecycle, contact, ..., account)."""
+
+
+PERSONAL: dict[type[CaseEvent], tuple[str, ...]] = {
+    CaseOpened: ("customer", "subject"),
+    CaseTransferred: ("reason",),
+    ContactLogged: ("summary",),
+    NoteAdded: ("text",),
+    ComplaintRecorded: ("details",),
+    CommendationRecorded: ("text",),
+    DiagnosisRecorded: ("symptom",),
+    EscalationRequested: ("reason",),
+    EscalationApproved: ("reason",),
+    EscalationDenied: ("reason",),
+    GoodwillGranted: ("reason",),
+    RmaIssued: ("reason",),
+    InspectionCompleted: ("findings",),
+    RmaRejected: ("reason",),
+    RmaClosed: ("note",),
+    RefundRequested: ("reason",),
+    RefundIssued: ("reason",),
+    RefundDenied: ("reason",),
+    HoldPlaced: ("account", "reason"),
+    HoldReleased: ("reason",),
+    CreditIssued: ("reason",),
+    CancellationRequested: ("reason",),
+    CaseResolved: ("resolution",),
+    CaseReopened: ("reason",),
+}
+"""The personal fields of each event type: what a customer told us and what staff
+typed about them (subjects, summaries, notes, reasons, findings, an account). Each is
+recorded sealed under the customer's key (:mod:`casehistory.domain.sealed`) and reads
+as erased once the customer is forgotten. ``customer`` stands for the customer's
+:data:`PERSONAL_CUSTOMER_FIELDS`; the customer's id stays readable (it names whose
+key seals the case, and whose cases to forget)."""
+
+PERSONAL_CUSTOMER_FIELDS: tuple[str, ...] = ("name", "email")
+"""The personal fields of a :class:`~casehistory.domain.values.Customer`."""

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import attrs
 
+from casehistory.domain.sealed import Text
 from casehistory.domain.values import Money
 from casehistory.errors import RefundExceedsPaid, ReleaseExceedsHold
 
@@ -80,10 +81,10 @@ class Hold:
     """Money held on a customer's account under one reference."""
 
     reference: str
-    account: str
+    account: Text
     amount: Money
     released: Money
-    reason: str
+    reason: Text
 
     @property
     def outstanding(self) -> Money:

@@ -58,6 +58,8 @@ TRANSITIONS: Mapping[str, Mapping[Status | None, Status]] = MappingProxyType(
         "CaseClosed": {RESOLVED: CLOSED},
         "CaseReopened": {RESOLVED: OPEN, CLOSED: OPEN},
         "CasesLinked": _stay(_NOT_CLOSED),
+        # Erasure: in any status, closed cases above all (they are what is kept).
+        "CustomerForgotten": _stay(Status),
         # Contact.
         "ContactLogged (inbound)": {**_stay(_NOT_CLOSED), AWAITING_CUSTOMER: OPEN},
         "ContactLogged (outbound)": _stay(_NOT_CLOSED),

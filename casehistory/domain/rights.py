@@ -59,6 +59,8 @@ RIGHTS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "CaseClosed": STAFF,
         "CaseReopened": STAFF,
         "CasesLinked": STAFF,
+        # Erasure is decided by the privacy officer alone, who records nothing else.
+        "CustomerForgotten": frozenset({Role.PRIVACY_OFFICER}),
         "ContactLogged": _STAFF_AND_VENDOR | {Role.CUSTOMER},
         "NoteAdded": _STAFF_AND_VENDOR,
         "ComplaintRecorded": STAFF,

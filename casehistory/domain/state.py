@@ -18,10 +18,12 @@ from uuid import UUID
 import attrs
 
 from casehistory.domain import events as ev
-from casehistory.domain.chain import SINCE
+from casehistory.domain._personal import holds_plaintext
+from casehistory.domain.chain import SINCE, SPARSE
 from casehistory.domain.ledger import Hold, Ledger
 from casehistory.domain.lifecycle import Status, next_status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sealed import Text
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.values import (
     Actor,
@@ -76,11 +78,11 @@ class RmaStage(Enum):
 class Escalation:
     number: int
     to: EscalationTarget
-    reason: str
+    reason: Text
     requested_by: Actor
     outcome: EscalationOutcome = EscalationOutcome.PENDING
     decided_by: Actor | None = None
-    decision_reason: str | None = None
+    decision_reason: Text | None = None
 
 
 @attrs.frozen
@@ -173,7 +175,7 @@ class CaseState:
     case_id: UUID
     status: Status
     customer: Customer
-    subject: str
+    subject: Text
     channel: Channel
     product: Product | None
     opened_at: datetime
@@ -181,7 +183,7 @@ class CaseState:
     department: str = "Customer Service"
     fault: Fault = Fault.UNDETERMINED
     known_issue: str | None = None
-    resolution: str | None = None
+    resolution: Text | None = None
     ledger: Ledger = attrs.Factory(Ledger)
     holds: dict[str, Hold] = attrs.Factory(dict)
     escalations: tuple[Escalation, ...] = attrs.field(default=(), converter=_escalations)
@@ -219,6 +221,12 @@ class CaseState:
     overnight_upgrades: int = attrs.field(default=0, metadata={SINCE: 3})
     """Overnight upgrades granted as goodwill (FREE_SHIPPING_UPGRADE) and not yet used
     by an OVERNIGHT replacement shipped at the company's cost: one grant, one shipment."""
+    # Added with sealing (0.4.0): a commitment covers each only once it is set (SPARSE),
+    # so that the commitments recorded before it still verify.
+    forgotten: bool = attrs.field(default=False, metadata={SPARSE: True})
+    """Whether the customer was forgotten: their key destroyed, no personal text since."""
+    plaintext: bool = attrs.field(default=False, metadata={SPARSE: True})
+    """Whether a personal text of the case was recorded unsealed (before sealing)."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -431,6 +439,7 @@ _CHANGES: dict[type[ev.CaseEvent], _Change] = {
     ev.CaseResolved: lambda s, e: {"fault": e.fault, "resolution": e.resolution},
     ev.CaseReopened: lambda s, e: {"resolution": None},
     ev.CasesLinked: lambda s, e: {"links": (*s.links, CaseLink(e.other_case_id, e.relation))},
+    ev.CustomerForgotten: lambda s, e: {"forgotten": True},
 }
 
 
@@ -451,6 +460,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             statuses=(StatusChange(status, event.occurred_at, event.timestamp),),
             sla=event.sla,
             rules=event.rules,
+            plaintext=holds_plaintext(event),
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
@@ -459,6 +469,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     return new
 
 
+_PERSONAL = ev.PERSONAL
 _NAMES = tuple(field.name for field in attrs.fields(CaseState))
 _VALUES = operator.attrgetter(*_NAMES)
 _NEW = object.__new__
@@ -483,6 +494,8 @@ def _apply(target: Any, event: ev.CaseEvent) -> None:
         for name, value in change(target, event).items():
             convert = _CONVERTERS.get(name)
             _SET(target, name, value if convert is None else convert(value))
+    if not target.plaintext and type(event) in _PERSONAL and holds_plaintext(event):
+        _SET(target, "plaintext", True)
     status = next_status(target.status, event.lifecycle_key)
     if status is not target.status:
         # A tuple of StatusChange: what its converter returns as it is.

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from casehistory.domain.sealed import Sealed, Text
 from casehistory.errors import CurrencyMismatch, InvalidInput
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "GoodwillKind",
     "InspectionOutcome",
     "LinkKind",
+    "ErasureGround",
     "Money",
     "Payer",
     "Product",
@@ -58,6 +60,8 @@ class Role(Enum):
     SYSTEM = "SYSTEM"
     VENDOR = "VENDOR"
     AUDITOR = "AUDITOR"
+    PRIVACY_OFFICER = "PRIVACY_OFFICER"
+    """Decides erasures (``forget_customer``), and records nothing else."""
 
 
 class Channel(Enum):
@@ -166,6 +170,23 @@ class LinkKind(Enum):
     DUPLICATE_OF = "DUPLICATE_OF"
 
 
+class ErasureGround(Enum):
+    """Why a customer is forgotten: the grounds of GDPR article 17(1), by letter."""
+
+    NO_LONGER_NECESSARY = "NO_LONGER_NECESSARY"
+    """(a) the data are no longer needed for the purpose they were collected for."""
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    """(b) the customer withdrew the consent the processing rested on."""
+    OBJECTION = "OBJECTION"
+    """(c) the customer objected, and no overriding legitimate ground remains."""
+    UNLAWFUL_PROCESSING = "UNLAWFUL_PROCESSING"
+    """(d) the data were processed unlawfully."""
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION"
+    """(e) a law the company is subject to requires the erasure."""
+    CHILD_CONSENT = "CHILD_CONSENT"
+    """(f) the data were collected from a child for an information society service."""
+
+
 _T = TypeVar("_T")
 
 
@@ -194,7 +215,10 @@ enough to write well inside the store's statement timeout (docs/operations.md)."
 
 def require_text(value: object, name: str) -> str:
     """Return ``value`` if it is a non-blank string the store can encode (UTF-8), of at
-    most :data:`MAX_TEXT_BYTES` bytes."""
+    most :data:`MAX_TEXT_BYTES` bytes. A sealed text (a replay of what was recorded) was
+    checked before it was sealed, and is returned as it is."""
+    if isinstance(value, Sealed):
+        return value  # type: ignore[return-value]  # a personal text as recorded
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{name} must be a non-empty string, got {value!r:.200}")
     if len(value) > MAX_TEXT_BYTES:  # each character is at least one byte: too long
@@ -352,8 +376,13 @@ def _check_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     require_text(value, attribute.name)
 
 
+def _check_personal_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Sealed):  # sealed: checked as text before it was sealed
+        require_text(value, attribute.name)
+
+
 def _check_optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
+    if value is not None and not isinstance(value, Sealed):
         require_text(value, attribute.name)
 
 
@@ -385,8 +414,8 @@ class Actor:
 @attrs.frozen
 class Customer:
     id: str = attrs.field(validator=_check_text)
-    name: str = attrs.field(validator=_check_text)
-    email: str | None = attrs.field(default=None, validator=_check_optional_text)
+    name: Text = attrs.field(validator=_check_personal_text)
+    email: Text | None = attrs.field(default=None, validator=_check_optional_text)
 
 
 @attrs.frozen

@@ -183,5 +183,6 @@ CAST: tuple[Actor, ...] = (
     Actor("v.acme", Role.VENDOR),
     Actor("c.dana", Role.CUSTOMER),
     Actor("au.reyes", Role.AUDITOR),
+    Actor("p.osei", Role.PRIVACY_OFFICER),
 )
 """Everyone who appears in drawn commands: a small cast, so people recur in a history."""

@@ -12,6 +12,7 @@ from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Hold
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
+from casehistory.domain.sealed import shown, shown_text
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, StatusChange, fold
 from casehistory.domain.values import (
@@ -31,6 +32,13 @@ __all__ = ["CaseView", "case_view", "status_spans"]
 
 def _folded(events: Sequence[CaseEvent]) -> FoldedEvents:
     return events if isinstance(events, FoldedEvents) else FoldedEvents(events)
+
+
+def shown_customer(customer: Customer) -> Customer:
+    """The customer as a view shows them: name and email as text (or erased)."""
+    if type(customer.name) is str and (customer.email is None or type(customer.email) is str):
+        return customer
+    return attrs.evolve(customer, name=shown_text(customer.name), email=shown(customer.email))
 
 
 @attrs.frozen
@@ -103,15 +111,25 @@ class CaseView:
             version=version,
             status=state.status,
             fault=state.fault,
-            customer=state.customer,
-            subject=state.subject,
+            customer=shown_customer(state.customer),
+            subject=shown_text(state.subject),
             product=state.product,
             agent=state.agent,
             department=state.department,
-            resolution=state.resolution,
+            resolution=shown(state.resolution),
             ledger=Ledger.of(state.ledger),
-            open_holds=state.open_holds,
-            escalations=state.escalations,
+            open_holds=tuple(
+                attrs.evolve(hold, account=shown_text(hold.account), reason=shown_text(hold.reason))
+                for hold in state.open_holds
+            ),
+            escalations=tuple(
+                attrs.evolve(
+                    escalation,
+                    reason=shown_text(escalation.reason),
+                    decision_reason=shown(escalation.decision_reason),
+                )
+                for escalation in state.escalations
+            ),
             rmas=tuple(state.rmas.values()),
             # The state keys them by the kind's name, the form its commitments hash.
             decisions={EntitlementKind[kind]: d for kind, d in state.decisions.items()},

@@ -92,6 +92,7 @@ _DESCRIBE: dict[type[ev.CaseEvent], Callable[[Any], str]] = {
     ev.HoldReleased: lambda e: f"hold {e.reference} released: {e.reason}",
     ev.CreditIssued: lambda e: f"credit issued: {e.reason}; {e.limit_check.outcome}",
     ev.CancellationRequested: lambda e: f"cancellation of {e.subscription} requested: {e.reason}",
+    ev.CustomerForgotten: lambda e: f"customer forgotten ({e.ground.name}): personal texts erased",
     ev.CancellationCompleted: lambda e: (
         f"cancellation of {e.subscription} completed, effective {e.effective_on.isoformat()}"
     ),

@@ -39,6 +39,7 @@ from casehistory import (
     Direction,
     Disposition,
     EntitlementKind,
+    ErasureGround,
     EscalationTarget,
     Fault,
     GoodwillKind,
@@ -80,6 +81,7 @@ VENDOR = Actor("v.acme", Role.VENDOR)
 SYSTEM = Actor("sys.rules", Role.SYSTEM)
 CUSTOMER = Actor("c.dana", Role.CUSTOMER)
 AUDITOR = Actor("au.reed", Role.AUDITOR)
+PRIVACY_OFFICER = Actor("p.osei", Role.PRIVACY_OFFICER)
 
 _BY_ROLE = {
     Role.AGENT: AGENT,
@@ -89,6 +91,7 @@ _BY_ROLE = {
     Role.SYSTEM: SYSTEM,
     Role.CUSTOMER: CUSTOMER,
     Role.AUDITOR: AUDITOR,
+    Role.PRIVACY_OFFICER: PRIVACY_OFFICER,
 }
 
 
@@ -402,8 +405,19 @@ def _open_with_same_id(desk: CaseDesk, case_id: UUID, by: Actor | None) -> None:
     open_case(desk, by=by or AGENT, case_id=case_id)
 
 
+def _forget(desk: CaseDesk, case_id: UUID, by: Actor | None) -> None:
+    # A command on every case of the customer: the tests' cases are all Dana's.
+    desk.forget_customer(
+        desk.case(case_id).customer.id,
+        ground=ErasureGround.CONSENT_WITHDRAWN,
+        by=by or PRIVACY_OFFICER,
+        occurred_at=T,
+    )
+
+
 COMMANDS: dict[str, Command] = {
     "CaseOpened": _open_with_same_id,
+    "CustomerForgotten": _forget,
     "AgentAssigned": lambda d, c, by: d.assign_agent(
         c, agent=OTHER_AGENT, by=by or AGENT, occurred_at=T
     ),

@@ -22,7 +22,12 @@ from casehistory import (
 from casehistory.domain import events as ev
 from casehistory.domain.case import Case
 from casehistory.domain.commands import fingerprint
-from casehistory.domain.declarations import COMMAND_OF, COMMANDS, command_arguments
+from casehistory.domain.declarations import (
+    COMMAND_OF,
+    COMMANDS,
+    CUSTOMER_COMMANDS,
+    command_arguments,
+)
 from casehistory.domain.events import EVENT_TYPES
 from casehistory.domain.lifecycle import TRANSITIONS
 from casehistory.domain.rights import RIGHTS
@@ -32,7 +37,19 @@ _DESK_ONLY = {"case_id", "command_id", "expected_version"}
 
 def test_every_event_is_recorded_by_exactly_one_declared_command() -> None:
     assert set(COMMAND_OF) == set(EVENT_TYPES)
-    assert len(COMMAND_OF) == len(COMMANDS)
+    assert len(COMMAND_OF) == len(COMMANDS) + len(CUSTOMER_COMMANDS)
+    assert not set(COMMANDS) & set(CUSTOMER_COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOMER_COMMANDS))
+def test_a_customer_command_takes_the_customer_and_the_domain_methods_arguments(
+    name: str,
+) -> None:
+    desk = inspect.signature(getattr(CaseDesk, name)).parameters
+    wanted = {p.name for p in command_arguments(CUSTOMER_COMMANDS[name])}
+    assert list(desk)[:2] == ["self", "customer_id"]
+    assert set(desk) - {"self", "customer_id", "by", "occurred_at"} == wanted
+    assert all(desk[n].kind is inspect.Parameter.KEYWORD_ONLY for n in wanted)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
@@ -90,14 +107,14 @@ def test_an_event_gives_back_the_arguments_of_its_command_renamed_or_not() -> No
 
     goodwill, praise, _, denial = desk.history(case_id)[-4:]
     assert goodwill.value == amount  # the stored field keeps its name
-    assert COMMANDS["grant_goodwill"].arguments_of(goodwill) == {
-        "kind": GoodwillKind.CREDIT,
-        "amount": amount,
-        "reason": "r",
-    }
+    given = COMMANDS["grant_goodwill"].arguments_of(goodwill)
+    assert given == {"kind": GoodwillKind.CREDIT, "amount": amount, "reason": given["reason"]}
+    assert str(given["reason"]) == "r"  # as recorded: sealed (a replay records it as it is)
     assert praise.agent_id == "a.lee"
     assert COMMANDS["record_commendation"].arguments_of(praise)["agent"] == agent
-    assert COMMANDS["deny_escalation"].arguments_of(denial) == {"number": 1, "reason": "no"}
+    denied = COMMANDS["deny_escalation"].arguments_of(denial)
+    assert denied["number"] == 1
+    assert str(denied["reason"]) == "no"
 
 
 def test_a_command_id_fingerprints_the_arguments_as_their_events_record_them() -> None:

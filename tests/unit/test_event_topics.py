@@ -30,6 +30,7 @@ PINNED_TOPICS = {
     "CaseResolved": "casehistory.domain.events:CaseResolved",
     "CaseClosed": "casehistory.domain.events:CaseClosed",
     "CaseReopened": "casehistory.domain.events:CaseReopened",
+    "CustomerForgotten": "casehistory.domain.events:CustomerForgotten",
     "CasesLinked": "casehistory.domain.events:CasesLinked",
     "ContactLogged": "casehistory.domain.events:ContactLogged",
     "NoteAdded": "casehistory.domain.events:NoteAdded",

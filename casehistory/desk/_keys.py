@@ -1,0 +1,221 @@
+"""The key store: one AES-256-GCM key per customer, beside the events, destroyed to
+forget the customer (docs/data-protection.md).
+
+``casedesk_keys`` (in the SQLite file, the PostgreSQL schema, or the in-process
+recorder) holds one row per customer who has a key: ``key_id`` (random, written in
+every box the key sealed), ``customer_id`` and the 32 key bytes. Sealing a text makes
+``<key_id>.<base64url(nonce || ciphertext || tag)>`` with a fresh 96-bit nonce and the
+key id as associated data, so that a box moved under another key's id does not open.
+Destroying a key deletes its row; on SQLite with ``secure_delete`` on and the WAL
+checkpointed and truncated after, so that the bytes leave the file and its WAL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import PersistenceError
+
+from casehistory.desk._store_tables import claiming_postgres, claiming_sqlite
+from casehistory.domain.sealed import Sealed
+from casehistory.errors import StoreUnavailable
+
+__all__ = ["KEY_TABLE", "CaseSealer", "KeyStore"]
+
+KEY_TABLE = "casedesk_keys"
+
+_CREATE_SQLITE = (
+    f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} (key_id TEXT PRIMARY KEY, "
+    "customer_id TEXT NOT NULL UNIQUE, key BLOB NOT NULL)"
+)
+_CREATE_POSTGRES = (
+    'CREATE TABLE IF NOT EXISTS "{schema}".' + KEY_TABLE + " (key_id TEXT PRIMARY KEY, "
+    "customer_id TEXT NOT NULL UNIQUE, key BYTEA NOT NULL)"
+)
+_NONCE = 12
+_FAILURES = (PersistenceError, sqlite3.Error)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class KeyStore:
+    """The customers' keys of one desk's store."""
+
+    def __init__(self, recorder: Any, *, writable: bool) -> None:
+        self._recorder = recorder
+        self._datastore: Any = getattr(recorder, "datastore", None)
+        if getattr(recorder, "events_table_name", None) is None:
+            self._datastore = None  # the in-process recorder: keys in its dict
+        self._postgres = self._datastore is not None and hasattr(self._datastore, "schema")
+        self._writable = writable
+        self._created = False
+
+    # Reading ---------------------------------------------------------------------
+
+    def _memory(self) -> dict[str, tuple[str, bytes]]:
+        held: dict[str, tuple[str, bytes]] = self._recorder.__dict__.setdefault(KEY_TABLE, {})
+        return held
+
+    def _select(self, where: str, value: str) -> tuple[str, bytes] | None:
+        """``(key_id, key)`` of the row whose ``where`` column is ``value``."""
+        if self._datastore is None:
+            for customer, (key_id, key) in self._memory().items():
+                if (customer if where == "customer_id" else key_id) == value:
+                    return key_id, key
+            return None
+        try:
+            with self._datastore.transaction(commit=False) as cursor:
+                if self._postgres:
+                    schema = self._datastore.schema
+                    cursor.execute("SELECT to_regclass(%s) AS found", (f'"{schema}".{KEY_TABLE}',))
+                    if cursor.fetchone()["found"] is None:
+                        return None
+                    cursor.execute(
+                        f'SELECT key_id, key FROM "{schema}".{KEY_TABLE} WHERE {where} = %s',
+                        (value,),
+                    )
+                    row = cursor.fetchone()
+                    return None if row is None else (row["key_id"], bytes(row["key"]))
+                try:
+                    cursor.execute(
+                        f"SELECT key_id, key FROM {KEY_TABLE} WHERE {where} = ?", (value,)
+                    )
+                except sqlite3.OperationalError as error:
+                    if "no such table" in str(error):
+                        return None  # a store where nothing was ever sealed
+                    raise
+                found = cursor.fetchone()
+                return None if found is None else (str(found[0]), bytes(found[1]))
+        except _FAILURES as error:
+            raise StoreUnavailable(f"cannot read the key store ({KEY_TABLE}): {error}") from None
+
+    def has_key(self, customer_id: str) -> bool:
+        """Whether the customer has a key (none: never sealed for, or forgotten)."""
+        return self._select("customer_id", customer_id) is not None
+
+    def open(self, sealed: Sealed) -> str | None:
+        """The text of ``sealed``, or None when its key no longer exists."""
+        key_id, _, box = sealed.box.partition(".")
+        found = self._select("key_id", key_id)
+        if found is None:
+            return None
+        try:
+            data = _unb64(box)
+            text = AESGCM(found[1]).decrypt(data[:_NONCE], data[_NONCE:], key_id.encode())
+            return text.decode("utf-8")
+        except (InvalidTag, ValueError, binascii.Error):
+            raise StoreUnavailable(
+                f"a sealed text under key {key_id!r:.40} does not open with that key (the row "
+                "was changed outside the desk); run `casehistory verify`"
+            ) from None
+
+    # Writing ---------------------------------------------------------------------
+
+    def current(self, customer_id: str) -> tuple[str, bytes]:
+        """The customer's key ``(key_id, key)``, made on first use."""
+        found = self._select("customer_id", customer_id)
+        if found is not None:
+            return found
+        key_id, key = secrets.token_hex(8), AESGCM.generate_key(bit_length=256)
+        if self._datastore is None:
+            return self._memory().setdefault(customer_id, (key_id, key))
+        try:
+            with self._claiming() as (cursor, mark):
+                cursor.execute(
+                    f"INSERT INTO {self._table()} (key_id, customer_id, key) "
+                    f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT DO NOTHING",
+                    (key_id, customer_id, key),
+                )
+        except _FAILURES as error:
+            raise StoreUnavailable(f"cannot write the key store ({KEY_TABLE}): {error}") from None
+        found = self._select("customer_id", customer_id)  # ours, or a desk's that came first
+        if found is None:
+            raise StoreUnavailable(f"the key of customer {customer_id} was not recorded")
+        return found
+
+    def destroy(self, customer_id: str) -> bool:
+        """Delete the customer's key (True if there was one), and on SQLite overwrite
+        its bytes in the file and empty the WAL."""
+        if self._datastore is None:
+            return self._memory().pop(customer_id, None) is not None
+        try:
+            if self._postgres:
+                with self._claiming() as (cursor, mark):
+                    cursor.execute(
+                        f"DELETE FROM {self._table()} WHERE customer_id = {mark} RETURNING key_id",
+                        (customer_id,),
+                    )
+                    return bool(cursor.fetchall())
+            with self._datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA secure_delete = ON")
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor.execute(_CREATE_SQLITE)
+                    cursor.execute(
+                        f"DELETE FROM {KEY_TABLE} WHERE customer_id = ? RETURNING key_id",
+                        (customer_id,),
+                    )
+                    deleted = bool(cursor.fetchall())
+                except BaseException:
+                    connection.rollback()
+                    raise
+                connection.commit()
+                # The deleted row's page, zeroed, goes to the file; then the WAL, which
+                # still holds the page as it was, is emptied.
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return deleted
+        except _FAILURES as error:
+            raise StoreUnavailable(f"cannot write the key store ({KEY_TABLE}): {error}") from None
+
+    def _table(self) -> str:
+        if self._postgres:
+            return f'"{self._datastore.schema}".{KEY_TABLE}'
+        return KEY_TABLE
+
+    @contextmanager
+    def _claiming(self) -> Iterator[tuple[Any, str]]:
+        if self._postgres:
+            schema = self._datastore.schema
+            create = _CREATE_POSTGRES.format(schema=schema)
+            with claiming_postgres(self._datastore, KEY_TABLE, create) as cursor:
+                yield cursor, "%s"
+        else:
+            with claiming_sqlite(self._datastore, _CREATE_SQLITE) as cursor:
+                yield cursor, "?"
+
+
+class CaseSealer:
+    """Seals the personal texts of one customer's case under their current key (made
+    on the first text to seal: a command without one reads no key)."""
+
+    __slots__ = ("_customer_id", "_key", "_keys")
+
+    def __init__(self, keys: KeyStore, customer_id: str) -> None:
+        self._keys = keys
+        self._customer_id = customer_id
+        self._key: tuple[str, AESGCM] | None = None
+
+    def seal(self, text: str) -> Sealed:
+        if self._key is None:
+            key_id, key = self._keys.current(self._customer_id)
+            self._key = key_id, AESGCM(key)
+        key_id, cipher = self._key
+        nonce = os.urandom(_NONCE)
+        box = nonce + cipher.encrypt(nonce, text.encode("utf-8"), key_id.encode())
+        return Sealed(f"{key_id}.{_b64(box)}", self._keys.open)
