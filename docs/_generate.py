@@ -11,6 +11,7 @@ Regions and what they render:
 - ``statuses``: each status, the lifecycle rows that lead into it and out of it.
 - ``rights``, ``approvers``: ``casehistory.domain.rights.RIGHTS`` and ``APPROVERS``.
 - ``event-common``: the fields every event carries.
+- ``personal``: the personal fields of every event (``casehistory.events.PERSONAL``).
 - ``event:NAME``: one event's fields, who may record it, its command and lifecycle rows.
 - ``value:NAME``: the fields of an attrs value class (``Money``, ``PolicyDecision``, ...).
 - ``enums``: every enum of the vocabulary and its members.
@@ -90,6 +91,7 @@ _FIELD_NOTES: dict[str, str] = {
     "from_department": "the department the case left (taken from the case, not the caller)",
     "to_department": "the department the case went to",
     "reason": "why, in the recorder's words",
+    "ground": "why the customer is forgotten: the ground of GDPR article 17(1) it rests on",
     "resolution": "how the problem was solved",
     "fault": "whose fault the problem was",
     "other_case_id": "the case this one is linked to; it must exist in the same store",
@@ -235,6 +237,7 @@ _ENUMS: tuple[type[Enum], ...] = (
     casehistory.Status,
     casehistory.EscalationOutcome,
     casehistory.RmaStage,
+    casehistory.ErasureGround,
 )
 
 _ROLE_ORDER = (
@@ -245,6 +248,7 @@ _ROLE_ORDER = (
     casehistory.Role.VENDOR,
     casehistory.Role.CUSTOMER,
     casehistory.Role.AUDITOR,
+    casehistory.Role.PRIVACY_OFFICER,
 )
 
 
@@ -355,6 +359,25 @@ def _event_fields(cls: type[Any]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if f.name not in _COMMON and f.name not in _INTERNAL]
 
 
+_PERSONAL_MARK = {"customer": "name, email sealed"}
+"""How the Personal column names a personal field that is a value of several fields."""
+
+
+def personal_table() -> str:
+    """Every personal field of every event, from ``casehistory.events.PERSONAL``."""
+    rows = []
+    for cls in ev.EVENT_TYPES:
+        names = ev.PERSONAL.get(cls, ())
+        if names:
+            shown = [
+                f"`customer.{part}`" if name == "customer" else _code(name)
+                for name in names
+                for part in (ev.PERSONAL_CUSTOMER_FIELDS if name == "customer" else ("",))
+            ]
+            rows.append([_code(cls.__name__), ", ".join(shown)])
+    return _table(["Event", "Personal fields (sealed under the customer's key)"], rows)
+
+
 def event_common_fields() -> str:
     """The fields every event carries (from ``CaseEvent`` and eventsourcing)."""
     fields = {f.name: f for f in dataclasses.fields(ev.CaseOpened)}
@@ -399,10 +422,19 @@ def event_section(name: str) -> str:
     if cls not in ev.EVENT_TYPES:
         raise GenerationError(f"{name} is not in casehistory.EVENT_TYPES")
     fields = _event_fields(cls)
+    personal = ev.PERSONAL.get(cls, ())
     if fields:
         body = _table(
-            ["Field", "Type", "Meaning"],
-            [[_code(f.name), _code(str(f.type)), _note(name, f.name)] for f in fields],
+            ["Field", "Type", "Personal", "Meaning"],
+            [
+                [
+                    _code(f.name),
+                    _code(str(f.type)),
+                    _PERSONAL_MARK.get(f.name, "sealed") if f.name in personal else "",
+                    _note(name, f.name),
+                ]
+                for f in fields
+            ],
         )
     else:
         body = "No fields beyond the common ones.\n"
@@ -507,6 +539,7 @@ _FIXED: dict[str, Callable[[], str]] = {
     "rights": rights_table,
     "approvers": approvers_table,
     "event-common": event_common_fields,
+    "personal": personal_table,
     "enums": enum_table,
     "policies": policy_table,
     "errors": error_table,

@@ -19,16 +19,19 @@ import pytest
 
 import casehistory.errors
 from casehistory import (
+    Actor,
     CaseDesk,
     Channel,
     Customer,
     EntitlementKind,
+    ErasureGround,
     EscalationTarget,
     GoodwillKind,
     InspectionOutcome,
     Policies,
     RepairCoverage,
     ReturnWindowPolicy,
+    Role,
 )
 
 
@@ -212,6 +215,52 @@ def _rules_newer_than_desk(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
         )
     desk._store.save(opened)
     return opened.id, _note(desk, opened.id)
+
+
+_DPO = Actor("p.osei", Role.PRIVACY_OFFICER)
+
+
+def _forget(desk: CaseDesk, case_id: UUID) -> Act:
+    customer = desk.case(case_id).customer.id
+    return lambda: desk.forget_customer(customer, ground=ErasureGround.OBJECTION, by=_DPO)
+
+
+def _personal_data_erased(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    _forget(desk, case_id)()
+    return case_id, _note(desk, case_id, text="the customer called again")
+
+
+def _recorded_in_plaintext(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    from casehistory.domain.case import Case
+
+    plain = Case.open(  # no sealer: the texts in plaintext, as a 0.3.x desk wrote them
+        customer=Customer("C-7", "Written Before Sealing"),
+        subject="recorded in plaintext",
+        channel=Channel.PHONE,
+        by=AGENT,
+        occurred_at=T,
+        recorded_at=desk.clock.now(),
+    )
+    desk._store.save(plain)
+    sealed = open_case(desk)  # a later case of another customer: sealed, not touched
+    assert sealed != plain.id
+    return plain.id, _forget(desk, plain.id)
+
+
+def _customer_forgotten_already(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
+    case_id = open_assigned_case(desk)
+    _forget(desk, case_id)()
+
+    def erase_the_case_again() -> None:  # what only a replay or the domain's caller can try
+        desk._run(
+            case_id,
+            lambda case, now: case.forget_customer(
+                ground=ErasureGround.OBJECTION, by=_DPO, occurred_at=T, recorded_at=now
+            ),
+        )
+
+    return case_id, erase_the_case_again
 
 
 def _hold_not_found(desk: CaseDesk, store: Path) -> tuple[UUID, Act]:
@@ -452,6 +501,9 @@ SCENARIOS: dict[str, Scenario] = {
     "PolicyVersionConflict": _policy_version_conflict,
     "RulesBelowFloor": _rules_below_floor,
     "RulesNewerThanDesk": _rules_newer_than_desk,
+    "PersonalDataErased": _personal_data_erased,
+    "RecordedInPlaintext": _recorded_in_plaintext,
+    "CustomerForgottenAlready": _customer_forgotten_already,
     "HoldNotFound": _hold_not_found,
     "CancellationNotRequested": _cancellation_not_requested,
     "OccurredInFuture": _occurred_in_future,
