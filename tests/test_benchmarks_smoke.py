@@ -105,3 +105,9 @@ def test_the_allowed_benchmark_runs_and_reports_its_ratio() -> None:
     done = _run("benchmarks/allowed.py", "--runs", "1", "--n", "3", "--chunk", "3")
     assert done.returncode == 0, done.stderr
     assert "commands' time per allowed" in done.stdout
+
+
+def test_the_sealing_benchmark_runs_both_sides_and_reports_its_ratio() -> None:
+    done = _run("benchmarks/sealing.py", "--runs", "1", "--n", "6", "--chunk", "3")
+    assert done.returncode == 0, done.stderr
+    assert "ratio sealed/unsealed" in done.stdout

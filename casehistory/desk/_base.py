@@ -79,6 +79,11 @@ class DeskBase(Queries):
     snapshot's version commits to the state after it, which is what lets a snapshot be
     checked before it is used (:mod:`casehistory.desk._snapshots`)."""
 
+    _sealing: ClassVar[bool] = True
+    """Whether commands seal personal texts (docs/data-protection.md). Off only in
+    benchmarks/sealing.py, which measures what sealing costs against the same build
+    without it: a desk that does not seal records personal data in plaintext."""
+
     def __init__(
         self,
         env: EnvType | None = None,
@@ -334,7 +339,8 @@ class DeskBase(Queries):
                 if done is not None:
                     return done
                 case.__dict__["command"] = asked.command
-            case.__dict__["sealer"] = CaseSealer(self._keys, case.state.customer.id)
+            if self._sealing:
+                case.__dict__["sealer"] = CaseSealer(self._keys, case.state.customer.id)
             try:
                 act(case, self._now())
             finally:

@@ -64,7 +64,9 @@ class CaseCommands(DeskBase):
             case_id=case_id,
             command=identified,
             sla=self.policies.sla.terms,
-            sealer=CaseSealer(self._keys, customer.id) if isinstance(customer, Customer) else None,
+            sealer=CaseSealer(self._keys, customer.id)
+            if self._sealing and isinstance(customer, Customer)
+            else None,
         )
         try:
             self._save(case)  # the store refuses a taken id: CaseAlreadyExists
