@@ -3,6 +3,10 @@
 Run:  python benchmarks/profile_commands.py                       (both sides, no-snapshots)
       python benchmarks/profile_commands.py --scenario snapshots-50 --n 2000 --top 30
       python benchmarks/profile_commands.py --scenario ids-50 --side casehistory
+      python benchmarks/profile_commands.py --scenario hot-case --side casehistory --n 3000
+
+``hot-case`` is hot_case.py's workload: the desk opened with ``cache=16`` (each command
+fast-forwards the cached case), the baseline with eventsourcing's aggregate cache.
 
 Runs the same code as benchmarks/commands.py (``CaseHistorySide`` / ``BaselineSide``,
 one side alone, after a short warm-up) under ``cProfile`` and prints the top functions
@@ -100,7 +104,9 @@ def _stream(side: Side) -> tuple[Application[UUID], UUID, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--scenario", choices=["snapshots-50", "ids-50", "no-snapshots"], default="no-snapshots"
+        "--scenario",
+        choices=["snapshots-50", "ids-50", "no-snapshots", "hot-case"],
+        default="no-snapshots",
     )
     parser.add_argument("--side", choices=["casehistory", "baseline", "both"], default="both")
     parser.add_argument("--n", type=int, default=500, help="commands (default 500)")
@@ -114,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         for side in sides:
 
             def make(path: str, side: str = side) -> Side:
+                if args.scenario == "hot-case":
+                    from hot_case import CachedBaselineSide, CachedCaseHistorySide
+
+                    if side == "casehistory":
+                        return CachedCaseHistorySide(path)
+                    return CachedBaselineSide(path)
                 if side == "casehistory":
                     return CaseHistorySide(path, snapshots=snapshots, ids=ids)
                 return BaselineSide(path, snapshots=snapshots)

@@ -255,16 +255,19 @@ def _rows_from(
     if type(datastore) is not SQLiteDatastore or not isinstance(table, str):
         with desk._rows() as rows:
             return cast(list[Row], rows.events(case_id, version, None)), None
+    pool = datastore.pool
     try:
-        with datastore.get_connection(commit=False) as connection:
-            cursor = connection.cursor()
-            with cursor:
-                cursor.execute("PRAGMA data_version")
-                now = (connection, int(cursor.fetchone()[0]))
-                if seen is not None and seen[0] is now[0] and seen[1] == now[1]:
-                    return None, now
-                cursor.execute(_SINCE.format(table=table), (case_id.hex, version))
-                found = cursor.fetchall()
+        # The pool's own get and put (what datastore.get_connection wraps), and the
+        # sqlite3 connection itself rather than eventsourcing's cursor wrapper.
+        connection = pool.get_connection(is_writer=False)
+        try:
+            db = connection._sqlite_conn
+            now = (connection, int(db.execute("PRAGMA data_version").fetchone()[0]))
+            if seen is not None and seen[0] is now[0] and seen[1] == now[1]:
+                return None, now
+            found = db.execute(_SINCE.format(table=table), (case_id.hex, version)).fetchall()
+        finally:
+            pool.put_connection(connection)
     except STORE_FAILURES as error:
         raise StoreUnavailable(f"cannot read case {case_id} from the store: {error}") from None
     return [(row[0], row[1], bytes(row[2])) for row in found], now
