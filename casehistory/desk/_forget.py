@@ -75,7 +75,7 @@ class Forgetting(HeldRules):
             state = self._load(case_id).state
             if state.forgotten:
                 continue
-            require_forgettable(case_id, state.customer, state.forgotten, state.plaintext)
+            require_forgettable(case_id, state.customer, state.forgotten)
             pending.append(case_id)
         destroyed = self._keys.destroy(customer_id)
         recorded = []

@@ -20,7 +20,6 @@ from casehistory.errors import (
 )
 
 __all__ = [
-    "holds_plaintext",
     "require_forgettable",
     "require_not_erased",
     "seal_customer",
@@ -84,35 +83,18 @@ def require_not_erased(
         )
 
 
-def holds_plaintext(event: ev.CaseEvent) -> bool:
-    """Whether ``event`` recorded a personal text unsealed (before sealing existed)."""
-    names = _PERSONAL.get(type(event))
-    if not names:
-        return False
-    values = vars(event)
-    for name in names:
-        value = values.get(name)
-        if type(value) is str and value:
-            return True
-        if isinstance(value, Customer) and any(
-            type(getattr(value, part)) is str for part in _CUSTOMER_FIELDS
-        ):
-            return True
-    return False
-
-
-def require_forgettable(
-    case_id: UUID, customer: Customer, forgotten: bool, plaintext: bool
-) -> None:
+def require_forgettable(case_id: UUID, customer: Customer, forgotten: bool) -> None:
     """Raise unless the case's personal texts can be forgotten by destroying a key:
-    :class:`CustomerForgottenAlready` if they were, :class:`RecordedInPlaintext` if any
-    was recorded unsealed."""
+    :class:`CustomerForgottenAlready` if they were, :class:`RecordedInPlaintext` if the
+    case was opened before sealing existed (its customer's name unsealed: a desk that
+    seals opened none of them, and a desk that does not seal cannot read a sealed case,
+    so the opening tells for every event of the case)."""
     if forgotten:
         raise CustomerForgottenAlready(
             f"case {case_id}'s customer {customer.id} was already forgotten (rule: personal "
             "data: one erasure per case); nothing to do"
         )
-    if plaintext or type(customer.name) is str:
+    if type(customer.name) is str:
         raise RecordedInPlaintext(
             f"case {case_id} of customer {customer.id} holds personal text recorded before "
             "sealing existed (0.3.x or earlier), which no key can erase (rule: personal "

@@ -143,7 +143,7 @@ class _LifecycleCommands(CommandSupport):
         self._guard(ev.CustomerForgotten, by, occurred_at, recorded_at)
         require_instance(ground, ErasureGround, "ground")
         state = self.state
-        require_forgettable(self.id, state.customer, state.forgotten, state.plaintext)
+        require_forgettable(self.id, state.customer, state.forgotten)
         self._record(ev.CustomerForgotten, by, occurred_at, recorded_at, ground=ground)
 
     def link_cases(

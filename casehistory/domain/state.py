@@ -18,7 +18,6 @@ from uuid import UUID
 import attrs
 
 from casehistory.domain import events as ev
-from casehistory.domain._personal import holds_plaintext
 from casehistory.domain.chain import SINCE, SPARSE
 from casehistory.domain.ledger import Hold, Ledger
 from casehistory.domain.lifecycle import Status, next_status
@@ -221,12 +220,10 @@ class CaseState:
     overnight_upgrades: int = attrs.field(default=0, metadata={SINCE: 3})
     """Overnight upgrades granted as goodwill (FREE_SHIPPING_UPGRADE) and not yet used
     by an OVERNIGHT replacement shipped at the company's cost: one grant, one shipment."""
-    # Added with sealing (0.4.0): a commitment covers each only once it is set (SPARSE),
+    # Added with sealing (0.4.0): a commitment covers it only once it is set (SPARSE),
     # so that the commitments recorded before it still verify.
     forgotten: bool = attrs.field(default=False, metadata={SPARSE: True})
     """Whether the customer was forgotten: their key destroyed, no personal text since."""
-    plaintext: bool = attrs.field(default=False, metadata={SPARSE: True})
-    """Whether a personal text of the case was recorded unsealed (before sealing)."""
 
     @property
     def pending_escalation(self) -> Escalation | None:
@@ -460,7 +457,6 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
             statuses=(StatusChange(status, event.occurred_at, event.timestamp),),
             sla=event.sla,
             rules=event.rules,
-            plaintext=holds_plaintext(event),
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
@@ -469,7 +465,6 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     return new
 
 
-_PERSONAL = ev.PERSONAL
 _NAMES = tuple(field.name for field in attrs.fields(CaseState))
 _VALUES = operator.attrgetter(*_NAMES)
 _NEW = object.__new__
@@ -494,8 +489,6 @@ def _apply(target: Any, event: ev.CaseEvent) -> None:
         for name, value in change(target, event).items():
             convert = _CONVERTERS.get(name)
             _SET(target, name, value if convert is None else convert(value))
-    if not target.plaintext and type(event) in _PERSONAL and holds_plaintext(event):
-        _SET(target, "plaintext", True)
     status = next_status(target.status, event.lifecycle_key)
     if status is not target.status:
         # A tuple of StatusChange: what its converter returns as it is.
