@@ -129,7 +129,8 @@ _FIELD_NOTES: dict[str, str] = {
     "covered_by": "who bears the cost of the repair",
     "cost": "what the repair cost, where known",
     "service_level": "how fast it ships",
-    "tracking": "the carrier's tracking number",
+    "tracking_number": "the carrier's tracking number (`tracking` in version 1 of the event)",
+    "carrier": "who ships it; `None` when not given, and on a shipment recorded before version 2",
     "paid_by": "who pays the shipment",
     "note": "a closing note (default `closed`)",
     "amount": "how much",
@@ -196,6 +197,8 @@ _RECORDED_NOTES: dict[tuple[str, str], str] = {
     "SUPERVISOR or MANAGER; `verify --rules` replays it as an AGENT of that id)",
     ("EntitlementChecked", "kind"): "recorded as `decision.kind`",
     ("GoodwillGranted", "amount"): "recorded as `value` (the argument was `value=` in 0.1.0)",
+    ("ReplacementShipped", "tracking"): "recorded as `tracking_number` (as `tracking` by "
+    "version 1 of the event)",
 }
 
 # The attrs classes a ``value:NAME`` region may render.
@@ -459,6 +462,13 @@ def event_section(name: str) -> str:
         + f"- Lifecycle row: {keys}\n"
         f"- Topic: `{cls.__module__}:{cls.__qualname__}`\n"
     )
+    version = getattr(cls, "class_version", 1)
+    if version > 1:
+        body += (
+            f"- Class version: {version}; rows of older versions are upcast as they are "
+            "read, and verified as they were stored (see "
+            "[how to change an event](design.md#how-to-change-an-event))\n"
+        )
     return body
 
 

@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from casehistory._transcodings import fast_decoder, fast_encoder
 from casehistory.domain.case import CaseSnapshot
+from casehistory.domain.chain import AS_STORED
 from casehistory.domain.events import EVENT_TYPES
 from casehistory.errors import CaseHistoryError, StoreUnavailable
 
@@ -37,12 +38,21 @@ _PLAIN = {
         _FIELDS[get_topic(cls)],
         getattr(cls, "timestamp", None),
         getattr(cls, "occurred_at", None),
+        getattr(cls, "class_version", 1),
     )
     for cls in EVENT_TYPES
-    if getattr(cls, "class_version", 1) == 1 and resolve_topic(get_topic(cls)) is cls
+    if resolve_topic(get_topic(cls)) is cls
 }
-"""Each event type that decodes as it is stored (no upcasting), by topic: its class,
-its declared fields, and what the class answers for a time a record lacks."""
+"""Each event type, by topic: its class, its declared fields, what the class answers
+for a time a record lacks, and its class version (a row of that version decodes as it
+is stored; an older one is upcast, on the general path)."""
+_EVOLVED: dict[str, int] = {
+    get_topic(cls): version
+    for cls in EVENT_TYPES
+    if (version := getattr(cls, "class_version", 1)) > 1
+}
+"""The class version of each event type that has evolved, by topic: a row of an older
+version is upcast as it is read, and keeps its fields as stored for its digest."""
 _NEW = object.__new__
 _ASSIGN = object.__setattr__
 
@@ -121,9 +131,10 @@ class CaseMapper(Mapper[UUID]):
             values = fast(state)
         except Exception:  # the general path decodes it, or names the row and why
             return None
-        cls, declared, timestamp, occurred_at = known
-        if "class_version" in values:
-            return None
+        cls, declared, timestamp, occurred_at, class_version = known
+        # As a desk writes it: no class_version at version 1, the class's own above.
+        if values.pop("class_version", None) != (None if class_version == 1 else class_version):
+            return None  # an older version, to upcast, or a row no desk writes
         values["originator_id"] = case_id
         values["originator_version"] = version
         recorded = values.get("timestamp", timestamp)
@@ -153,6 +164,8 @@ class CaseMapper(Mapper[UUID]):
             )
         try:
             event = super().to_domain_event(stored_event)
+            if stored_event.topic in _EVOLVED or b"class_version" in stored_event.state:
+                self._versioned(stored_event, event)
         except CaseHistoryError:
             raise
         except Exception as error:  # bytes that are no JSON, fields of no such type, ...
@@ -172,6 +185,25 @@ class CaseMapper(Mapper[UUID]):
                 # that has none would raise TypeError far from the row.
                 raise self._unreadable(stored_event, f"its {name} is not a time with an offset")
         return event
+
+    def _versioned(self, stored_event: StoredEvent, event: Any) -> None:
+        """Check a row's class version, and keep the fields of a row of an older version
+        as they were stored, before its upcasters ran
+        (:data:`~casehistory.domain.chain.AS_STORED`): what its digest covers. A row of a
+        version above this release's was written by a newer one (eventsourcing would read
+        it as if it were of this version): refused."""
+        stored: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        found = stored.pop("class_version", 1)
+        known = _EVOLVED.get(stored_event.topic, 1)
+        if type(found) is not int or found > known:
+            raise self._unreadable(
+                stored_event,
+                f"it is of class version {found!r:.20}, and this release reads "
+                f"{stored_event.topic.rpartition(':')[2]} up to version {known} (if a newer "
+                "release wrote it, upgrade)",
+            )
+        if found < known:
+            object.__setattr__(event, "__dict__", {**vars(event), AS_STORED: stored})
 
     @staticmethod
     def _unreadable(stored_event: StoredEvent, why: str) -> StoreUnavailable:

@@ -309,10 +309,11 @@ class ServiceCommands(DeskBase):
         paid_by: Payer,
         by: Actor,
         occurred_at: datetime,
+        carrier: str | None = None,
         command_id: str | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Record a replacement shipped under an open RMA."""
+        """Record a replacement shipped under an open RMA (``carrier``: who ships it)."""
         return self._run(
             case_id,
             lambda c, now: c.ship_replacement(
@@ -320,6 +321,7 @@ class ServiceCommands(DeskBase):
                 service_level=service_level,
                 tracking=tracking,
                 paid_by=paid_by,
+                carrier=carrier,
                 by=by,
                 occurred_at=occurred_at,
                 recorded_at=now,

@@ -233,12 +233,15 @@ class RmaCommands(CommandSupport):
         by: Actor,
         occurred_at: datetime,
         recorded_at: datetime,
+        carrier: str | None = None,
     ) -> None:
         self._guard(ev.ReplacementShipped, by, occurred_at, recorded_at)
         self._rma(rma_number, "ship a replacement for", RmaStage.ISSUED, RmaStage.RECEIVED)
         require_instance(service_level, ServiceLevel, "service_level")
         require_instance(paid_by, Payer, "paid_by")
         require_text(tracking, "tracking")
+        if carrier is not None:
+            require_text(carrier, "carrier")
         if (
             service_level is ServiceLevel.OVERNIGHT
             and paid_by is Payer.COMPANY
@@ -252,8 +255,9 @@ class RmaCommands(CommandSupport):
             recorded_at,
             rma_number=rma_number,
             service_level=service_level,
-            tracking=tracking,
+            tracking_number=tracking,
             paid_by=paid_by,
+            carrier=carrier,
         )
 
     def _require_overnight_grant(self, occurred_at: datetime) -> None:

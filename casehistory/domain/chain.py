@@ -58,6 +58,8 @@ __all__ = [
     "plain_scalar",
     "record",
     "record_of",
+    "upcast_record_of",
+    "AS_STORED",
     "SINCE",
     "SPARSE",
     "STATE_COMMITMENT",
@@ -86,11 +88,18 @@ ENVELOPE = frozenset(
         "by",
         "occurred_at",
         "digest",
+        "_as_stored",
     }
 )
 """Event fields that are not payload: the record names them otherwise (case_id, version,
 recorded_at, actor, occurred_at), or they are the digest itself, or eventsourcing's own
-bookkeeping (``originator_topic``, the aggregate class, checked by verification)."""
+bookkeeping (``originator_topic``, the aggregate class, checked by verification), or
+the fields of an upcast event as they were stored (:data:`AS_STORED`)."""
+
+AS_STORED = "_as_stored"
+"""The attribute of an event read from a row of an older ``class_version`` that holds
+its fields as they were stored, before its upcasters ran: what its record (and so its
+digest) covers. A digest is over the record as it was stored, never as it is upcast."""
 
 
 def plain(value: Any) -> Any:
@@ -142,7 +151,10 @@ def record(
 
 
 def record_of(event: Any) -> dict[str, Any]:
-    """The record of a case event (any object with the fields of one)."""
+    """The record of a case event (any object with the fields of one): of an event read
+    from a row of an older class version, the record as it was stored (:data:`AS_STORED`),
+    which its digest covers."""
+    fields = vars(event)
     return record(
         event.originator_id,
         event.originator_version,
@@ -150,7 +162,22 @@ def record_of(event: Any) -> dict[str, Any]:
         event.occurred_at,
         event.timestamp,
         event.by,
-        vars(event),
+        fields.get(AS_STORED, fields),
+    )
+
+
+def upcast_record_of(event: Any) -> dict[str, Any]:
+    """The record of a case event as its class reads it today (upcast where it was
+    stored under an older class version): what a replay of its command records."""
+    fields = vars(event)
+    return record(
+        event.originator_id,
+        event.originator_version,
+        type(event).__name__,
+        event.occurred_at,
+        event.timestamp,
+        event.by,
+        fields,
     )
 
 

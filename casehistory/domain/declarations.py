@@ -190,7 +190,17 @@ COMMANDS: Mapping[str, CommandDeclaration] = _declare(
     _D("receive_return", ev.ReturnReceived, _R, Target.RMA, "rma_number"),
     _D("complete_inspection", ev.InspectionCompleted, _R, Target.RMA, "rma_number"),
     _D("complete_repair", ev.RepairCompleted, _R, Target.RMA, "rma_number"),
-    _D("ship_replacement", ev.ReplacementShipped, _R, Target.RMA, "rma_number"),
+    _D(
+        "ship_replacement",
+        ev.ReplacementShipped,
+        _R,
+        Target.RMA,
+        "rma_number",
+        # Version 2 of the event renamed the field; the argument kept its name, and the
+        # fingerprint of a command id keeps the name it was taken under before.
+        recorded={"tracking": lambda e: e.tracking_number},
+        stored={"tracking": ("tracking", _same)},
+    ),
     _D("reject_rma", ev.RmaRejected, _R, Target.RMA, "rma_number"),
     _D("close_rma", ev.RmaClosed, _R, Target.RMA, "rma_number"),
     _D("record_payment", ev.PaymentRecorded, _M),

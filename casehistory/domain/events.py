@@ -4,7 +4,9 @@ Events are frozen dataclasses made by eventsourcing. Every event carries the sto
 time ``timestamp`` (``recorded_at``), the business time ``occurred_at`` and the
 ``by`` actor. Their topics (``casehistory.domain.events:Name``) are written in the
 store: a test pins them, and renaming or moving a class needs a registered topic.
-Each class has ``class_version`` 1; a later change of fields adds an upcaster.
+A change of an event's fields raises its ``class_version`` and adds an upcaster from the
+version before (``ReplacementShipped`` is at version 2): see docs/design.md, "How to
+change an event".
 """
 
 from __future__ import annotations
@@ -282,10 +284,27 @@ class RepairCompleted(CaseEvent):
 
 
 class ReplacementShipped(CaseEvent):
+    """A replacement was shipped under an RMA.
+
+    Version 2 (0.4.0): the field ``tracking`` is renamed ``tracking_number``, and
+    ``carrier`` (who ships it; None when not given) is added. A row of version 1 is
+    read through :meth:`upcast_v1_v2`; its digest stays over the record as it was
+    stored (docs/design.md, "How to change an event")."""
+
+    class_version = 2
+
     rma_number: str
     service_level: ServiceLevel
-    tracking: str
+    tracking_number: str
     paid_by: Payer
+    carrier: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A shipment recorded before version 2: its ``tracking`` under the new name,
+        and no carrier."""
+        state["tracking_number"] = state.pop("tracking")
+        state["carrier"] = None
 
 
 class RmaRejected(CaseEvent):

@@ -306,7 +306,7 @@ def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> _Changes:
 
 
 def _shipped(state: CaseState, event: ev.ReplacementShipped) -> _Changes:
-    changes = _replace_rma(state, event.rma_number, replacement_tracking=event.tracking)
+    changes = _replace_rma(state, event.rma_number, replacement_tracking=event.tracking_number)
     if event.service_level is ServiceLevel.OVERNIGHT and event.paid_by is Payer.COMPANY:
         # Not below 0: under rules 1 such a shipment needed no grant.
         changes["overnight_upgrades"] = max(0, state.overnight_upgrades - 1)

@@ -75,7 +75,8 @@ _DESCRIBE: dict[type[ev.CaseEvent], Callable[[Any], str]] = {
     ),
     ev.ReplacementShipped: lambda e: (
         f"RMA {e.rma_number} replacement shipped "
-        f"{e.service_level.name}, {e.tracking}, paid by {e.paid_by.name}"
+        f"{e.service_level.name}, {e.tracking_number}, paid by {e.paid_by.name}"
+        + ("" if e.carrier is None else f", by {e.carrier}")
     ),
     ev.RmaRejected: lambda e: f"RMA {e.rma_number} rejected: {e.reason}",
     ev.RmaClosed: lambda e: f"RMA {e.rma_number} closed: {e.note}",

@@ -72,7 +72,11 @@ VALUES = st.recursive(
     | st.sampled_from(
         [Colour.RED, Level.HIGH, Shade.DARK, Rate.HALF, Role.AGENT, Money("1.50", "EUR")]
     )
-    | st.builds(Actor, st.text(min_size=1, max_size=3), st.sampled_from(list(Role))),
+    | st.builds(
+        Actor,
+        st.text(min_size=1, max_size=3).filter(str.strip),  # an actor's id is never blank
+        st.sampled_from(list(Role)),
+    ),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.lists(st.tuples(TIMES, TIMES), max_size=3).map(tuple)
