@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 __all__ = [
+    "KeysWithheld",
     "ERASED",
     "SEALED",
     "Sealed",
@@ -37,7 +38,13 @@ SEALED = "[sealed]"
 """What a reader without the key store (an offline bundle) shows for a personal text."""
 
 Opener = Callable[["Sealed"], "str | None"]
-"""Answers a sealed value's text, or None when its key no longer exists."""
+"""Answers a sealed value's text, or None when its key no longer exists; raises
+:class:`KeysWithheld` when the reader may not read keys."""
+
+
+class KeysWithheld(Exception):
+    """The reader may not read the key store (an auditor's login without the grant):
+    a sealed text shows as :data:`SEALED`, neither its text nor erased."""
 
 
 class Sealed:
@@ -66,9 +73,15 @@ class Sealed:
 
     @property
     def text(self) -> str | None:
-        """The text, None when it cannot be read (its key destroyed, or no key store)."""
+        """The text, None when it cannot be read (its key destroyed, no key store, or
+        a reader that may not read keys)."""
         opener = self._opener
-        return None if opener is None else opener(self)
+        if opener is None:
+            return None
+        try:
+            return opener(self)
+        except KeysWithheld:
+            return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sealed) and other.box == self.box
@@ -107,9 +120,13 @@ def shown(value: Text | None) -> str | None:
     if value is None or type(value) is str:
         return value
     if isinstance(value, Sealed):
-        if not value.opened:
+        opener = value._opener
+        if opener is None:
             return SEALED
-        text = value.text
+        try:
+            text = opener(value)
+        except KeysWithheld:
+            return SEALED
         return ERASED if text is None else text
     return str(value)
 

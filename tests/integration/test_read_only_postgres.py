@@ -230,3 +230,37 @@ class TestASelectOnlyLogin:
         assert code == 1
         assert f"may not read {schema_of(recorded)}.casedesk_policies" in said
         assert "grant it SELECT" in said
+
+
+class TestALoginWithoutTheKeys:
+    """Data minimisation: an auditor granted the events but not the keys verifies the
+    whole store and reads no personal text (docs/data-protection.md)."""
+
+    def test_verifies_and_sees_every_personal_text_sealed(
+        self, recorded: str, auditor_url: str
+    ) -> None:
+        from psycopg import sql
+
+        role = urlsplit(auditor_url).username
+        with connect(recorded) as conn:
+            conn.execute(
+                sql.SQL("REVOKE SELECT ON {}.casedesk_keys FROM {}").format(
+                    sql.Identifier(schema_of(recorded)), sql.Identifier(str(role))
+                )
+            )
+        case_id = the_case(recorded)
+
+        code, said = run("verify", "--db", auditor_url)
+        assert code == 0, said
+        with CaseDesk.open(auditor_url, read_only=True) as desk:
+            view = desk.case(UUID(case_id))
+        with CaseDesk.open(recorded, read_only=True) as owner:
+            readable = owner.case(UUID(case_id))
+
+        assert (view.customer.name, view.subject) == ("[sealed]", "[sealed]")
+        assert readable.subject not in ("[sealed]", "[erased]")
+        assert (view.status, view.ledger, view.digest) == (
+            readable.status,
+            readable.ledger,
+            readable.digest,
+        )
