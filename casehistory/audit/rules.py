@@ -39,6 +39,7 @@ from casehistory.domain.case import Case
 from casehistory.domain.chain import AS_STORED, STATE_COMMITMENT, upcast_record_of
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
 from casehistory.domain.declarations import COMMAND_OF, CommandDeclaration
+from casehistory.domain.sealed import Sealed
 from casehistory.errors import CaseHistoryError, CaseNotFound
 
 __all__ = ["verify_rules"]
@@ -107,6 +108,35 @@ def _copy(case: Case) -> Case:
     copy.__dict__["_pending_events"] = []
     copy.__dict__.pop("snapshots_due", None)
     return copy
+
+
+def _unsealed(case: Case | None, event: ev.CaseEvent) -> str:
+    """Why ``event`` breaks the rule of sealing ('' when it does not): on a case opened
+    sealed (its customer's name a box), every personal text is sealed, since only a desk
+    that seals can read such a case; a plain one was written beneath the desk."""
+    opening = event if isinstance(event, ev.CaseOpened) else None
+    customer = opening.customer if opening is not None else None
+    if customer is None and case is not None:
+        customer = case.state.customer
+    if customer is None or not isinstance(customer.name, Sealed):
+        return ""  # opened before sealing: its texts are plain, as recorded then
+    fields = vars(event)
+    plain = sorted(
+        name
+        for name in ev.PERSONAL.get(type(event), ())
+        if (type(fields.get(name)) is str and fields.get(name))
+        or (
+            name == "customer"
+            and any(type(getattr(customer, part)) is str for part in ev.PERSONAL_CUSTOMER_FIELDS)
+        )
+    )
+    if not plain:
+        return ""
+    return (
+        f"{type(event).__name__} holds {', '.join(plain)} unsealed on a case whose "
+        "personal texts are sealed (rule: personal data: every personal text is sealed "
+        "under its customer's key); no desk records it"
+    )
 
 
 def _same_fact(stored: ev.CaseEvent, replayed: ev.CaseEvent) -> bool:
@@ -202,6 +232,9 @@ def check_case(
                 )
             )
         else:
+            unsealed = _unsealed(case, event)
+            if unsealed:
+                findings.append(Finding(case_id, version, Problem.UNLAWFUL, unsealed))
             if not _same_fact(event, replayed):
                 findings.append(
                     Finding(

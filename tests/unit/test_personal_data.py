@@ -1,0 +1,196 @@
+"""Sealed personal data and forgetting a customer, attacked from outside
+(docs/data-protection.md): a box changed or moved, a caller handing in its own box, a
+forged plaintext event with a correct digest, forgetting twice, by the wrong role, a
+returning customer."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from casehistory import (
+    ERASED,
+    Actor,
+    CaseDesk,
+    CaseNotFound,
+    Channel,
+    Customer,
+    ErasureGround,
+    InvalidInput,
+    Money,
+    NotAuthorised,
+    PersonalDataErased,
+    Role,
+    Sealed,
+    SteppingClock,
+    StoreUnavailable,
+)
+from casehistory.audit.rules import verify_rules
+from casehistory.events import CustomerForgotten, NoteAdded
+
+AGENT = Actor("a.lee", Role.AGENT)
+DPO = Actor("p.osei", Role.PRIVACY_OFFICER)
+T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def _desk(path: Path | str = ":memory:") -> CaseDesk:
+    return CaseDesk.open(str(path), clock=SteppingClock(datetime(2026, 11, 2, 9, tzinfo=UTC)))
+
+
+def _case(desk: CaseDesk, customer: str = "C-1", name: str = "Zebedee Quux") -> UUID:
+    case_id = desk.open_case(
+        customer=Customer(customer, name, f"{customer}@example.org"),
+        subject=f"{name}'s kettle leaks",
+        channel=Channel.PHONE,
+        by=AGENT,
+        occurred_at=T,
+    )
+    desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=T)
+    desk.add_note(case_id, text=f"{name} lives upstairs", by=AGENT, occurred_at=T)
+    return case_id
+
+
+def _forget(desk: CaseDesk, customer: str = "C-1") -> object:
+    return desk.forget_customer(customer, ground=ErasureGround.OBJECTION, by=DPO)
+
+
+def test_a_sealed_text_is_a_box_whose_repr_holds_no_text() -> None:
+    desk = _desk()
+    note = desk.history(_case(desk))[-1]
+    assert isinstance(note, NoteAdded)
+    assert isinstance(note.text, Sealed)
+    key_id, _, box = note.text.box.partition(".")
+    assert len(key_id) == 16
+    assert box
+    assert "Zebedee" not in repr(note.text)
+    assert "Zebedee" not in note.text.box
+    assert str(note.text) == "Zebedee Quux lives upstairs"
+
+
+def test_the_same_text_seals_to_a_different_box_each_time() -> None:
+    desk = _desk()
+    case_id = _case(desk)
+    desk.add_note(case_id, text="same", by=AGENT, occurred_at=T)
+    desk.add_note(case_id, text="same", by=AGENT, occurred_at=T)
+    first, second = (e.text for e in desk.history(case_id)[-2:])
+    assert str(first) == str(second) == "same"
+    assert first != second  # a fresh nonce: equal texts are not told apart by their boxes
+
+
+def test_a_caller_cannot_hand_in_a_box_of_its_own() -> None:
+    desk = _desk()
+    case_id = _case(desk)
+    stolen = desk.history(case_id)[-1].text
+    before = desk.case(case_id).version
+    with pytest.raises(InvalidInput, match="not a sealed value"):
+        desk.add_note(case_id, text=stolen, by=AGENT, occurred_at=T)  # type: ignore[arg-type]
+    assert desk.case(case_id).version == before
+
+
+def test_a_box_changed_by_sql_does_not_open_and_verify_finds_it(tmp_path: Path) -> None:
+    from casehistory.audit.scan import scan_log
+
+    path = tmp_path / "cases.sqlite"
+    desk = _desk(path)
+    case_id = _case(desk)
+    desk.close()
+    with closing(sqlite3.connect(path)) as db, db:
+        rowid, state = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%NoteAdded'"
+        ).fetchone()
+        box = state.split(b'"sealed","_data_":"')[1].split(b'"')[0]
+        changed = box[:-2] + (b"AA" if box[-2:] != b"AA" else b"BB")
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (state.replace(box, changed), rowid),
+        )
+    with _desk(path) as reader:
+        with pytest.raises(StoreUnavailable, match="does not open"):
+            str(reader.history(case_id)[-1].text)
+        assert not scan_log(reader).ok
+
+
+def test_a_forged_plaintext_event_with_a_correct_digest_is_unlawful() -> None:
+    desk = _desk()
+    case_id = _case(desk)
+    case = desk._load(case_id)  # beneath the desk: no sealer, the text in plaintext
+    case.add_note(
+        text="Zebedee Quux, written unsealed",
+        by=AGENT,
+        occurred_at=T,
+        recorded_at=desk.clock.now(),
+    )
+    desk._store.save(case)
+    forged = desk.history(case_id)[-1]
+    assert forged.text == "Zebedee Quux, written unsealed"
+
+    findings = verify_rules(desk).findings
+
+    assert any("unsealed" in f.detail and f.version == forged.originator_version for f in findings)
+
+
+def test_forgetting_takes_a_privacy_officer_and_a_known_customer() -> None:
+    desk = _desk()
+    case_id = _case(desk)
+    with pytest.raises(NotAuthorised):
+        desk.forget_customer("C-1", ground=ErasureGround.OBJECTION, by=AGENT)
+    with pytest.raises(CaseNotFound, match="no case of customer"):
+        _forget(desk, "C-404")
+    assert str(desk.case(case_id).subject) == "Zebedee Quux's kettle leaks"
+
+
+def test_forgetting_erases_every_case_of_the_customer_and_no_other() -> None:
+    desk = _desk()
+    first, second = _case(desk), _case(desk)
+    other = _case(desk, "C-2", "Ada Other")
+
+    erasure = _forget(desk)
+
+    assert erasure.cases == (first, second)  # type: ignore[attr-defined]
+    for case_id in (first, second):
+        view = desk.case(case_id)
+        assert (view.customer.name, view.customer.email, view.subject) == (ERASED,) * 3
+        assert isinstance(desk.history(case_id)[-1], CustomerForgotten)
+    assert desk.case(other).customer.name == "Ada Other"
+    again = _forget(desk)
+    assert again.recorded == ()  # type: ignore[attr-defined]
+    assert again.key_destroyed is False  # type: ignore[attr-defined]
+
+
+def test_after_forgetting_commands_without_personal_text_still_work() -> None:
+    desk = _desk()
+    case_id = _case(desk)
+    _forget(desk)
+
+    desk.record_payment(
+        case_id, amount=Money("10.00", "EUR"), reference="P-1", by=AGENT, occurred_at=T
+    )
+    with pytest.raises(PersonalDataErased, match="text"):
+        desk.add_note(case_id, text="again", by=AGENT, occurred_at=T)
+    with pytest.raises(PersonalDataErased, match="reason"):
+        desk.transfer_case(case_id, to_department="Billing", reason="x", by=AGENT, occurred_at=T)
+    assert desk.case(case_id).ledger.balance("EUR").paid == Money("10.00", "EUR")
+
+
+def test_a_customer_who_comes_back_gets_a_new_key() -> None:
+    desk = _desk()
+    old = _case(desk)
+    _forget(desk)
+    new = _case(desk, name="Zebedee Back")
+    assert desk.case(new).customer.name == "Zebedee Back"
+    assert desk.case(old).customer.name == ERASED
+    old_key = desk.history(old)[2].text.key_id
+    assert desk.history(new)[2].text.key_id != old_key
+
+
+def test_verify_rules_passes_after_forgetting() -> None:
+    desk = _desk()
+    _case(desk)
+    _case(desk, "C-2", "Ada Other")
+    _forget(desk)
+    assert verify_rules(desk).ok
