@@ -17,6 +17,7 @@ import attrs
 
 from casehistory.domain.ledger import Balance, Hold
 from casehistory.domain.lifecycle import Status
+from casehistory.domain.sealed import ERASED
 from casehistory.domain.state import CaseLink, Escalation, EscalationOutcome, Rma, RmaStage
 from casehistory.domain.values import (
     Actor,
@@ -33,6 +34,7 @@ from casehistory.testing._rules import (
     EXCEPTIONS,
     FIRST_DEPARTMENT,
     LIFECYCLE,
+    PERSONAL,
     RETURN_WINDOW_DAYS,
     WARRANTY_DAYS,
 )
@@ -97,6 +99,9 @@ class CaseModel:
     """When the case opened: no command of a case held to rules 2 happens before it."""
     customer_id: str | None = None
     """The case's customer: the only CUSTOMER actor who speaks on it (rules 2)."""
+    forgotten: bool = False
+    """The case's customer was forgotten (:meth:`after_forgetting`): the desk shows each
+    personal text as erased, and refuses every command that carries one."""
 
     @classmethod
     def of_opening(
@@ -187,13 +192,28 @@ class CaseModel:
             covered.append(RepairCoverage.VENDOR)
         return covered
 
+    def carries_personal_text(self, command: Command) -> bool:
+        """Whether ``command`` gives a personal text (a non-empty text in one of its
+        event's personal fields, as docs/data-protection.md lists them)."""
+        return any(
+            isinstance(command.kwargs.get(name), str) and bool(command.kwargs[name])
+            for name in PERSONAL.get(command.event, ())
+        )
+
+    def erases(self, command: Command) -> bool:
+        """Whether the desk must refuse ``command`` with
+        :class:`~casehistory.PersonalDataErased`: the customer was forgotten and the
+        command carries personal text."""
+        return self.forgotten and self.carries_personal_text(command)
+
     # One command later ------------------------------------------------------------------
 
     def after(self, command: Command) -> CaseModel:
         """The model once the desk accepted ``command``: the status by the lifecycle table,
         the version one up, and the facts the command changes.
 
-        Raises ``ValueError`` when the table does not allow the command in this status;
+        Raises ``ValueError`` when the table does not allow the command in this status,
+        or when it carries personal text on a forgotten customer's case (:meth:`erases`);
         the other rules are not checked (draw commands with ``next_command(model)``)."""
         key = command.lifecycle_key
         row = LIFECYCLE[key]
@@ -201,9 +221,45 @@ class CaseModel:
             raise ValueError(
                 f"the model cannot take {command!r}: {key} is not allowed in {self.status.name}"
             )
+        if self.erases(command):
+            raise ValueError(
+                f"the model cannot take {command!r}: it carries personal text, and the "
+                "case's customer was forgotten"
+            )
         effect = _EFFECTS.get(command.method)
         changes = effect(self, command.kwargs) if effect else {}
         return attrs.evolve(self, status=row[self.status], version=self.version + 1, **changes)
+
+    def after_forgetting(self) -> CaseModel:
+        """The model once ``desk.forget_customer`` forgot the case's customer: one
+        ``CustomerForgotten`` event (the status as the lifecycle table leads, the version
+        one up), every personal text it keeps (of holds and escalations) shown as
+        ``[erased]``. A command of the whole customer, not of one case: the toolkit
+        never draws it, a test calls it.
+
+        Raises ``ValueError`` when the table does not allow it in this status, or the
+        customer was forgotten already."""
+        row = LIFECYCLE["CustomerForgotten"]
+        if self.status not in row or self.forgotten:
+            raise ValueError(f"the model cannot forget the customer of a {self.status.name} case")
+        return attrs.evolve(
+            self,
+            status=row[self.status],
+            version=self.version + 1,
+            forgotten=True,
+            holds={
+                reference: attrs.evolve(hold, account=ERASED, reason=ERASED)
+                for reference, hold in self.holds.items()
+            },
+            escalations=tuple(
+                attrs.evolve(
+                    e,
+                    reason=ERASED,
+                    decision_reason=None if e.decision_reason is None else ERASED,
+                )
+                for e in self.escalations
+            ),
+        )
 
 
 # What each command changes, besides the status -------------------------------------------

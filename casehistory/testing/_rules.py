@@ -1,9 +1,10 @@
 """The rules of the case domain, written down a second time for the model, from the docs.
 
 The lifecycle table (docs/lifecycle.md), the rights table and the approvers
-(docs/vocabulary.md), and the default policies (docs/policies.md) are copied here, not
-imported from the domain: a bug planted in the library's tables must disagree with the
-model. A test keeps the two copies equal while the library is right.
+(docs/vocabulary.md), the personal fields (docs/data-protection.md) and the default
+policies (docs/policies.md) are copied here, not imported from the domain: a bug planted
+in the library's tables must disagree with the model. A test keeps the two copies equal
+while the library is right.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "FIRST_DEPARTMENT",
     "GOODWILL_LIMIT",
     "LIFECYCLE",
+    "PERSONAL",
     "RETURN_WINDOW_DAYS",
     "RIGHTS",
     "SUPERVISORS",
@@ -42,6 +44,7 @@ _AC, _AR, _IS, _ESC = (
 _ACTIVE = frozenset({OPEN, _AC, _AR, _IS, _ESC})
 _WORKING = _ACTIVE | {NEW}
 _NOT_CLOSED = _WORKING | {RESOLVED}
+_EVERY = _NOT_CLOSED | {CLOSED}
 
 
 def _stay(statuses: frozenset[Status]) -> dict[Status | None, Status]:
@@ -86,6 +89,8 @@ LIFECYCLE: Mapping[str, Mapping[Status | None, Status]] = MappingProxyType(
         "CreditIssued": _stay(_ACTIVE | {RESOLVED}),
         "CancellationRequested": _stay(_WORKING),
         "CancellationCompleted": _stay(_ACTIVE),
+        # A customer-wide command (forget_customer), recorded on each of their cases.
+        "CustomerForgotten": _stay(_EVERY),
     }
 )
 """lifecycle key -> {status it is allowed in: status it leads to}, as docs/lifecycle.md says."""
@@ -144,9 +149,44 @@ RIGHTS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "EscalationDenied": SUPERVISORS | {Role.VENDOR},
         "GoodwillGranted": _PEOPLE,
         "CreditIssued": _PEOPLE,
+        "CustomerForgotten": frozenset({Role.PRIVACY_OFFICER}),  # and nothing else
     }
 )
 """event type -> the roles that may record it (AUDITOR in none), as docs/vocabulary.md says."""
+
+# What is personal (docs/data-protection.md) -------------------------------------------
+
+PERSONAL: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "CaseOpened": frozenset({"customer", "subject"}),  # the customer's name and email
+        "CaseTransferred": frozenset({"reason"}),
+        "CaseResolved": frozenset({"resolution"}),
+        "CaseReopened": frozenset({"reason"}),
+        "ContactLogged": frozenset({"summary"}),
+        "NoteAdded": frozenset({"text"}),
+        "ComplaintRecorded": frozenset({"details"}),
+        "CommendationRecorded": frozenset({"text"}),
+        "DiagnosisRecorded": frozenset({"symptom"}),
+        "EscalationRequested": frozenset({"reason"}),
+        "EscalationApproved": frozenset({"reason"}),
+        "EscalationDenied": frozenset({"reason"}),
+        "GoodwillGranted": frozenset({"reason"}),
+        "RmaIssued": frozenset({"reason"}),
+        "InspectionCompleted": frozenset({"findings"}),
+        "RmaRejected": frozenset({"reason"}),
+        "RmaClosed": frozenset({"note"}),
+        "RefundRequested": frozenset({"reason"}),
+        "RefundIssued": frozenset({"reason"}),
+        "RefundDenied": frozenset({"reason"}),
+        "HoldPlaced": frozenset({"account", "reason"}),
+        "HoldReleased": frozenset({"reason"}),
+        "CreditIssued": frozenset({"reason"}),
+        "CancellationRequested": frozenset({"reason"}),
+    }
+)
+"""event type -> its personal fields (each the command argument of the same name), as
+docs/data-protection.md lists them: sealed under the customer's key, shown as erased
+once the customer is forgotten, and never recorded again on that customer's cases."""
 
 APPROVERS: Mapping[EscalationTarget, frozenset[Role]] = MappingProxyType(
     {

@@ -43,6 +43,7 @@ from casehistory import (
     Role,
 )
 from casehistory.cli import main
+from casehistory.domain.sealed import Sealed, shown_text
 
 AGENT = Actor("a.lee", Role.AGENT)
 AMOUNT = Money("1.00", "USD")
@@ -260,6 +261,6 @@ def stored_markers(desk: CaseDesk, case_ids: Iterable[UUID]) -> Counter[str]:
         for event in desk.history(case_id):
             for name in set(MARKED_FIELDS.values()):
                 marker = getattr(event, name, None)
-                if isinstance(marker, str):
-                    counts[marker] += 1
+                if isinstance(marker, str | Sealed):  # a note's text and a reason: sealed
+                    counts[shown_text(marker)] += 1
     return counts

@@ -12,21 +12,25 @@ from typing import Any
 import attrs
 
 from casehistory import (
+    ERASED,
     Actor,
     CaseDesk,
     CaseEvent,
     Channel,
     Customer,
     EntitlementKind,
+    ErasureGround,
     EscalationTarget,
     GoodwillKind,
     Money,
     PolicyDecision,
     Product,
     Role,
+    Sealed,
     SteppingClock,
 )
 from casehistory.domain import events as ev
+from casehistory.domain.sealed import SEALED
 
 RealisticCase = Callable[[CaseDesk], Any]
 
@@ -74,16 +78,66 @@ def test_every_event_reads_back_equal_and_of_the_same_types(
     writer = RecordingDesk.open(store, clock=clock)
     try:
         realistic_case(writer)
+        texts = {_at(e): _shown(e) for e in writer.written}  # shown while the key exists
+        reader = open_desk()
+        read = [e for case_id in reader.case_ids() for e in reader.history(case_id)]
+        assert {_at(e): _shown(e) for e in read} == texts
+        # Then the customer (of both cases) is forgotten: CustomerForgotten on each.
+        writer.forget_customer(
+            "c.dana",
+            ground=ErasureGround.CONSENT_WITHDRAWN,
+            by=Actor("p.osei", Role.PRIVACY_OFFICER),
+        )
     finally:
         writer.close()
 
-    reader = open_desk()
-    read = [e for case_id in reader.case_ids() for e in reader.history(case_id)]
+    order = list(reader.case_ids())
+    read = [e for case_id in order for e in reader.history(case_id)]
+    written = sorted(
+        writer.written, key=lambda e: (order.index(e.originator_id), e.originator_version)
+    )
 
-    assert read == writer.written
-    for back, sent in zip(read, writer.written, strict=True):
+    assert read == written
+    for back, sent in zip(read, written, strict=True):
         assert _types(back) == _types(sent)
+        # Each personal text reads back as the box it was written as, now erased.
+        for name, value in _personal(back).items():
+            assert isinstance(value, Sealed), name
+            assert value.box == _personal(sent)[name].box
+            assert str(value) == ERASED, name
     assert {type(e) for e in read} >= set(ev.EVENT_TYPES) - {ev.RefundDenied, ev.RmaRejected}
+    assert sum(type(e) is ev.CustomerForgotten for e in read) == 2
+    # What was written held every personal text sealed, and showed each as its text.
+    assert all(isinstance(v, Sealed) for e in written for v in _personal(e).values())
+    assert texts[_at(read[0])] == {
+        "customer.name": "Dana Whitfield",
+        "customer.email": "dana@example.org",
+        "subject": "order went wrong",
+    }
+    assert not {ERASED, SEALED} & {t for fields in texts.values() for t in fields.values()}
+
+
+def _at(event: CaseEvent) -> tuple[Any, int]:
+    return event.originator_id, event.originator_version
+
+
+def _shown(event: CaseEvent) -> dict[str, str]:
+    """The personal fields of ``event`` as a view shows them."""
+    return {name: str(value) for name, value in _personal(event).items()}
+
+
+def _personal(event: CaseEvent) -> dict[str, Any]:
+    """The personal fields of ``event`` (a customer's name and email among them)."""
+    found: dict[str, Any] = {}
+    for name in ev.PERSONAL.get(type(event), ()):
+        value = getattr(event, name)
+        if isinstance(value, Customer):
+            found.update(
+                {f"{name}.{part}": getattr(value, part) for part in ev.PERSONAL_CUSTOMER_FIELDS}
+            )
+        else:
+            found[name] = value
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def test_each_value_type_comes_back_as_itself(
