@@ -57,6 +57,12 @@ class Database:
                     yield from self._in_memory(write)
             elif self.sqlite:
                 with self._datastore.transaction(commit=write) as cursor:
+                    if write:
+                        # What a write deletes or overwrites (a row's old texts, a
+                        # search entry, a page freed) is zeroed in the file, not left
+                        # in free space: a forgotten customer's words leave the file
+                        # (docs/data-protection.md). On the connection, from now on.
+                        cursor.execute("PRAGMA secure_delete = ON")
                     yield self._runner(cursor, sqlite=True)
             else:
                 with self._datastore.transaction(commit=write) as cursor:
@@ -70,6 +76,32 @@ class Database:
                     yield self._runner(cursor, sqlite=False)
         except self._failures as error:
             raise StoreUnavailable(f"cannot use the catalog's tables: {error}") from None
+
+    def scrub(self) -> bool:
+        """After an erasure was written: leave no copy of the erased texts beside the
+        tables. On SQLite, checkpoint the WAL into the file and truncate it (the WAL
+        holds the pages as they were before); on PostgreSQL, ``VACUUM`` catalog_cases
+        (the only table with texts), whose old row versions hold them until vacuumed
+        (a login that does not own the table vacuums nothing: PostgreSQL says so and
+        goes on). Whether it was done in full (False: a reader held the WAL, so it was
+        not truncated). Outside any transaction."""
+        if self._memory is not None:
+            return True
+        try:
+            if self.sqlite:
+                with self._datastore.get_connection(commit=True) as connection:
+                    cursor = connection.cursor()
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy = cursor.fetchone()
+                    return busy is None or not busy[0]
+            with self._datastore.get_connection() as connection:
+                # The pool's connections are in autocommit: VACUUM runs in none.
+                if not connection.autocommit:
+                    return False
+                connection.execute(f"VACUUM {self.prefix}catalog_cases")
+                return True
+        except self._failures as error:
+            raise StoreUnavailable(f"cannot scrub the catalog's tables: {error}") from None
 
     def _in_memory(self, write: bool) -> Iterator[Runner]:
         assert self._memory is not None

@@ -88,6 +88,8 @@ class Batch:
     ledger: list[list[Any]] = attrs.Factory(list)
     search: list[tuple[Any, ...]] = attrs.Factory(list)
     events: int = 0
+    erased: int = 0
+    """Cases whose customer was forgotten."""
 
     def extend(self, other: Batch) -> None:
         self.cases.extend(other.cases)
@@ -95,6 +97,7 @@ class Batch:
         self.ledger.extend(other.ledger)
         self.search.extend(other.search)
         self.events += other.events
+        self.erased += other.erased
 
 
 def sla_policy(policies: Policies, state: CaseState) -> SlaPolicy | None:
@@ -126,6 +129,7 @@ class Folder:
         batch.money.extend(self.money_values(MONEY_VALUES(m)) for m in money_rows(state))
         batch.search.append((self.id_value(case_id), row.subject, row.customer_name))
         batch.events += len(events)
+        batch.erased += int(state.forgotten)
 
 
 def spans(sqlite: bool) -> list[Span]:

@@ -32,12 +32,14 @@ from casehistory.catalog._schema import (
     MONEY_COLUMNS,
     MONEY_VALUES,
     SCHEMA_VERSION,
+    SEARCH_DELETE,
     SEARCH_INSERT,
+    SEARCH_MERGE,
     TABLES,
     ddl,
     insert,
 )
-from casehistory.domain.events import CaseEvent
+from casehistory.domain.events import CaseEvent, CustomerForgotten
 from casehistory.domain.sla import SlaPolicy
 from casehistory.domain.state import CaseState, fold
 from casehistory.errors import StoreUnavailable
@@ -72,6 +74,8 @@ class _Batch:
     money: dict[UUID, list[MoneyRow]]
     entries: list[LedgerEntry]
     opened: list[CaseRow]
+    erased: list[CaseRow] = attrs.Factory(list)
+    """The rows of cases whose customer was forgotten in this batch."""
 
 
 class Projection:
@@ -208,6 +212,8 @@ class Projection:
         for case_id, events in by_case.items():
             self._fold(case_id, events, batch)
         self._write(position, notifications[-1].id, batch)
+        if batch.erased:
+            self.db.scrub()
 
     def _fold(self, case_id: UUID, events: list[tuple[int, CaseEvent]], batch: _Batch) -> None:
         first = events[0][1].originator_version
@@ -225,6 +231,8 @@ class Projection:
         batch.money[case_id] = list(money_rows(state))
         if first == 1:
             batch.opened.append(row)
+        if any(type(event) is CustomerForgotten for _, event in events):
+            batch.erased.append(row)
 
     def _policy(self, state: CaseState) -> SlaPolicy | None:
         return sla_policy(self._desk.policies, state)
@@ -269,10 +277,22 @@ class Projection:
             if self.db.sqlite:
                 # A case is opened once, and its batch commits whole: one insert, never
                 # a delete first (case_id is not indexed in FTS5: a delete scans it all).
+                opened = {row.case_id for row in batch.opened}
+                erased = [row for row in batch.erased if row.case_id not in opened]
                 run.many(
                     SEARCH_INSERT,
                     [[str(row.case_id), row.subject, row.customer_name] for row in batch.opened],
                 )
+                if erased:
+                    # A forgotten customer's words out of the search: their row
+                    # replaced (rare, so the scan of the delete is paid), then the
+                    # index merged so that no segment keeps the old words.
+                    run.many(SEARCH_DELETE, [[str(row.case_id)] for row in erased])
+                    run.many(
+                        SEARCH_INSERT,
+                        [[str(row.case_id), row.subject, row.customer_name] for row in erased],
+                    )
+                    run(SEARCH_MERGE, ())
 
     def reset(self) -> None:
         """Empty the catalog and put its position back to 0, in one transaction (a

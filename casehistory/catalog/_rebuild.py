@@ -44,6 +44,7 @@ from casehistory.catalog._schema import (
     CASE_COLUMNS,
     LEDGER_ENTRY_COLUMNS,
     MONEY_COLUMNS,
+    SEARCH_EMPTIED,
     SEARCH_INSERT,
     index_ddl,
     index_names,
@@ -152,6 +153,7 @@ def _empty(run: Runner, sqlite: bool) -> None:
         run(f"DELETE FROM {{p}}{table}", ())
     if sqlite:
         run("DELETE FROM catalog_search", ())
+        run(SEARCH_EMPTIED, ())  # no deletion marks left with the deleted words
 
 
 _CASES = insert("catalog_cases", CASE_COLUMNS)
@@ -238,13 +240,20 @@ def rebuild_by_case(projection: Projection, head: int) -> int:
     folder = Folder(projection.db.sqlite, projection._policy)
     batch = Batch()
     applied = 0
+    erased = 0
     for part in folded_parts(projection._desk, head, folder, (CASES, EVENTS), by_case):
         batch.extend(part)
         applied += part.events
         if len(batch.cases) >= CASES or batch.events >= EVENTS:
+            erased += batch.erased
             rebuild.write(batch, last=False)
             batch = Batch()
+    erased += batch.erased
     rebuild.write(batch, last=True)
+    if erased:
+        # The catalog it replaced may have held a forgotten customer's texts: no copy
+        # of them left in the WAL (SQLite) or in old row versions (PostgreSQL).
+        projection.db.scrub()
     return applied
 
 

@@ -13,7 +13,10 @@ __all__ = [
     "MONEY_COLUMNS",
     "MONEY_VALUES",
     "SCHEMA_VERSION",
+    "SEARCH_DELETE",
+    "SEARCH_EMPTIED",
     "SEARCH_INSERT",
+    "SEARCH_MERGE",
     "TABLES",
     "ddl",
     "insert",
@@ -202,6 +205,18 @@ def insert(table: str, columns: tuple[tuple[str, str, bool], ...]) -> str:
 
 SEARCH_INSERT = "INSERT INTO catalog_search (case_id, subject, customer_name) VALUES (?, ?, ?)"
 """A case's words, on SQLite (FTS5; PostgreSQL indexes a column of catalog_cases)."""
+
+SEARCH_DELETE = "DELETE FROM catalog_search WHERE case_id = ?"
+"""A case's words taken out of the search (a scan: case_id is not indexed in FTS5)."""
+
+SEARCH_MERGE = "INSERT INTO catalog_search (catalog_search) VALUES ('optimize')"
+"""FTS5 merges its index into one segment: a deleted row's words, which a delete only
+marks as deleted in a newer segment (the words themselves, in the index's pages),
+leave the index (SQLite before 3.42 has no 'secure-delete' option for FTS5)."""
+
+SEARCH_EMPTIED = "INSERT INTO catalog_search (catalog_search) VALUES ('rebuild')"
+"""FTS5 builds its index again from its (just emptied) rows: after every row was
+deleted, no page of the index keeps a word, not even as a deletion mark."""
 
 
 # A row's values in its columns' order, straight from the attributes (attrs.astuple

@@ -94,7 +94,19 @@ class Forgetting(HeldRules):
                 continue  # another run recorded it meanwhile
             recorded.append(case_id)
         destroyed = self._keys.destroy(customer_id) or destroyed  # one made meanwhile
+        self._erase_catalog()
         return Erasure(customer_id, cases, tuple(recorded), destroyed)
+
+    def _erase_catalog(self) -> None:
+        """Where the store has a catalog, bring it up to this desk's last event (the
+        erasures just recorded: their rows, and on SQLite their search entries, are
+        written erased), then scrub it (the WAL truncated on SQLite, catalog_cases
+        vacuumed on PostgreSQL), even if a follower wrote the erasures first."""
+        catalog = self.catalog
+        if not catalog.status().exists:
+            return  # no catalog: nothing holds the texts beside the log
+        catalog.wait()
+        catalog._projection.db.scrub()
 
     def _cases_of(self, customer_id: str) -> Iterator[UUID]:
         """The cases opened for ``customer_id``, from the openings in the log."""

@@ -82,8 +82,15 @@ def fold_stats(
                 placed.add(event.reference)
             if isinstance(event, ev.HoldReleased) and event.reference not in placed:
                 continue  # a release of no hold moves nothing
-            if type(event) in MOVES:
-                column, field = MOVES[type(event)]
+            moved = MOVES.get(type(event))
+            if (
+                isinstance(event, ev.RepairCompleted)
+                and event.limit_check is not None
+                and event.cost is not None
+            ):
+                moved = ("goodwill", "cost")  # rules 2: a repair covered by goodwill
+            if moved is not None:
+                column, field = moved
                 amount = getattr(event, field)
                 key = (label_of(period, start_of(period, event.occurred_at)), amount.currency)
                 sums = money.setdefault(key, dict.fromkeys(COLUMNS, Decimal(0)))
