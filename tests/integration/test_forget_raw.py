@@ -447,3 +447,47 @@ def test_the_catalog_writes_with_secure_delete_on(tmp_path: Path) -> None:
             assert run("PRAGMA secure_delete", ()) == [(1,)]
     finally:
         desk.close()
+
+
+@pytest.mark.postgres
+def test_the_destroyed_key_leaves_the_postgres_pages_too(postgres_url: str) -> None:
+    """A deleted row lives on in its page (a dead tuple) until VACUUM: the key store
+    vacuums its table after destroying a key. Read with pageinspect, as an attacker with
+    the data files would."""
+    import psycopg
+
+    parts = urlsplit(postgres_url)
+    schema = parse_qs(parts.query)["schema"][0]
+    server = parts._replace(query="").geturl()
+    desk = CaseDesk.open(postgres_url, clock=SteppingClock(NOW, timedelta(seconds=1)))
+    try:
+        _record(desk, FORGOTTEN)
+        _record(desk, KEPT, word=KEPT_WORD)  # a key that stays: the table keeps a page
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+            [(key,)] = conn.execute(
+                f'SELECT key FROM "{schema}".casedesk_keys WHERE customer_id = %s',
+                (FORGOTTEN.id,),
+            ).fetchall()
+
+        def pages() -> bytes:
+            with psycopg.connect(server, autocommit=True) as conn:
+                [(blocks,)] = conn.execute(
+                    "SELECT pg_relation_size(%s) / current_setting('block_size')::int",
+                    (f'"{schema}".casedesk_keys',),
+                ).fetchall()
+                return b"".join(
+                    bytes(page)
+                    for block in range(int(blocks))
+                    for (page,) in conn.execute(
+                        "SELECT get_raw_page(%s, %s)", (f'"{schema}".casedesk_keys', block)
+                    ).fetchall()
+                )
+
+        assert bytes(key) in pages()  # the check can see a key on its page
+
+        _forget(desk)
+
+        assert bytes(key) not in pages()
+    finally:
+        desk.close()
