@@ -187,8 +187,9 @@ def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
         span = pickle.load(source)  # EOFError when the rebuild is done
         batch = Batch()
         try:
-            for case_id, events in by_case(desk, head, span):
-                folder.add(batch, case_id, events)
+            with desk._keys.batch():
+                for case_id, events in by_case(desk, head, span):
+                    folder.add(batch, case_id, events)
         except Exception as error:  # handed to the rebuild, which raises it
             _send(sink, ("failed", _picklable(error)))
             return

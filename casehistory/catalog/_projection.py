@@ -149,6 +149,14 @@ class Projection:
     def catch_up(
         self, *, until: int | None = None, batch: int | None = None, overtake: bool = False
     ) -> int:
+        """Apply the log from the catalog's position up to ``until``: :meth:`_catch_up`,
+        with the keys of the texts it shows read once for the pass."""
+        with self._desk._keys.batch():
+            return self._catch_up(until=until, batch=batch, overtake=overtake)
+
+    def _catch_up(
+        self, *, until: int | None = None, batch: int | None = None, overtake: bool = False
+    ) -> int:
         """Apply the log from the catalog's position up to ``until`` (None: the head
         when this call started, so a steady stream of writers cannot keep it busy for
         ever), ``batch`` events per transaction (default :data:`BATCH`, :data:`FAR`

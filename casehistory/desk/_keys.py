@@ -64,6 +64,22 @@ class KeyStore:
         self._postgres = self._datastore is not None and hasattr(self._datastore, "schema")
         self._writable = writable
         self._created = False
+        self._batch: dict[str, tuple[str, bytes] | None] | None = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keys read once for a whole pass (a catalog's catch-up or rebuild: two texts
+        a case), not once per text. A key destroyed by this store during the pass is
+        dropped from it at once; one destroyed by another process is read as it was
+        until the pass ends, and the pass meets its ``CustomerForgotten`` anyway."""
+        if self._batch is not None:
+            yield
+            return
+        self._batch = {}
+        try:
+            yield
+        finally:
+            self._batch = None
 
     # Reading ---------------------------------------------------------------------
 
@@ -115,7 +131,13 @@ class KeyStore:
     def open(self, sealed: Sealed) -> str | None:
         """The text of ``sealed``, or None when its key no longer exists."""
         key_id, _, box = sealed.box.partition(".")
-        found = self._select("key_id", key_id)
+        batch = self._batch
+        if batch is None:
+            found = self._select("key_id", key_id)
+        elif key_id in batch:
+            found = batch[key_id]
+        else:
+            found = batch[key_id] = self._select("key_id", key_id)
         if found is None:
             return None
         try:
@@ -155,6 +177,8 @@ class KeyStore:
     def destroy(self, customer_id: str) -> bool:
         """Delete the customer's key (True if there was one), and on SQLite overwrite
         its bytes in the file and empty the WAL."""
+        if self._batch is not None:
+            self._batch.clear()
         if self._datastore is None:
             return self._memory().pop(customer_id, None) is not None
         try:
