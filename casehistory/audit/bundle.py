@@ -23,6 +23,7 @@ from uuid import UUID
 
 import attrs
 
+from casehistory.audit._erasure import FORGOTTEN_FIELD, forgotten_events
 from casehistory.audit._lines import line_of
 from casehistory.audit.case_heads import CaseHead, CaseHeads
 from casehistory.audit.checkpoint import Checkpoint, parse_checkpoint, store_origin
@@ -268,7 +269,9 @@ def _head_line(proofs: ExportProofs, index: int, head: CaseHead) -> dict[str, An
 def write_bundle(desk: Any, proofs: ExportProofs, out: TextIO, *, unverified: bool = False) -> int:
     """Write the bundle: the header, then each case's events up to the checkpoint, a case
     at a time. ``unverified`` marks a bundle of a store that failed verification (the
-    header's ``unverified``). Returns the event lines written."""
+    header's ``unverified``). Each event line of a case whose customer was forgotten
+    (at export time, even after the checkpoint) ends with ``"forgotten": true``: its
+    personal texts are sealed under a destroyed key. Returns the event lines written."""
     index_of = {head.case_id: i for i, head in enumerate(proofs.heads.heads())}
     header = {
         "format": BUNDLE_FORMAT,
@@ -285,7 +288,9 @@ def write_bundle(desk: Any, proofs: ExportProofs, out: TextIO, *, unverified: bo
     for case_id in proofs.case_ids:
         last = proofs.heads.head(case_id).version
         positions = proofs.positions.get(case_id, {})
-        for event in desk.history(case_id):
+        events = desk.history(case_id)
+        erased = {FORGOTTEN_FIELD: True} if forgotten_events(events) else {}
+        for event in events:
             version = event.originator_version
             if version > last:
                 break  # recorded after the checkpoint: not proven by it
@@ -301,6 +306,7 @@ def write_bundle(desk: Any, proofs: ExportProofs, out: TextIO, *, unverified: bo
                 "digest": event.digest,
                 "position": position,
                 "proof": b64(proofs.log.proof(position)),
+                **erased,
             }
             out.write(line_of(line) + "\n")
             lines += 1

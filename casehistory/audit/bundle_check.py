@@ -8,6 +8,10 @@ chain recomputed. A *proven* bundle (its first line a ``casehistory-bundle/1`` h
 inclusion proof at its position in the log, each case's head in the case-head tree (so a
 case cut short is found), and for a whole-store export the number of cases. A plain
 export (no header) is only *self-consistent*; :attr:`BundleCheck.standing` says which.
+
+A bundle holds personal texts sealed (``{"sealed": box}``, what the digests cover) and
+no key: offline every one reads as ``[sealed]``. :attr:`BundleCheck.privacy` says how
+many it holds, and which cases are marked as of a forgotten customer.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from uuid import UUID
 
 import attrs
 
+from casehistory.audit._erasure import FORGOTTEN_FIELD
 from casehistory.audit._lines import numbered_lines
 from casehistory.audit.bundle import (
     BUNDLE_FORMAT,
@@ -32,9 +37,10 @@ from casehistory.audit.bundle import (
 )
 from casehistory.audit.case_heads import CaseHead, verify_case_head
 from casehistory.audit.merkle import HASH_SIZE, verify_inclusion
-from casehistory.audit.records import record_problem, strict_json
+from casehistory.audit.records import record_problem, sealed_texts, strict_json
 from casehistory.audit.verify import ChainCheck, Finding, Problem, Verification
 from casehistory.domain.chain import RECORD_FIELDS
+from casehistory.domain.sealed import SEALED
 from casehistory.errors import CaseHistoryError
 
 __all__ = ["BundleCheck", "verify_bundle"]
@@ -59,6 +65,29 @@ class BundleCheck:
     unverified: bool = False
     """Whether the bundle says its store failed verification when it was exported."""
     checkpoint_size: int | None = None
+    sealed_texts: int = 0
+    """How many personal texts the bundle holds sealed: a bundle carries no keys, so
+    offline each reads as ``[sealed]`` (:data:`~casehistory.domain.sealed.SEALED`)."""
+    forgotten: tuple[UUID, ...] = ()
+    """The cases marked ``"forgotten": true``: their customer was forgotten when the
+    bundle was exported (their texts can no longer be opened anywhere)."""
+
+    @property
+    def privacy(self) -> str:
+        """In words: what the bundle holds of personal texts, and whose were erased."""
+        if not self.sealed_texts:
+            return "personal texts: none sealed"
+        forgotten = len(self.forgotten)
+        erased = (
+            f"; {forgotten} case{'s' if forgotten != 1 else ''} of forgotten customers "
+            "(their texts were erased in the store before the export)"
+            if forgotten
+            else ""
+        )
+        return (
+            f"personal texts: {self.sealed_texts} sealed, shown as {SEALED} offline (a "
+            f"bundle carries no keys; read them in the store){erased}"
+        )
 
     @property
     def ok(self) -> bool:
@@ -132,17 +161,28 @@ class _Reader:
     header: dict[str, Any] | None = None
     marked: bool = False
     """Whether a line of a plain export carries ``"unverified": true``."""
+    sealed: int = 0
+    """How many sealed personal texts the event lines hold."""
+    forgotten: dict[UUID, None] = attrs.Factory(dict)
+    """The cases whose lines say their customer was forgotten, in bundle order."""
 
     def event(self, number: int, entry: Any, proven: bool) -> None:
         fields = EVENT_FIELDS if proven else PLAIN_FIELDS
         keys = set(entry) if isinstance(entry, dict) else None
+        erased = keys is not None and FORGOTTEN_FIELD in keys
+        if erased:
+            keys = keys - {FORGOTTEN_FIELD}  # type: ignore[operator]
         plain_marked = not proven and keys == {*PLAIN_FIELDS, "unverified"}
         if keys != set(fields) and not plain_marked:
-            shown = sorted(keys) if keys is not None else type(entry).__name__
+            shown = sorted(set(entry)) if keys is not None else type(entry).__name__
             self.findings.append(
                 _at(number, f"is not an event record of this bundle (keys: {shown})")
             )
             return
+        if erased and entry[FORGOTTEN_FIELD] is not True:
+            self.findings.append(
+                _at(number, f"has forgotten {entry[FORGOTTEN_FIELD]!r:.40}, not true")
+            )
         if plain_marked:
             if entry["unverified"] is not True:
                 self.findings.append(
@@ -160,6 +200,9 @@ class _Reader:
         assert place is not None
         self.events += 1
         case_id, version = place
+        self.sealed += sealed_texts(entry["payload"])
+        if erased:
+            self.forgotten.setdefault(case_id, None)
         chain = self.chains.setdefault(case_id, ChainCheck(case_id, _no_rows))
         if problem is not None:
             # Not a record any desk writes: no digest of it is worth recomputing, but its
@@ -463,6 +506,8 @@ def verify_bundle(
         whole_store=bool(header and header.get("whole_store") is True),
         unverified=bool(header.get("unverified") is True) if header else reader.marked,
         checkpoint_size=None if reader.anchor is None else reader.anchor.size,
+        sealed_texts=reader.sealed,
+        forgotten=tuple(reader.forgotten),
     )
 
 

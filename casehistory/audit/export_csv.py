@@ -11,6 +11,10 @@ Text typed by customers and agents (subjects, notes, contact summaries) ends up 
 ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, which spreadsheets
 read as "this is text" and do not show (OWASP's advice for CSV injection). The
 ``version`` and ``amount`` cells are numbers written by casehistory and stay as they are.
+
+Personal texts in ``what`` read as the desk shows them: the text while the customer's
+key exists, ``[erased]`` once they were forgotten; ``customer_forgotten`` says on each
+row whether the case's customer was forgotten when the export was made.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 from uuid import UUID
 
+from casehistory.audit._erasure import forgotten_events
 from casehistory.audit._export_steps import Step, steps
 from casehistory.domain.chain import plain
 
@@ -38,6 +43,7 @@ CSV_COLUMNS = (
     "currency",
     "status_after",
     "digest",
+    "customer_forgotten",
 )
 """The header row: the columns of every row, in order."""
 
@@ -66,7 +72,7 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _row(step: Step) -> list[Any]:
+def _row(step: Step, forgotten: bool) -> list[Any]:
     event, line, money = step.event, step.line, step.money
     row: list[Any] = [
         str(event.originator_id),
@@ -81,6 +87,7 @@ def _row(step: Step) -> list[Any]:
         "" if money is None else money.currency,
         step.after.status.name,
         event.digest,
+        "true" if forgotten else "false",
     ]
     return [neutralise(cell) if isinstance(cell, str) else cell for cell in row]
 
@@ -98,7 +105,9 @@ def write_csv(desk: Any, case_ids: Iterable[UUID], out: TextIO, *, unverified: b
     writer.writerow([*CSV_COLUMNS, *mark])
     rows = 0
     for case_id in case_ids:
-        for step in steps(desk.history(case_id)):
-            writer.writerow([*_row(step), *(["true"] if unverified else [])])
+        events = desk.history(case_id)
+        forgotten = forgotten_events(events)
+        for step in steps(events):
+            writer.writerow([*_row(step, forgotten), *(["true"] if unverified else [])])
             rows += 1
     return rows

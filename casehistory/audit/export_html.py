@@ -31,6 +31,7 @@ from uuid import UUID
 import attrs
 import jinja2
 
+from casehistory.audit._erasure import forgotten_events
 from casehistory.audit._export_steps import steps
 from casehistory.audit._svg import (
     STATUS_COLOURS,
@@ -103,6 +104,8 @@ class _Entry:
     subject: str
     status: str
     fault: str
+    forgotten: bool
+    """Whether the case's customer was forgotten: its personal texts read [erased]."""
 
 
 @attrs.frozen
@@ -142,6 +145,8 @@ def _entry(desk: Any, case_id: UUID) -> _Entry:
         subject=view.subject,
         status=view.status.name,
         fault=view.fault.name,
+        # The view's own events (read from the store when it came from a snapshot).
+        forgotten=forgotten_events(view.events),
     )
 
 
@@ -202,6 +207,11 @@ def write_html(
     the clock's reading, so that the same export gives the same bytes. Cases are
     rendered and written one at a time. ``unverified`` puts a banner at the top of the
     page (and in its title) saying the store failed verification when it was exported.
+
+    Personal texts show as the desk shows them: the text while its customer's key
+    exists, ``[erased]`` once the customer was forgotten. A note at the top says how
+    many cases are of forgotten customers, and that the page holds the others' texts
+    (personal data); each such case is marked in the table and in its section.
     """
     generated_at = require_aware(generated_at, "generated_at")
     title = require_text(title, "title")
@@ -212,6 +222,7 @@ def write_html(
         unverified=unverified,
         generated_at=generated_at,
         entries=entries,
+        forgotten=sum(entry.forgotten for entry in entries),
         events=sum(entry.version for entry in entries),
         sections=_sections(desk, entries),
         status_colours=STATUS_COLOURS,

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 from uuid import UUID
 
+from casehistory.audit._erasure import FORGOTTEN_FIELD, forgotten_events, forgotten_rows
 from casehistory.audit._lines import line_of
 from casehistory.audit.bundle import PLAIN_FIELDS
 from casehistory.audit.bundle_check import verify_bundle
@@ -41,6 +42,7 @@ from casehistory.domain.chain import record_of
 
 __all__ = [
     "BUNDLE_FIELDS",
+    "FORGOTTEN_FIELD",
     "UNVERIFIED_FIELD",
     "export_verified",
     "verify_bundle",
@@ -60,12 +62,16 @@ def write_jsonl(
     """Write the events of ``case_ids``, a case at a time; return the lines written.
 
     ``unverified`` marks every line (``"unverified": true``, the last key): the store
-    failed verification and was exported anyway (``export --unverified``)."""
+    failed verification and was exported anyway (``export --unverified``). Each line of
+    a case whose customer was forgotten ends with ``"forgotten": true`` (before
+    ``unverified``): its personal texts are sealed under a destroyed key."""
     mark = {UNVERIFIED_FIELD: True} if unverified else {}
     lines = 0
     for case_id in case_ids:
-        for event in desk.history(case_id):
-            line: dict[str, Any] = {**record_of(event), "digest": event.digest, **mark}
+        events = desk.history(case_id)
+        erased = {FORGOTTEN_FIELD: True} if forgotten_events(events) else {}
+        for event in events:
+            line: dict[str, Any] = {**record_of(event), "digest": event.digest, **erased, **mark}
             out.write(line_of(line) + "\n")
             lines += 1
     return lines
@@ -118,10 +124,11 @@ def export_verified(
                 versions = [row.originator_version for row in rows]
                 ordering.extend(out_of_log_order(case_id, versions, positions))
             chain = ChainCheck(case_id, decode, keep_record=True)
+            erased = {FORGOTTEN_FIELD: True} if forgotten_rows(rows) else {}
             for row in rows:
                 digest = chain.check(row)
                 if chain.record is not None:
-                    out.write(line_of({**chain.record, "digest": digest}) + "\n")
+                    out.write(line_of({**chain.record, "digest": digest, **erased}) + "\n")
                     lines += 1
             events += len(rows)
             findings.extend(chain.findings)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -38,9 +39,10 @@ from eventsourcing.utils import get_topic
 from casehistory.domain.chain import STATE_COMMITMENT
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, require_command_id
 from casehistory.domain.events import CASE_TOPIC, EVENT_TYPES, CaseEvent, CaseOpened
+from casehistory.domain.sealed import Sealed
 from casehistory.errors import InvalidInput
 
-__all__ = ["RawRecord", "RowProblem", "raw_record"]
+__all__ = ["BOX", "RawRecord", "RowProblem", "raw_record"]
 
 Convert = Callable[[Any], Any]
 """Takes a stored JSON value; returns its plain form, or raises :class:`RowProblem`."""
@@ -139,6 +141,26 @@ def _uuid(value: Any) -> str:
         return str(UUID(data))
     except ValueError:
         raise RowProblem(f"is not a UUID ({data!r:.40})") from None
+
+
+BOX = re.compile(r"[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{38,}")
+"""A sealed text's box as a desk writes it: its key's id, a dot, then the base64url of
+the nonce, ciphertext and tag (12 + 16 bytes at least, for an empty text)."""
+
+
+def _personal(value: Any) -> Any:
+    """A personal text: sealed (``{"sealed": box}``, the ciphertext its digest covers),
+    or a plain text recorded before sealing existed (0.1.0 to 0.3.x), as it is."""
+    if type(value) is str:
+        return value
+    if type(value) is dict and len(value) == 2 and value.get("_type_") == "sealed":
+        box = value["_data_"]
+        if type(box) is not str:
+            raise RowProblem(f"is not a sealed text (its box is {_shape(box)})")
+        if not BOX.fullmatch(box):
+            raise RowProblem(f"is not a sealed text (its box {box!r:.40} is no key id and box)")
+        return {"sealed": box}
+    raise RowProblem(f"is not a text (stored as {_shape(value)})")
 
 
 def _enum(cls: type[Enum]) -> Convert:
@@ -242,6 +264,8 @@ def _converter(hint: Any) -> Convert:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
         rest = [arg for arg in args if arg is not type(None)]
+        if set(rest) == {str, Sealed} and len(rest) == 2:  # Text: sealed, or plain
+            return _personal if len(args) == 2 else _optional(_personal)
         if len(rest) == 1 and len(args) == 2:
             return _optional(_converter(rest[0]))
     elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:

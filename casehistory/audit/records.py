@@ -29,12 +29,14 @@ from uuid import UUID
 
 import attrs
 
+from casehistory.audit.raw import BOX as _BOX
 from casehistory.domain.chain import ENVELOPE, RECORD_FIELDS
 from casehistory.domain.events import EVENT_TYPES, CaseEvent
+from casehistory.domain.sealed import Sealed
 from casehistory.domain.values import Actor
 from casehistory.errors import InvalidInput
 
-__all__ = ["payload_fields", "record_problem", "strict_json"]
+__all__ = ["payload_fields", "record_problem", "sealed_texts", "strict_json"]
 
 
 def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -171,9 +173,32 @@ def _value_problem(value: object, hint: Any) -> str | None:
         if isinstance(value, str) and value in hint.__members__:
             return None
         return f"is {value!r:.60}, not a {hint.__name__} ({', '.join(hint.__members__)})"
+    if hint is Sealed:
+        return _sealed_problem(value)
     if isinstance(hint, type) and attrs.has(hint):
         return _object_problem(value, hint)
     return None  # a type the vocabulary does not use yet: the digest still covers it
+
+
+def _sealed_problem(value: object) -> str | None:
+    """A sealed text's plain form: ``{"sealed": box}``, the box a string as desks write."""
+    if isinstance(value, dict) and set(value) == {"sealed"}:
+        box = value["sealed"]
+        if isinstance(box, str) and _BOX.fullmatch(box):
+            return None
+        return f"is a sealed text whose box {box!r:.60} is no key id and box"
+    return f"is {value!r:.60}, not a text nor a sealed text"
+
+
+def sealed_texts(value: object) -> int:
+    """How many sealed texts (``{"sealed": box}``) a record's payload holds."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("sealed"), str):
+            return 1
+        return sum(sealed_texts(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(sealed_texts(item) for item in value)
+    return 0
 
 
 def _object_problem(value: object, cls: type[Any]) -> str | None:

@@ -52,6 +52,8 @@ def verify_bundle_file(
                 whole_store=check.whole_store,
                 unverified=check.unverified,
                 checkpoint_size=check.checkpoint_size,
+                sealed_texts=check.sealed_texts,
+                forgotten=[str(case_id) for case_id in check.forgotten],
             ),
             indent=2,
         )
@@ -67,6 +69,8 @@ def _print(check: BundleCheck, bundle: Path) -> None:
         say(check.standing)
     if check.unverified:
         say("marked UNVERIFIED: the store it was exported from failed verification at the time")
+    if check.sealed_texts:
+        say(check.privacy)
 
 
 def _checkpoint_text(path: Path) -> str:

@@ -188,7 +188,10 @@ def test_a_derived_field_the_command_would_not_record_is_found(
     store: tuple[Path, UUID],
 ) -> None:
     path, case_id = store
-    # A transfer that claims to come from another department than the case's.
+    # A transfer that claims to come from another department than the case's; its
+    # reason sealed as a desk seals it (a box of the case's key: the subject's).
+    with CaseDesk.open(path) as desk:
+        sealed = desk.history(case_id)[0].subject
     _append_beneath(
         path,
         case_id,
@@ -196,7 +199,7 @@ def test_a_derived_field_the_command_would_not_record_is_found(
         AGENT,
         from_department="Purchasing",
         to_department="Billing",
-        reason="moved",
+        reason=sealed,
     )
 
     _, found = _findings(path)

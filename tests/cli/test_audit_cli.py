@@ -105,9 +105,11 @@ class TestExportAndBundle:
         assert len(bundle.read_text().splitlines()) == 84
         Path(db).unlink()  # no store needed
         code, out = run("verify", "--bundle", str(bundle))
-        first, standing = out.strip().splitlines()
+        first, standing, privacy = out.strip().splitlines()
         assert (code, first) == (0, f"bundle {bundle}: 5 cases, 84 events: every chain holds")
         assert standing.startswith("self-consistent only: a plain export carries no checkpoint")
+        assert privacy.startswith("personal texts: ")
+        assert "shown as [sealed] offline" in privacy
 
     def test_an_edited_bundle_fails(self, db: str, tmp_path: Path) -> None:
         bundle = tmp_path / "cases.jsonl"

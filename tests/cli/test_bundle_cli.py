@@ -72,9 +72,11 @@ class TestProvenBundles:
         Path(db).unlink()  # no store needed from here on
 
         code, out = run("verify", "--bundle", str(bundle), "--trusted-key", str(public))
-        first, standing = out.strip().splitlines()
+        first, standing, privacy = out.strip().splitlines()
         assert (code, first) == (0, f"bundle {bundle}: 5 cases, 84 events: every chain holds")
         assert standing.startswith("proven against the checkpoint of casehistory/")
+        assert privacy.startswith("personal texts: ")
+        assert "shown as [sealed] offline" in privacy
 
         code, out = run("verify", "--bundle", str(bundle))
         assert code == 0

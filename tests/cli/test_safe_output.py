@@ -250,7 +250,14 @@ class TestJson:
             [(state,)] = conn.execute(
                 "SELECT state FROM stored_events WHERE originator_version = 1"
             ).fetchall()
-            state = state.replace(b'"subject":"subject x"', b'"subject":"\\ud800\\u001b[2J"')
+            # The subject is sealed now; a row written by SQL may hold it plain, as
+            # stores of 0.3.x and earlier do, and then with any code point.
+            state, forged = re.subn(
+                rb'"subject":\{"_type_":"sealed","_data_":"[^"]+"\}',
+                rb'"subject":"\\ud800\\u001b[2J"',
+                state,
+            )
+            assert forged == 1
             conn.execute(
                 "UPDATE stored_events SET state = ? WHERE originator_version = 1", (state,)
             )

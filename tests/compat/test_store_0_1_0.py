@@ -32,7 +32,7 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner
 
-from casehistory import Actor, CaseDesk, Role, SteppingClock
+from casehistory import Actor, CaseDesk, ErasureGround, RecordedInPlaintext, Role, SteppingClock
 from casehistory.audit.merkle import TreeBuilder
 from casehistory.audit.scan import scan_log
 from casehistory.cli import main
@@ -241,3 +241,25 @@ class TestTheCurrentCodeCarriesTheOldHistoryOn:
         assert_same_answer(plain(view_as_dict(then)), CASES[str(LONG_CASE)]["view"], "long case")
         code, output = run("verify", "--db", str(copy))
         assert code == 0, output
+
+
+class TestItCannotBeErased:
+    """Texts of release 0.1.0 were recorded in plaintext: destroying a key cannot forget
+    them, so forgetting one of its customers is refused, and records nothing."""
+
+    def test_forget_customer_raises_recorded_in_plaintext_and_records_nothing(
+        self, desk: CaseDesk
+    ) -> None:
+        customer = desk.case(LONG_CASE).customer.id
+        before = {case_id: desk.case(case_id).version for case_id in desk.case_ids()}
+        officer = Actor("p.officer", Role.PRIVACY_OFFICER)
+
+        with pytest.raises(RecordedInPlaintext, match=customer):
+            desk.forget_customer(customer, ground=ErasureGround.CONSENT_WITHDRAWN, by=officer)
+
+        assert {case_id: desk.case(case_id).version for case_id in desk.case_ids()} == before
+        assert_same_answer(
+            plain(view_as_dict(desk.case(LONG_CASE))), CASES[str(LONG_CASE)]["view"], "long case"
+        )
+        verification, _, _ = log_of(desk)
+        assert verification.ok, verification.findings

@@ -44,6 +44,7 @@ from casehistory.domain.state import OCCURRED_RUN
 from casehistory.testing import CaseHistory
 from casehistory.testing.strategies import CLOCK_START, case_histories
 from casehistory.views import CaseView, case_view
+from tests.integration._sealed import flip_box
 
 AGENT = Actor("a.lee", Role.AGENT)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -326,7 +327,7 @@ def _forge_snapshot(db: Any, case_id: UUID) -> None:
     """The customer's name changed in the snapshot at 300."""
     where = " WHERE originator_id = ? AND originator_version = 300"
     [(state,)] = db.run("SELECT state FROM {snapshots}" + where, case_id)
-    forged = bytes(state).replace(b"Dana Smith", b"Mallory")
+    forged = flip_box(bytes(state))  # a byte of the customer's sealed name changed
     db.run("UPDATE {snapshots} SET state = ?" + where, forged, case_id)
 
 
@@ -420,7 +421,7 @@ def test_a_forged_snapshot_below_the_moment_is_ignored_and_changes_no_answer(
     )
     raw_sql.run(
         "UPDATE {snapshots} SET state = ? WHERE originator_id = ? AND originator_version = 50",
-        bytes(state).replace(b"Dana Smith", b"Mallory"),
+        flip_box(bytes(state)),  # a byte of the customer's sealed name changed
         case_id,
     )
     fresh = open_desk()

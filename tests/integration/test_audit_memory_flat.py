@@ -22,6 +22,7 @@ from casehistory.audit.scan import LogEntry, scan_log
 from casehistory.audit.store_checks import check_store
 from casehistory.audit.verify import Problem, Verification
 from casehistory.desk import SNAPSHOT_INTERVAL
+from tests.integration._sealed import flip_box
 
 AGENT = Actor("a.lee", Role.AGENT)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -66,7 +67,7 @@ def _found(verification: Verification) -> set[tuple[UUID | None, int | None, str
 
 
 def _tamper(raw_sql: Any, small: list[UUID], long_cases: list[UUID], related: UUID) -> None:
-    raw_sql.set_state(small[0], 2, raw_sql.state(small[0], 2).replace(b"note 0", b"note X"))
+    raw_sql.set_state(small[0], 2, flip_box(raw_sql.state(small[0], 2)))  # the note's box
     raw_sql.run("DELETE FROM {events} WHERE originator_id = ? AND originator_version = 2", small[1])
     raw_sql.renumber(small[2], 2, 1000)  # versions 2 and 3 swapped
     raw_sql.renumber(small[2], 3, 2)
@@ -90,7 +91,7 @@ def _tamper(raw_sql: Any, small: list[UUID], long_cases: list[UUID], related: UU
             long_case,
             SNAPSHOT_INTERVAL,
         )
-    raw_sql.set_state(related, 1, raw_sql.state(related, 1).replace(b"order went", b"order came"))
+    raw_sql.set_state(related, 1, flip_box(raw_sql.state(related, 1), 2))  # the subject's box
 
 
 def test_the_pass_by_case_finds_what_the_pass_in_log_order_finds(

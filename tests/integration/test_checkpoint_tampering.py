@@ -22,6 +22,7 @@ from casehistory.audit.store_checks import StoreCheck, check_store, make_checkpo
 from casehistory.audit.verify import Problem
 from casehistory.domain.chain import digest, record_of
 from casehistory.errors import CheckpointMismatch, InvalidInput
+from tests.integration._sealed import another_box, boxes
 
 
 @pytest.fixture
@@ -108,7 +109,10 @@ def test_a_rewritten_old_event_with_recomputed_digests_fails_the_checkpoint(
     pinned: Any, raw_sql: Any, open_desk: Callable[[], CaseDesk]
 ) -> None:
     case_id, _, made, check = pinned
-    forge(open_desk(), raw_sql, case_id, 3, b"drive clicks", b"all is well")
+    # The contact's sealed text replaced by another text of the case (it opens), every
+    # digest after it recomputed.
+    box = boxes(raw_sql.state(case_id, 3))[0]
+    forge(open_desk(), raw_sql, case_id, 3, box, another_box(raw_sql, case_id, 3))
 
     result = check()
 
@@ -192,7 +196,10 @@ def test_a_log_that_does_not_extend_the_previous_checkpoint_is_not_signed(
     pinned: Any, raw_sql: Any, open_desk: Callable[[], CaseDesk]
 ) -> None:
     case_id, _, made, _ = pinned
-    forge(open_desk(), raw_sql, case_id, 3, b"drive clicks", b"all is well")
+    # The contact's sealed text replaced by another text of the case (it opens), every
+    # digest after it recomputed.
+    box = boxes(raw_sql.state(case_id, 3))[0]
+    forge(open_desk(), raw_sql, case_id, 3, box, another_box(raw_sql, case_id, 3))
     assert check_store(open_desk(), []).ok  # every chain holds
 
     with pytest.raises(CheckpointMismatch, match="rewritten, deleted or reordered"):

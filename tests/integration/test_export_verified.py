@@ -14,6 +14,7 @@ from casehistory import CaseDesk
 from casehistory.audit.export_jsonl import export_verified, write_jsonl
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Verification, verify_cases
+from tests.integration._sealed import flip_box
 
 
 def found(verification: Verification) -> set[tuple[UUID | None, int | None, str]]:
@@ -41,8 +42,8 @@ def _mistype(db: Any, case_id: UUID) -> None:
 
 TAMPERINGS: dict[str, Callable[[Any, UUID], None]] = {
     "untouched": lambda db, case_id: None,
-    "changed byte": lambda db, case_id: db.set_state(
-        case_id, 3, db.state(case_id, 3).replace(b"drive clicks", b"drive sings")
+    "changed byte": lambda db, case_id: db.set_state(  # of the contact's sealed text
+        case_id, 3, flip_box(db.state(case_id, 3))
     ),
     "deleted middle": lambda db, case_id: db.run(
         "DELETE FROM {events} WHERE originator_id = ? AND originator_version = 4", case_id

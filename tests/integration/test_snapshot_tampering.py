@@ -27,6 +27,7 @@ from casehistory import (
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Problem, verify_cases
 from casehistory.desk import SNAPSHOT_INTERVAL
+from tests.integration._sealed import boxes, with_box
 
 AGENT = Actor("a.lee", Role.AGENT)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -67,7 +68,9 @@ def forged(
         SNAPSHOT_INTERVAL,
     )
     original = bytes(state)
-    assert b"Dana Whitfield" in original
+    # The snapshot holds the customer's name and the subject sealed, never in plaintext.
+    assert b"Dana Whitfield" not in original
+    assert len(boxes(original)) == 2
     assert b"100.00" in original
 
     def forge(new: bytes) -> None:
@@ -97,7 +100,10 @@ def test_an_untouched_snapshot_is_used_and_verifies(forged: Any, open_desk: Any)
 def test_a_forged_snapshot_changes_no_answer_and_no_decision(forged: Any, open_desk: Any) -> None:
     _, case_id, forge = forged
     honest = open_desk().case(case_id)
-    forge(forge.original.replace(b"Dana Whitfield", b"Mallory").replace(b"100.00", b"100000.00"))
+    # The customer's name sealed over by the subject's box (a text that opens under the
+    # same key: "Power supply died"), and the payment raised.
+    _, subject = boxes(forge.original)
+    forge(with_box(forge.original, subject).replace(b"100.00", b"100000.00"))
     desk = open_desk()
 
     with pytest.warns(SnapshotIgnored, match=f"case {case_id} at version 50"):

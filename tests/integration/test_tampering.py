@@ -12,6 +12,7 @@ import pytest
 from casehistory import CaseDesk
 from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Finding, Problem, Verification, verify_cases
+from tests.integration._sealed import boxes, flip_box
 
 
 @pytest.fixture
@@ -47,8 +48,11 @@ def test_an_untouched_store_verifies(tampered: Any) -> None:
 def test_a_changed_byte_is_found_at_its_version(tampered: Any) -> None:
     db, case_id, _, check = tampered
     state = db.state(case_id, 3)
-    assert b"drive clicks" in state
-    db.set_state(case_id, 3, state.replace(b"drive clicks", b"drive clickz"))
+    # The contact's text is sealed: the row holds its box, never "drive clicks". One
+    # byte of that ciphertext changed is a changed record.
+    assert b"drive clicks" not in state
+    assert len(boxes(state)) == 1
+    db.set_state(case_id, 3, flip_box(state))
     result = check()
     assert only(result) == [(3, Problem.ALTERED)]
     assert result.findings[0].case_id == case_id

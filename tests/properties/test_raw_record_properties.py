@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from hypothesis import given, settings
 
 from casehistory import CaseDesk, SteppingClock
-from casehistory.audit.raw import raw_record
+from casehistory.audit.raw import Unsupported, raw_record
 from casehistory.audit.verify import log_rows
 from casehistory.domain.case import Case
 from casehistory.domain.chain import STATE_COMMITMENT, record_of
@@ -29,8 +29,14 @@ def test_the_raw_record_is_the_decoded_events_record(history: CaseHistory) -> No
     committed = 0
 
     for row in log_rows(desk):
-        raw = raw_record(row.topic, bytes(row.state), row.originator_id, row.originator_version)
         event = desk._mapper.to_domain_event(row)
+        try:
+            raw = raw_record(row.topic, bytes(row.state), row.originator_id, row.originator_version)
+        except Unsupported:
+            # Only an event class past version 1 is read the reference way (upcast).
+            assert type(event).class_version > 1
+            committed += STATE_COMMITMENT in vars(event)
+            continue
 
         assert raw.record == record_of(event)
         assert raw.digest == event.digest

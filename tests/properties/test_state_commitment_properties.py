@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casehistory import CaseDesk, SteppingClock
-from casehistory.domain.chain import state_commitment, typed
+from casehistory.domain.chain import SPARSE, state_commitment, typed
 from casehistory.domain.ledger import Hold
+from casehistory.domain.sealed import Sealed
 from casehistory.domain.state import CaseState, fold
 from casehistory.domain.values import Money
 from casehistory.testing import CaseHistory
@@ -36,6 +37,8 @@ def reference_typed(value: Any) -> Any:
         return {"$datetime": value.isoformat()}
     if isinstance(value, Decimal | UUID | date):
         return {f"${type(value).__name__.lower()}": str(value)}
+    if isinstance(value, Sealed):  # a personal text: its ciphertext, never its text
+        return {"$sealed": value.box}
     if attrs.has(type(value)):
         fields = {
             f.name: reference_typed(getattr(value, f.name)) for f in attrs.fields(type(value))
@@ -51,6 +54,9 @@ def reference_typed(value: Any) -> Any:
 def reference_commitment(state: CaseState, created_on: datetime, modified_on: datetime) -> str:
     body = reference_typed(state)
     del body["$CaseState"]["digest"]
+    for field in attrs.fields(CaseState):  # added since: covered only once set
+        if field.metadata.get(SPARSE) and getattr(state, field.name) == field.default:
+            del body["$CaseState"][field.name]
     document = {
         "created_on": created_on.isoformat(),
         "modified_on": modified_on.isoformat(),
