@@ -45,6 +45,15 @@ _NONCE = 12
 _FAILURES = (PersistenceError, sqlite3.Error)
 
 
+def _stored_id(customer_id: str) -> str:
+    """A customer's id as the key table holds it: as it is, but for an id that holds a
+    NUL (which PostgreSQL's text refuses, and an event's JSON keeps) or begins with the
+    escape's own prefix: those as ``hex:`` and their UTF-8 in hex, one id to one row."""
+    if "\x00" in customer_id or customer_id.startswith("hex:"):
+        return "hex:" + customer_id.encode("utf-8").hex()
+    return customer_id
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -126,7 +135,7 @@ class KeyStore:
 
     def has_key(self, customer_id: str) -> bool:
         """Whether the customer has a key (none: never sealed for, or forgotten)."""
-        return self._select("customer_id", customer_id) is not None
+        return self._select("customer_id", _stored_id(customer_id)) is not None
 
     def open(self, sealed: Sealed) -> str | None:
         """The text of ``sealed``, or None when its key no longer exists."""
@@ -154,7 +163,7 @@ class KeyStore:
 
     def current(self, customer_id: str) -> tuple[str, bytes]:
         """The customer's key ``(key_id, key)``, made on first use."""
-        found = self._select("customer_id", customer_id)
+        found = self._select("customer_id", _stored_id(customer_id))
         if found is not None:
             return found
         key_id, key = secrets.token_hex(8), AESGCM.generate_key(bit_length=256)
@@ -165,11 +174,11 @@ class KeyStore:
                 cursor.execute(
                     f"INSERT INTO {self._table()} (key_id, customer_id, key) "
                     f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT DO NOTHING",
-                    (key_id, customer_id, key),
+                    (key_id, _stored_id(customer_id), key),
                 )
         except _FAILURES as error:
             raise StoreUnavailable(f"cannot write the key store ({KEY_TABLE}): {error}") from None
-        found = self._select("customer_id", customer_id)  # ours, or a desk's that came first
+        found = self._select("customer_id", _stored_id(customer_id))  # ours, or another's
         if found is None:
             raise StoreUnavailable(f"the key of customer {customer_id} was not recorded")
         return found
@@ -186,7 +195,7 @@ class KeyStore:
                 with self._claiming() as (cursor, mark):
                     cursor.execute(
                         f"DELETE FROM {self._table()} WHERE customer_id = {mark} RETURNING key_id",
-                        (customer_id,),
+                        (_stored_id(customer_id),),
                     )
                     deleted = bool(cursor.fetchall())
                 self._vacuum()
@@ -199,7 +208,7 @@ class KeyStore:
                     cursor.execute(_CREATE_SQLITE)
                     cursor.execute(
                         f"DELETE FROM {KEY_TABLE} WHERE customer_id = ? RETURNING key_id",
-                        (customer_id,),
+                        (_stored_id(customer_id),),
                     )
                     deleted = bool(cursor.fetchall())
                 except BaseException:

@@ -491,3 +491,38 @@ def test_the_destroyed_key_leaves_the_postgres_pages_too(postgres_url: str) -> N
         assert bytes(key) not in pages()
     finally:
         desk.close()
+
+
+@pytest.mark.parametrize("where", ["sqlite", "postgres"])
+def test_a_customer_id_holding_a_nul_has_its_key_and_can_be_forgotten(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An id a 0.1.0 store kept in its JSON: PostgreSQL's text refuses the NUL, so the key
+    table holds such an id escaped (and an id that looks escaped, too)."""
+    location = (
+        str(tmp_path / "cases.sqlite")
+        if where == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    desk = CaseDesk.open(location, clock=SteppingClock(NOW, timedelta(seconds=1)))
+    try:
+        odd = [Customer("C\x00-1", "Nul Person"), Customer("hex:43", "Looks Escaped")]
+        cases = [
+            desk.open_case(
+                customer=customer,
+                subject=f"{customer.name} asks",
+                channel=Channel.PHONE,
+                by=AGENT,
+                occurred_at=T0,
+            )
+            for customer in [*odd, Customer("C", "Plain C")]
+        ]
+        assert [desk.case(c).customer.name for c in cases] == [
+            "Nul Person",
+            "Looks Escaped",
+            "Plain C",
+        ]
+        desk.forget_customer("C\x00-1", ground=ErasureGround.OBJECTION, by=OFFICER)
+        assert [desk.case(c).customer.name for c in cases] == [ERASED, "Looks Escaped", "Plain C"]
+    finally:
+        desk.close()
