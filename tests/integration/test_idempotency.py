@@ -318,6 +318,7 @@ class TestAudit:
     ) -> None:
         from casehistory.audit.rules import verify_rules
         from casehistory.audit.verify import Problem
+        from casehistory.desk._keys import CaseSealer
         from casehistory.domain.commands import CommandId, fingerprint
 
         with CaseDesk.open(sqlite_path, clock=clock) as desk:
@@ -328,6 +329,8 @@ class TestAudit:
             case = desk._load(case_id)
             arguments = {"case_id": case_id, "text": "t", "by": AGENT, "occurred_at": WHEN}
             case.__dict__["command"] = CommandId("n-1", fingerprint("add_note", arguments))
+            # Sealed as a desk seals it: the one rule broken is the command id's.
+            case.__dict__["sealer"] = CaseSealer(desk._keys, case.state.customer.id)
             case.add_note(text="t", by=AGENT, occurred_at=WHEN, recorded_at=desk.clock.now())
             desk._save(case)
         assert verify_store(str(sqlite_path)).ok  # every chain holds
