@@ -11,6 +11,7 @@ from casehistory.cli import cases as _cases  # noqa: F401  (registers the verbs)
 from casehistory.cli import catalog as _catalog  # noqa: F401
 from casehistory.cli import checkpoint as _checkpoint  # noqa: F401
 from casehistory.cli import export as _export  # noqa: F401
+from casehistory.cli import forget as _forget  # noqa: F401
 from casehistory.cli import sla as _sla  # noqa: F401
 from casehistory.cli import stats as _stats  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401
