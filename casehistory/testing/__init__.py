@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from casehistory.testing import strategies
     from casehistory.testing._commands import OTHER_CASE, Command
+    from casehistory.testing._from_case import testcase_source
     from casehistory.testing._history import CaseHistory
     from casehistory.testing._model import CaseModel
     from casehistory.testing._rules import CAST
@@ -51,6 +52,7 @@ __all__ = [
     "Command",
     "SQLiteCaseDeskMachine",
     "strategies",
+    "testcase_source",
 ]
 
 _HOMES = {
@@ -62,6 +64,7 @@ _HOMES = {
     "Command": "casehistory.testing._commands",
     "CaseDeskMachine": "casehistory.testing.machine",
     "SQLiteCaseDeskMachine": "casehistory.testing.machine",
+    "testcase_source": "casehistory.testing._from_case",
 }
 
 

@@ -92,6 +92,32 @@ class CaseHistory:
             lines.append(repr(command))
         return "\n".join(lines)
 
+    @classmethod
+    def from_case(cls, desk: CaseDesk, case_id: UUID) -> CaseHistory:
+        """The history that rebuilds case ``case_id`` stored on ``desk``: its opening and
+        one command per recorded event, read back through the vocabulary
+        (:data:`~casehistory.domain.declarations.COMMAND_OF`), with each event's
+        arguments, actor and business time, and each text as the desk shows it (a sealed
+        text opened; ``[erased]`` where the customer was forgotten, so the rebuilt case
+        answers ``[erased]`` too).
+
+        What it returns is a :class:`~casehistory.testing._from_case.RebuiltHistory`:
+        the case keeps its stored id; each case it links to is opened with its own
+        stored opening and id just before the first link to it (its later events are
+        not rebuilt: a link needs only its target to exist); a ``CustomerForgotten``
+        becomes ``desk.forget_customer`` at the same point. ``apply`` makes the calls on
+        another desk, and :func:`~casehistory.testing.testcase_source` prints them as a
+        pytest module. ``model`` is the toolkit's model after them (it raises
+        ``ValueError`` where the events break the lifecycle table, i.e. were written
+        beneath the desk).
+
+        Raises :class:`~casehistory.InvalidInput` for an id that is no UUID and
+        :class:`~casehistory.CaseNotFound` for a case, or a linked case, not on ``desk``.
+        """
+        from casehistory.testing._from_case import rebuild
+
+        return rebuild(desk, case_id)
+
     def __repr__(self) -> str:
         return str(self)
 
