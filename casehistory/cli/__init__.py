@@ -15,6 +15,7 @@ from casehistory.cli import forget as _forget  # noqa: F401
 from casehistory.cli import sla as _sla  # noqa: F401
 from casehistory.cli import stats as _stats  # noqa: F401
 from casehistory.cli import stories as _stories  # noqa: F401
+from casehistory.cli import testcase as _testcase  # noqa: F401
 from casehistory.cli import verify as _verify  # noqa: F401
 from casehistory.cli._app import main
 

@@ -9,10 +9,7 @@ from casehistory.cli._output import print_json, say
 from casehistory.domain.values import Actor, ErasureGround, Role
 
 
-@main.command(
-    epilog="Example: casehistory forget CUST-47755 --ground CONSENT_WITHDRAWN "
-    "--by p.osei --db cases.sqlite"
-)
+@main.command(epilog="Example: casehistory forget CUST-47755 --ground OBJECTION --by p.osei")
 @click.argument("customer_id", metavar="CUSTOMER")
 @click.option(
     "--ground",

@@ -76,6 +76,8 @@ def verbs(case_id: str, out: Path) -> dict[str, list[str]]:
         "checkpoint": ["checkpoint"],
         "keygen": ["keygen", "-o", str(out / "signing.key")],
         "stories": ["stories"],
+        "testcase": ["testcase", case_id],
+        "forget": ["forget", "C-1", "--ground", "OBJECTION", "--by", "p.osei"],
     }
 
 
