@@ -21,7 +21,9 @@ Installed with ``pip install "casehistory[testing]"`` (Hypothesis and pytest):
 :class:`CaseHistory` with these strategies once they are registered: on import of this
 package when Hypothesis is already imported, on import of
 :mod:`casehistory.testing.strategies` (or of any name above), and by
-:func:`_hypothesis_setup_hook` when Hypothesis runs it at its own import.
+:func:`_hypothesis_setup_hook` when Hypothesis runs it at its own import; the hook
+imports neither the types nor the strategies (a type is registered when its module is
+imported, its strategy imported at the first draw).
 
 Importing this package imports nothing else (pytest loads the plugin, and with it this
 package, in every run of every project): the names above are imported on first use.
@@ -83,8 +85,13 @@ def _hypothesis_setup_hook() -> None:
     """Register the strategies for ``st.from_type()``.
 
     Hypothesis runs the functions of its ``hypothesis`` entry point group when it is
-    imported; name this one there to have the types registered in every test run."""
-    import casehistory.testing.strategies  # noqa: F401  (registers on import)
+    imported; this one is named there, so it runs in every test run of every project
+    with casehistory installed, and costs little: it imports neither the types nor the
+    strategies. A type is registered once its module has been imported, and its
+    strategy imported at the first draw (see :mod:`casehistory.testing._from_type`)."""
+    from casehistory.testing._from_type import setup
+
+    setup()
 
 
 if "hypothesis" in sys.modules:  # a test module imported it first: register right away

@@ -40,7 +40,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.lifecycle import Status
-from casehistory.domain.values import Actor, Customer, Money, Product
 from casehistory.errors import CaseHistoryError
 from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
 from casehistory.testing._history import CaseHistory
@@ -346,13 +345,11 @@ def invalid_commands(
 
 
 def _register_types() -> None:
-    """Make ``st.from_type()`` draw casehistory's public value types with these strategies."""
-    st.register_type_strategy(Money, money())
-    st.register_type_strategy(Actor, actors())
-    st.register_type_strategy(Customer, customers())
-    st.register_type_strategy(Product, products())
-    st.register_type_strategy(Command, commands())
-    st.register_type_strategy(CaseHistory, case_histories())
+    """Make ``st.from_type()`` draw casehistory's public value types with these strategies
+    (each type once: after Hypothesis's entry point, this finds them registered)."""
+    from casehistory.testing._from_type import register_imported
+
+    register_imported()
 
 
 _register_types()
