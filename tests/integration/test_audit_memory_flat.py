@@ -193,8 +193,11 @@ def test_verify_and_export_memory_does_not_grow_with_the_cases(
         _open(desk, number)
     verify_large, export_large = _peaks(desk)
 
-    # Generous bounds (a case kept per case would add ~0.6 KB to verify, ~0.1 KB to the
-    # export: 1.3 MB and 0.2 MB over the 2,250 more cases).
+    # A pass in log order keeps each case's chain head (its last version and digest,
+    # ~80 bytes measured, on SQLite and PostgreSQL alike, before and after sealing): it
+    # may grow by that much a case, and no more. A case kept whole would add ~0.6 KB to
+    # verify, ~0.1 KB to the export: 1.3 MB and 0.2 MB over the 2,250 more cases.
+    more = 2250
     slack = 32 * 1024
-    assert verify_large <= 1.5 * verify_small + slack, (verify_small, verify_large)
+    assert verify_large <= verify_small + more * 128 + slack, (verify_small, verify_large)
     assert export_large <= 1.5 * export_small + slack, (export_small, export_large)
