@@ -340,7 +340,7 @@ class DeskBase(Queries):
                     return done
                 case.__dict__["command"] = asked.command
             if self._sealing:
-                case.__dict__["sealer"] = CaseSealer(self._keys, case.state.customer.id)
+                case.__dict__["sealer"] = CaseSealer.of(self._keys, case.state.customer)
             try:
                 act(case, self._now())
             finally:

@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import PersistenceError
+from eventsourcing.sqlite import SQLiteDatastore
 
 from casehistory.desk._store_tables import claiming_postgres, claiming_sqlite
 from casehistory.domain.sealed import KeysWithheld, Sealed
@@ -41,6 +42,10 @@ _CREATE_POSTGRES = (
     'CREATE TABLE IF NOT EXISTS "{schema}".' + KEY_TABLE + " (key_id TEXT PRIMARY KEY, "
     "customer_id TEXT NOT NULL UNIQUE, key BYTEA NOT NULL)"
 )
+_SQLITE_SELECT = {
+    column: f"SELECT key_id, key FROM {KEY_TABLE} WHERE {column} = ?"
+    for column in ("customer_id", "key_id")
+}
 _NONCE = 12
 _FAILURES = (PersistenceError, sqlite3.Error)
 
@@ -74,6 +79,7 @@ class KeyStore:
         self._writable = writable
         self._created = False
         self._batch: dict[str, tuple[str, bytes] | None] | None = None
+        self._ciphers: dict[str, AESGCM] = {}
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -103,6 +109,8 @@ class KeyStore:
                 if (customer if where == "customer_id" else key_id) == value:
                     return key_id, key
             return None
+        if type(self._datastore) is SQLiteDatastore:
+            return self._sqlite_select(where, value)
         try:
             with self._datastore.transaction(commit=False) as cursor:
                 if self._postgres:
@@ -132,6 +140,25 @@ class KeyStore:
                 # it verifies everything, and reads no personal text.
                 raise KeysWithheld(KEY_TABLE) from None
             raise StoreUnavailable(f"cannot read the key store ({KEY_TABLE}): {error}") from None
+
+    def _sqlite_select(self, where: str, value: str) -> tuple[str, bytes] | None:
+        """One statement on a pooled reader connection, outside any transaction (a lone
+        SELECT reads one state of the store), kept prepared by the connection's cache:
+        every command that seals a text and every text a view shows reads a key."""
+        pool = self._datastore.pool
+        try:
+            connection = pool.get_connection(is_writer=False)
+            try:
+                found = connection._sqlite_conn.execute(_SQLITE_SELECT[where], (value,)).fetchone()
+            finally:
+                pool.put_connection(connection)
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None  # a store where nothing was ever sealed
+            raise StoreUnavailable(f"cannot read the key store ({KEY_TABLE}): {error}") from None
+        except _FAILURES as error:
+            raise StoreUnavailable(f"cannot read the key store ({KEY_TABLE}): {error}") from None
+        return None if found is None else (str(found[0]), bytes(found[1]))
 
     def has_key(self, customer_id: str) -> bool:
         """Whether the customer has a key (none: never sealed for, or forgotten)."""
@@ -183,9 +210,29 @@ class KeyStore:
             raise StoreUnavailable(f"the key of customer {customer_id} was not recorded")
         return found
 
+    def sealing(self, customer_id: str, key_id: str | None) -> tuple[str, AESGCM]:
+        """The key a case's new texts are sealed under: the one that sealed its opening
+        (``key_id``), else the customer's current key. Kept by the desk once read, for
+        sealing only: sealing under a key destroyed meanwhile by another process makes a
+        text no one can read, which is what the erasure asked; reading never uses it."""
+        if key_id is not None:
+            cipher = self._ciphers.get(key_id)
+            if cipher is not None:
+                return key_id, cipher
+            found = self._select("key_id", key_id)
+        else:
+            found = None
+        if found is None:
+            found = self.current(customer_id)
+        if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory only
+            self._ciphers.clear()
+        cipher = self._ciphers[found[0]] = AESGCM(found[1])
+        return found[0], cipher
+
     def destroy(self, customer_id: str) -> bool:
         """Delete the customer's key (True if there was one), and on SQLite overwrite
         its bytes in the file and empty the WAL."""
+        self._ciphers.clear()
         if self._batch is not None:
             self._batch.clear()
         if self._datastore is None:
@@ -249,20 +296,26 @@ class KeyStore:
 
 
 class CaseSealer:
-    """Seals the personal texts of one customer's case under their current key (made
-    on the first text to seal: a command without one reads no key)."""
+    """Seals the personal texts of one case under its key (read on the first text to
+    seal: a command without one reads no key)."""
 
-    __slots__ = ("_customer_id", "_key", "_keys")
+    __slots__ = ("_customer_id", "_key", "_key_id", "_keys")
 
-    def __init__(self, keys: KeyStore, customer_id: str) -> None:
+    def __init__(self, keys: KeyStore, customer_id: str, key_id: str | None = None) -> None:
         self._keys = keys
         self._customer_id = customer_id
+        self._key_id = key_id
         self._key: tuple[str, AESGCM] | None = None
+
+    @classmethod
+    def of(cls, keys: KeyStore, customer: Any) -> CaseSealer:
+        """The sealer of a case whose customer is ``customer`` (as its state holds it)."""
+        name = customer.name
+        return cls(keys, customer.id, name.key_id if isinstance(name, Sealed) else None)
 
     def seal(self, text: str) -> Sealed:
         if self._key is None:
-            key_id, key = self._keys.current(self._customer_id)
-            self._key = key_id, AESGCM(key)
+            self._key = self._keys.sealing(self._customer_id, self._key_id)
         key_id, cipher = self._key
         nonce = os.urandom(_NONCE)
         box = nonce + cipher.encrypt(nonce, text.encode("utf-8"), key_id.encode())

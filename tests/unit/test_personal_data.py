@@ -194,3 +194,23 @@ def test_verify_rules_passes_after_forgetting() -> None:
     _case(desk, "C-2", "Ada Other")
     _forget(desk)
     assert verify_rules(desk).ok
+
+
+def test_two_desks_one_forgets_the_other_keeps_no_stale_key_for_what_it_writes_next(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cases.sqlite"
+    clock = SteppingClock(datetime(2026, 11, 2, 9, tzinfo=UTC))  # one clock, as desks share time
+    with (
+        CaseDesk.open(str(path), clock=clock) as first,
+        CaseDesk.open(str(path), clock=clock) as second,
+    ):
+        old = _case(second)  # the second desk has sealed under the customer's key
+        _forget(first)
+        with pytest.raises(PersonalDataErased):
+            second.add_note(old, text="stale key?", by=AGENT, occurred_at=T)
+        new = _case(second, name="Zebedee Returns")  # a new case: a new key, read afresh
+        second.add_note(new, text="welcome back", by=AGENT, occurred_at=T)
+        assert str(first.history(new)[-1].text) == "welcome back"
+        assert first.case(new).customer.name == "Zebedee Returns"
+        assert second.case(old).customer.name == ERASED
