@@ -17,15 +17,12 @@ from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.utils import get_topic
 
 from casehistory.desk._held_rules import HeldRules
-from casehistory.desk._queries import STORE_FAILURES
 from casehistory.domain import rights
 from casehistory.domain._personal import require_forgettable
-from casehistory.domain.events import CaseOpened
 from casehistory.domain.values import Actor, ErasureGround, require_instance, require_text
-from casehistory.errors import CaseNotFound, CustomerForgottenAlready, StoreUnavailable
+from casehistory.errors import CaseNotFound, CustomerForgottenAlready
 
 __all__ = ["Erasure", "Forgetting"]
 
@@ -110,21 +107,8 @@ class Forgetting(HeldRules):
 
     def _cases_of(self, customer_id: str) -> Iterator[UUID]:
         """The cases opened for ``customer_id``, from the openings in the log."""
-        topic = get_topic(CaseOpened)
         mapper = self._store.mapper
-        start = 1
-        while True:
-            try:
-                page = self._store.recorder.select_notifications(start, 500, topics=[topic])
-            except (*STORE_FAILURES, TypeError, ValueError) as error:
-                raise StoreUnavailable(
-                    f"cannot read the cases of the store after position {start - 1}: "
-                    f"{type(error).__name__}: {error!s:.120}; run `casehistory verify`"
-                ) from None
-            for notification in page:
-                opened: Any = mapper.to_domain_event(notification)
-                if opened.customer.id == customer_id:
-                    yield opened.originator_id
-            if len(page) < 500:
-                return
-            start = page[-1].id + 1
+        for notification in self._openings():
+            opened: Any = mapper.to_domain_event(notification)
+            if opened.customer.id == customer_id:
+                yield opened.originator_id

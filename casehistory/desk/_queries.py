@@ -432,6 +432,11 @@ class Queries:
 
     def case_ids(self) -> Iterator[UUID]:
         """The id of every case in the store, in the order the cases were opened."""
+        for notification in self._openings():
+            yield cast(UUID, notification.originator_id)
+
+    def _openings(self) -> Iterator[Any]:
+        """The log's ``CaseOpened`` rows (notifications), in the order of the log."""
         topic = get_topic(CaseOpened)
         start = 1
         while True:
@@ -444,8 +449,7 @@ class Queries:
                     f"{type(error).__name__}: {error!s:.120} (a row changed outside the "
                     "desk?); run `casehistory verify`"
                 ) from None
-            for notification in page:
-                yield cast(UUID, notification.originator_id)
+            yield from page
             if len(page) < 500:
                 return
             start = page[-1].id + 1
