@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.domain.lifecycle import Status
-from casehistory.testing._commands import OTHER_CASE, OTHER_OPENING, Command, source
+from casehistory.testing._commands import OTHER_CASE, Command
 from casehistory.testing._model import CaseModel
 from casehistory.views.ledger import Ledger
 
@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from casehistory.desk import CaseDesk
 
 __all__ = ["CaseHistory"]
-
-
-def _call(method: str, kwargs: Mapping[str, Any]) -> str:
-    return f"desk.{method}({', '.join(f'{k}={source(v)}' for k, v in kwargs.items())})"
 
 
 def _commands(value: Iterable[Command]) -> tuple[Command, ...]:
@@ -83,14 +79,9 @@ class CaseHistory:
         return case_id
 
     def __str__(self) -> str:
-        lines = [f"case = {_call('open_case', self.opening)}"]
-        companion = False
-        for command in self.commands:
-            if not companion and OTHER_CASE in command.kwargs.values():
-                lines.append(f"other = {_call('open_case', OTHER_OPENING)}")  # as apply does
-                companion = True
-            lines.append(repr(command))
-        return "\n".join(lines)
+        from casehistory.testing._printing import replayed_test
+
+        return replayed_test(self, None, None)
 
     @classmethod
     def from_case(cls, desk: CaseDesk, case_id: UUID) -> CaseHistory:
@@ -122,8 +113,30 @@ class CaseHistory:
         return str(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        # Hypothesis's pretty printer: the script on lines of their own, after a newline.
+        # Hypothesis's pretty printer. Printing a failing example, it gets one line, and
+        # the test to paste (which runs the failing test on these calls) is a note of its
+        # own; anywhere else, the test to paste, on lines of their own.
+        from casehistory.testing._printing import (
+            BEGIN,
+            END,
+            history_argument,
+            replayed_test,
+            test_under_way,
+        )
+
+        test, final = test_under_way()
+        if final:
+            from hypothesis import note
+            from hypothesis.control import current_build_context
+
+            context = current_build_context()
+            noted: set[int] = context.__dict__.setdefault("_casehistory_noted", set())
+            if id(self) not in noted:
+                noted.add(id(self))
+                note(f"{BEGIN}\n{replayed_test(self, test, history_argument(test))}{END}")
+            printer.text(f"CaseHistory({len(self.commands)} commands: the test to paste is above)")
+            return
         printer.text(f"CaseHistory({len(self.commands)} commands):")
         for line in str(self).splitlines():
             printer.break_()
-            printer.text(f"    {line}")
+            printer.text(f"    {line}" if line else "")

@@ -76,9 +76,10 @@ In a test module, ``TestRefundReport = RefundReport.TestCase`` runs it under pyt
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -91,17 +92,24 @@ from casehistory.desk import CaseDesk
 from casehistory.domain import lifecycle
 from casehistory.errors import CaseHistoryError
 from casehistory.testing._case_checks import CheckedCase
-from casehistory.testing._commands import Command
+from casehistory.testing._commands import EVENT_OF, Command
 from casehistory.testing._machine_clock import MachineClock
 from casehistory.testing._machine_draws import NEW_CASE, places, refusals
 from casehistory.testing._machine_settings import DEFAULT_SETTINGS, DEFAULTS, desk_class
 from casehistory.testing._model import CaseModel
+from casehistory.testing._printing import Step, machine_test, test_under_way
 from casehistory.testing._values import CLOCK_START
 from casehistory.testing.strategies import next_command
 from casehistory.views import CaseView
 from casehistory.views.ledger import Ledger
 
-__all__ = ["DEFAULT_SETTINGS", "CaseDeskMachine", "MachineClock", "SQLiteCaseDeskMachine"]
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "CaseDeskMachine",
+    "MachineClock",
+    "ReplayDesk",
+    "SQLiteCaseDeskMachine",
+]
 
 
 class CaseDeskMachine(RuleBasedStateMachine):
@@ -143,6 +151,8 @@ class CaseDeskMachine(RuleBasedStateMachine):
         self._checked: dict[UUID, CheckedCase] = {}
         self._changed: tuple[UUID, ...] = ()  # the cases the last step worked on
         self._second: CaseDesk | None = None
+        self._script: list[Step] = []  # the desk calls of this run, printed if it fails
+        self._replaying = False
 
     # Extension points ------------------------------------------------------------------
 
@@ -191,12 +201,18 @@ class CaseDeskMachine(RuleBasedStateMachine):
     # Rules ----------------------------------------------------------------------------
 
     def _open(self, data: st.DataObject) -> None:
-        opening = data.draw(NEW_CASE, label="opening")
+        self._open_with(data.draw(NEW_CASE, label="opening"))
+
+    def _open_with(self, opening: dict[str, Any]) -> UUID:
+        step = Step("open", None, Command("open_case", opening))
+        self._script.append(step)
         case_id = self.desk.open_case(**opening)
+        step.case_id = case_id
         self.cases[case_id] = CaseModel.of_opening(opening)
         self._checked[case_id] = CheckedCase(case_id)
         self._changed = (case_id,)
         self.on_opened(case_id)
+        return case_id
 
     # Not an @initialize rule: Hypothesis draws its swarm of enabled rules in the first
     # step after those, which the shrinker then cannot delete (the later steps would read
@@ -218,9 +234,13 @@ class CaseDeskMachine(RuleBasedStateMachine):
         if place is None:
             return None
         case_id = list(self.cases)[place]
+        return case_id, self._model_of(case_id)
+
+    def _model_of(self, case_id: UUID) -> CaseModel:
+        """The model of the case a step works on, its links naming the other cases."""
         self._changed = (case_id,)
         others = tuple(other for other in self.cases if other != case_id)
-        return case_id, attrs.evolve(self.cases[case_id], link_targets=others)
+        return attrs.evolve(self.cases[case_id], link_targets=others)
 
     def _took(self, case_id: UUID, model: CaseModel, command: Command, before: CaseView) -> None:
         """The desk recorded ``command``: one event, following the transition table."""
@@ -249,6 +269,7 @@ class CaseDeskMachine(RuleBasedStateMachine):
             return
         case_id, model = picked
         command = data.draw(next_command(model), label="command")
+        self._script.append(Step("accepted", case_id, command))
         before = self.view(case_id)
         command.apply(self.desk, case_id)
         self._took(case_id, model, command, before)
@@ -289,6 +310,7 @@ class CaseDeskMachine(RuleBasedStateMachine):
             return
         case_id, model = picked
         refusal = data.draw(refusals(model), label="refused")
+        self._script.append(Step("refused", case_id, refusal.command, refusal))
         if refusal.back_seconds is not None:
             before = self.view(case_id)
             self.clock.turn_back_once(
@@ -301,6 +323,71 @@ class CaseDeskMachine(RuleBasedStateMachine):
             self._took(case_id, model, refusal.first, before)
             return
         self._refuses(case_id, refusal.command, refusal.error)
+
+    # Replaying a printed run ------------------------------------------------------------
+
+    @classmethod
+    @contextlib.contextmanager
+    def replay(cls) -> Iterator[ReplayDesk]:
+        """A machine of this class, run by hand: what the test printed for a failing run
+        calls. The :class:`ReplayDesk` it gives passes each desk call to the machine,
+        which makes it on its desk (on its clock), carries its models on, calls the hooks
+        and checks every invariant after it, as a run does; the machine is torn down
+        after the ``with`` block."""
+        machine = cls()
+        machine._replaying = True
+        try:
+            machine.check_all_invariants()
+            yield ReplayDesk(machine)
+        finally:
+            machine.teardown()
+
+    def check_all_invariants(self) -> None:
+        """Run every ``@invariant()`` of the machine whose preconditions hold."""
+        for found in getattr(self, "invariants", ()):
+            if all(precondition(self) for precondition in found.preconditions):
+                found.function(self)
+
+    def replay_call(
+        self,
+        case_id: UUID,
+        command: Command,
+        *,
+        back_seconds: int | None = None,
+        first: Command | None = None,
+    ) -> None:
+        """One call of a :class:`ReplayDesk` on case ``case_id``: the desk accepts it (the
+        model carries it on) or refuses it, recording nothing (the error is raised again
+        once the invariants were checked). With ``back_seconds``, the clock is turned
+        back that long before the case's last event for it; with ``first``, another
+        writer records ``first`` on the case between the desk's load and save."""
+        model = self._model_of(case_id)
+        before = self.view(case_id)
+        if back_seconds is not None:
+            self.clock.turn_back_once(before.last_recorded_at - timedelta(seconds=back_seconds))
+        elif first is not None:
+            self.clock.before_next_reading(_apply(first, self.second_desk(), case_id))
+        try:
+            try:
+                command.apply(self.desk, case_id)
+            finally:
+                self.clock.disarm()
+                self._views.pop(case_id, None)
+        except CaseHistoryError as error:
+            then = 0 if first is None else 1
+            after = self.view(case_id)
+            assert after.version == before.version + then, f"{command!r} was refused but recorded"
+            if not then:
+                assert after == before, f"{command!r} was refused but changed the view"
+            self.on_refused(case_id, command, type(error))
+            if first is not None:
+                self._took(case_id, model, first, before)
+            self.check_all_invariants()
+            raise
+        if first is not None:
+            raise AssertionError(f"the desk accepted {command!r} after another writer's")
+        self._took(case_id, model, command, before)
+        self.check_all_invariants()
 
     # Invariants: on the cases the last step worked on ---------------------------------
 
@@ -365,9 +452,77 @@ class CaseDeskMachine(RuleBasedStateMachine):
                 assert decision in recorded, f"case {case_id}: {kind} decision was not recorded"
 
     def teardown(self) -> None:
+        if not self._replaying and test_under_way()[1]:
+            # The run Hypothesis reports as failing: its calls as a test to paste.
+            from hypothesis import note
+
+            from casehistory.testing._printing import BEGIN, END
+
+            note(f"{BEGIN}\n{machine_test(type(self), self._script)}{END}")
         if self._second is not None:
             self._second.close()
         self.desk.close()
+
+
+class ReplayDesk:
+    """The desk of a :meth:`CaseDeskMachine.replay`: each command goes through the
+    machine (:meth:`CaseDeskMachine.replay_call`), which checks its invariants after it.
+
+    Besides the desk's commands: ``turn_clock_back(case, seconds=n)`` makes the next
+    command read a time ``n`` seconds before the case's last event (the store must
+    refuse it), and ``with desk.another_writer() as other: other.<command>(case, ...)``
+    has another writer record that command between the next command's load and save."""
+
+    def __init__(self, machine: CaseDeskMachine) -> None:
+        self.machine = machine
+        self._back: int | None = None
+        self._first: Command | None = None
+
+    def open_case(self, **kwargs: Any) -> UUID:
+        if "case_id" in kwargs:  # a second opening with a case's id: refused
+            case_id = kwargs.pop("case_id")
+            self._call(case_id, Command("open_case", kwargs))
+            return case_id  # pragma: no cover  (the desk refuses it)
+        case_id = self.machine._open_with(kwargs)
+        self.machine.check_all_invariants()
+        return case_id
+
+    def __getattr__(self, method: str) -> Callable[..., None]:
+        if method not in EVENT_OF:
+            raise AttributeError(f"a replayed desk has no {method!r}")
+        return lambda case_id, **kwargs: self._call(case_id, Command(method, kwargs))
+
+    def turn_clock_back(self, case_id: UUID, *, seconds: int) -> None:
+        """Turn the clock back ``seconds`` before case ``case_id``'s last event, for the
+        next command only."""
+        self._back = seconds
+
+    @contextlib.contextmanager
+    def another_writer(self) -> Iterator[_Writer]:
+        """The command made in the block is another writer's, recorded between the
+        next command's load and save."""
+        writer = _Writer()
+        yield writer
+        self._first = writer.command
+
+    def _call(self, case_id: UUID, command: Command) -> None:
+        back, first, self._back, self._first = self._back, self._first, None, None
+        self.machine.replay_call(case_id, command, back_seconds=back, first=first)
+
+
+class _Writer:
+    """Keeps the one command made on it."""
+
+    command: Command | None = None
+
+    def __getattr__(self, method: str) -> Callable[..., None]:
+        if method not in EVENT_OF:
+            raise AttributeError(method)
+
+        def keep(case_id: UUID, **kwargs: Any) -> None:
+            self.command = Command(method, kwargs)
+
+        return keep
 
 
 def _apply(command: Command, desk: CaseDesk, case_id: UUID) -> Callable[[], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -117,25 +118,38 @@ class TestCommand:
 class TestCaseHistory:
     @settings(max_examples=40, deadline=None)
     @given(case_histories(max_commands=25))
-    def test_its_text_is_a_script_that_replays_it(self, history: CaseHistory) -> None:
+    def test_its_text_is_a_test_that_replays_it(self, history: CaseHistory) -> None:
         applied, scripted = new_desk(), new_desk()
         case_id = history.apply(applied)
+        opening = 'with CaseDesk.open(":memory:", clock=clock) as desk:'
+        assert opening in str(history)
 
-        names = namespace(desk=scripted)
-        exec(str(history), names)
+        names: dict[str, Any] = {"kept": contextlib.nullcontext(scripted)}
+        exec(str(history).replace(opening, "with kept as desk:"), names)
+        names["test_case_history"]()
 
-        assert len(str(history).splitlines()) == (
-            len(history.commands) + 1 + history.links_other_case
-        )
-        assert _story(scripted.history(names["case"])) == _story(applied.history(case_id))
+        calls = [line for line in str(history).splitlines() if line.startswith("        case_")]
+        calls += [line for line in str(history).splitlines() if line.startswith("        desk.")]
+        assert len(calls) == len(history.commands) + 1 + history.links_other_case
+        case_1 = next(iter(scripted.case_ids()))
+        assert _story(scripted.history(case_1)) == _story(applied.history(case_id))
 
     @settings(max_examples=20)
     @given(case_histories(max_commands=10))
-    def test_it_prints_one_command_a_line(self, history: CaseHistory) -> None:
+    def test_it_prints_a_pytest_function_one_call_a_statement(self, history: CaseHistory) -> None:
         lines = repr(history).splitlines()
+        body = lines[lines.index("def test_case_history():") :]
 
-        assert lines[0].startswith("case = desk.open_case(customer=Customer(")
-        assert all(line.startswith(("desk.", "other = ")) for line in lines[1:])
+        assert "from casehistory.testing import CLOCK_START" in lines
+        assert body[1:3] == [
+            "    clock = SteppingClock(CLOCK_START)",
+            '    with CaseDesk.open(":memory:", clock=clock) as desk:',
+        ]
+        assert body[3].startswith("        case_1 = desk.open_case(")
+        statements = [line for line in body[3:] if not line.startswith("         ")]
+        assert all(
+            line.startswith(("        desk.", "        case_", "        )")) for line in statements
+        )
 
     @settings(max_examples=20)
     @given(case_histories(max_commands=10))
