@@ -34,6 +34,7 @@ from casehistory.audit._recorded import Recorded
 from casehistory.audit.verify import Finding, Problem, Verification
 from casehistory.desk._policy_table import recorded_policies
 from casehistory.domain import events as ev
+from casehistory.domain._personal import plaintext_fields
 from casehistory.domain.binding import Binding
 from casehistory.domain.case import Case
 from casehistory.domain.chain import AS_STORED, STATE_COMMITMENT, upcast_record_of
@@ -120,16 +121,7 @@ def _unsealed(case: Case | None, event: ev.CaseEvent) -> str:
         customer = case.state.customer
     if customer is None or not isinstance(customer.name, Sealed):
         return ""  # opened before sealing: its texts are plain, as recorded then
-    fields = vars(event)
-    plain = sorted(
-        name
-        for name in ev.PERSONAL.get(type(event), ())
-        if (type(fields.get(name)) is str and fields.get(name))
-        or (
-            name == "customer"
-            and any(type(getattr(customer, part)) is str for part in ev.PERSONAL_CUSTOMER_FIELDS)
-        )
-    )
+    plain = plaintext_fields(event)
     if not plain:
         return ""
     return (

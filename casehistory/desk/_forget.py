@@ -20,7 +20,7 @@ import attrs
 
 from casehistory.desk._held_rules import HeldRules
 from casehistory.domain import rights
-from casehistory.domain._personal import require_forgettable
+from casehistory.domain._personal import plaintext_fields, require_forgettable
 from casehistory.domain.values import Actor, ErasureGround, require_instance, require_text
 from casehistory.errors import CaseNotFound, CustomerForgottenAlready
 
@@ -72,7 +72,12 @@ class Forgetting(HeldRules):
             state = self._load(case_id).state
             if state.forgotten:
                 continue
-            require_forgettable(case_id, state.customer, state.forgotten)
+            unsealed = tuple(
+                event.originator_version
+                for event in self.history(case_id)
+                if plaintext_fields(event)
+            )
+            require_forgettable(case_id, state.customer, state.forgotten, unsealed)
             pending.append(case_id)
         destroyed = self._keys.destroy(customer_id)
         recorded = []

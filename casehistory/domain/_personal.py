@@ -20,6 +20,7 @@ from casehistory.errors import (
 )
 
 __all__ = [
+    "plaintext_fields",
     "require_forgettable",
     "require_not_erased",
     "seal_customer",
@@ -83,7 +84,24 @@ def require_not_erased(
         )
 
 
-def require_forgettable(case_id: UUID, customer: Customer, forgotten: bool) -> None:
+def plaintext_fields(event: ev.CaseEvent) -> tuple[str, ...]:
+    """The personal fields ``event`` holds unsealed (a record from before sealing, or one
+    written beneath the desk): ``customer`` for an unsealed name or email."""
+    fields = vars(event)
+    found = []
+    for name in _PERSONAL.get(type(event), ()):
+        value = fields.get(name)
+        if (type(value) is str and value) or (
+            isinstance(value, Customer)
+            and any(type(getattr(value, part)) is str for part in _CUSTOMER_FIELDS)
+        ):
+            found.append(name)
+    return tuple(found)
+
+
+def require_forgettable(
+    case_id: UUID, customer: Customer, forgotten: bool, unsealed: tuple[int, ...] = ()
+) -> None:
     """Raise unless the case's personal texts can be forgotten by destroying a key:
     :class:`CustomerForgottenAlready` if they were, :class:`RecordedInPlaintext` if the
     case was opened before sealing existed (its customer's name unsealed: a desk that
@@ -100,4 +118,12 @@ def require_forgettable(case_id: UUID, customer: Customer, forgotten: bool) -> N
             "sealing existed (0.3.x or earlier), which no key can erase (rule: personal "
             "data: forgetting destroys a key); see docs/data-protection.md, 'Cases "
             "recorded in plaintext', for what an operator can do"
+        )
+    if unsealed:
+        raise RecordedInPlaintext(
+            f"case {case_id} of customer {customer.id} holds personal text recorded unsealed "
+            f"at version {', '.join(map(str, unsealed[:5]))} (written beneath the desk: "
+            "`casehistory verify --rules` reports it), which no key can erase (rule: "
+            "personal data: forgetting destroys a key); see docs/data-protection.md, "
+            "'Cases recorded in plaintext'"
         )

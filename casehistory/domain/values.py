@@ -220,14 +220,18 @@ def require_text(value: object, name: str) -> str:
     if isinstance(value, Sealed):
         return value  # type: ignore[return-value]  # a personal text as recorded
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{name} must be a non-empty string, got {value!r:.200}")
+        # Never the value itself unless it is blank: a text may be personal, and an error
+        # message ends up in logs and terminals that no erasure reaches.
+        got = repr(value[:200]) if isinstance(value, str) else type(value).__name__
+        raise InvalidInput(f"{name} must be a non-empty string, got {got}")
     if len(value) > MAX_TEXT_BYTES:  # each character is at least one byte: too long
         _too_long(name, len(value), "characters")
     try:
         size = len(value.encode("utf-8"))
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as error:
         raise InvalidInput(
-            f"{name} is not valid Unicode text (it holds a lone surrogate): {value!r:.200}"
+            f"{name} is not valid Unicode text: it holds a lone surrogate at character "
+            f"{error.start} of {len(value):,} (the text itself is not repeated here)"
         ) from None
     if size > MAX_TEXT_BYTES:
         _too_long(name, size, "bytes of UTF-8")

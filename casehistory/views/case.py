@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from casehistory.domain.events import CaseEvent
 from casehistory.domain.ledger import LEDGER_COLUMNS, Hold
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
-from casehistory.domain.sealed import shown, shown_text
+from casehistory.domain.sealed import ERASED, Sealed, Text, shown_text
 from casehistory.domain.sla import SlaTerms
 from casehistory.domain.state import CaseLink, CaseState, Escalation, Rma, StatusChange, fold
 from casehistory.domain.values import (
@@ -34,11 +34,12 @@ def _folded(events: Sequence[CaseEvent]) -> FoldedEvents:
     return events if isinstance(events, FoldedEvents) else FoldedEvents(events)
 
 
-def shown_customer(customer: Customer) -> Customer:
+def shown_customer(customer: Customer, text: Callable[[Text], str] = shown_text) -> Customer:
     """The customer as a view shows them: name and email as text (or erased)."""
     if type(customer.name) is str and (customer.email is None or type(customer.email) is str):
         return customer
-    return attrs.evolve(customer, name=shown_text(customer.name), email=shown(customer.email))
+    email = None if customer.email is None else text(customer.email)
+    return attrs.evolve(customer, name=text(customer.name), email=email)
 
 
 @attrs.frozen
@@ -106,27 +107,37 @@ class CaseView:
         """
         if version is None or last_recorded_at is None:
             version, last_recorded_at = events[-1].originator_version, events[-1].timestamp
+        forgotten = state.forgotten
+
+        def text(value: Text) -> str:
+            # A forgotten customer's texts read as erased whatever the key store says: a
+            # key row put back by a restore opens nothing here.
+            return ERASED if forgotten and isinstance(value, Sealed) else shown_text(value)
+
+        def maybe(value: Text | None) -> str | None:
+            return None if value is None else text(value)
+
         return cls(
             case_id=state.case_id,
             version=version,
             status=state.status,
             fault=state.fault,
-            customer=shown_customer(state.customer),
-            subject=shown_text(state.subject),
+            customer=shown_customer(state.customer, text),
+            subject=text(state.subject),
             product=state.product,
             agent=state.agent,
             department=state.department,
-            resolution=shown(state.resolution),
+            resolution=maybe(state.resolution),
             ledger=Ledger.of(state.ledger),
             open_holds=tuple(
-                attrs.evolve(hold, account=shown_text(hold.account), reason=shown_text(hold.reason))
+                attrs.evolve(hold, account=text(hold.account), reason=text(hold.reason))
                 for hold in state.open_holds
             ),
             escalations=tuple(
                 attrs.evolve(
                     escalation,
-                    reason=shown_text(escalation.reason),
-                    decision_reason=shown(escalation.decision_reason),
+                    reason=text(escalation.reason),
+                    decision_reason=maybe(escalation.decision_reason),
                 )
                 for escalation in state.escalations
             ),

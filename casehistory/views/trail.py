@@ -10,7 +10,8 @@ import attrs
 
 from casehistory.domain import events as ev
 from casehistory.domain.commands import COMMAND_ID
-from casehistory.domain.values import Actor, Money
+from casehistory.domain.sealed import Sealed
+from casehistory.domain.values import Actor, Customer, Money
 
 __all__ = ["Trail", "TrailLine", "describe", "money_moved", "trail"]
 
@@ -176,8 +177,40 @@ class Trail:
 
 
 def trail(events: Iterable[ev.CaseEvent]) -> Trail:
-    """Fold a case's events into its audit trail."""
+    """Fold a case's events into its audit trail. Once the case holds its customer's
+    erasure, every personal text reads :data:`~casehistory.domain.sealed.ERASED`, whatever
+    the key store says (a key row put back by a restore opens nothing here)."""
+    events = list(events)
+    if any(type(event) is ev.CustomerForgotten for event in events):
+        events = [erased(event) for event in events]
     return Trail(tuple(_line(e) for e in events))
+
+
+def erased(event: ev.CaseEvent) -> ev.CaseEvent:
+    """A copy of ``event`` whose sealed texts read as erased (the stored event is not
+    touched; its digest still covers its boxes)."""
+    values = vars(event)
+    if not any(isinstance(value, Sealed | Customer) for value in values.values()):
+        return event
+    copy = object.__new__(type(event))
+    object.__setattr__(copy, "__dict__", {name: _erase(value) for name, value in values.items()})
+    return copy
+
+
+def _forgotten(_: Sealed) -> None:
+    return None  # the key is as good as destroyed: nothing opens
+
+
+def _erase(value: Any) -> Any:
+    if isinstance(value, Sealed):
+        return Sealed(value.box, _forgotten)
+    if isinstance(value, Customer):
+        return attrs.evolve(
+            value,
+            name=_erase(value.name),
+            email=None if value.email is None else _erase(value.email),
+        )
+    return value
 
 
 def _line(event: ev.CaseEvent) -> TrailLine:
