@@ -113,10 +113,6 @@ def test_a_restored_key_does_not_bring_a_forgotten_case_back(tmp_path: Path) -> 
         assert all("Zebedee" not in line.what for line in desk.trail(case_id).lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no audit notices a key that still opens the texts of a forgotten case",
-)
 def test_verify_finds_a_key_that_opens_a_forgotten_case(tmp_path: Path) -> None:
     """Attack: as above, the forgotten customer's key row put back by SQL. scan_log,
     verify --rules and check_store all pass: nothing checks that the erasure the log
@@ -158,11 +154,6 @@ def test_a_box_under_another_customers_key_is_unlawful() -> None:
     assert not verify_rules(desk).ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a customer forgotten on one case but not on another opened before it (an "
-    "erasure row deleted, or an interrupted forget) is not reported by any audit",
-)
 def test_a_case_left_out_of_its_customers_erasure_is_found(tmp_path: Path) -> None:
     """Attack: the customer has two cases; forget them, then DELETE the CustomerForgotten
     row of the second case (its last row: the chain cannot see a tail cut off). The
