@@ -294,7 +294,9 @@ def test_a_follower_keeps_up_while_writers_write(postgres_url: str) -> None:
         head = reader.catalog._projection.head()
         assert reached(reader, head, batches)
         progress = follower.finish()
-        assert progress.applied > 0  # it did the work (the writers' waits may have too)
+        # It took part: it applied batches, or found that the writers' own waits (which
+        # apply what is missing) had moved the position past it, and went on from there.
+        assert progress.applied > 0 or progress.moved > 0
         assert reader.catalog.count() == 4 * 3
         assert dump(reader) == rebuilt(reader)
     finally:
