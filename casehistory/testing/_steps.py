@@ -145,11 +145,19 @@ def draw_opening(draw: st.DrawFn, when: datetime | None = None) -> dict[str, Any
     return {name: value for name, value in opening.items() if value is not None}
 
 
-def draw_in(draw: st.DrawFn, step: Step, model: CaseModel, when: datetime) -> Command:
+def draw_in(
+    draw: st.DrawFn,
+    step: Step,
+    model: CaseModel,
+    when: datetime,
+    fixed: Mapping[str, Any] | None = None,
+) -> Command:
     """A command of ``step`` with the arguments the model narrows drawn from it, no
-    earlier than the case's opening (rules 2), a customer speaking as the case's own."""
+    earlier than the case's opening (rules 2), a customer speaking as the case's own;
+    ``fixed`` arguments win over drawn ones (a plan's, e.g. the target of an escalation)."""
     when = model.in_bounds(when)
     narrowed = dict(step.narrow(draw, model, when)) if step.narrow else {}
+    narrowed.update(fixed or {})
     drawn = _draw_args(draw, step, when, narrowed)
     by = drawn.kwargs.get("by")
     if isinstance(by, Actor) and by.role is Role.CUSTOMER and model.customer_id is not None:

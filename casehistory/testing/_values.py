@@ -286,3 +286,38 @@ def unpack_instant(first: int, n: int) -> datetime:
 
 def epoch_seconds(at: datetime) -> int:
     return int((at - _EPOCH).total_seconds())
+
+
+_HALF_DAY = 12 * 3600
+_FORWARD_GAP = 4 * 24 * 3600
+
+
+def near_month_edge(when: datetime) -> datetime:
+    """``when`` moved next to the nearest start of a month in UTC, in its own zone: the
+    same draw, now on a month's edge, where a month read in local time differs from the
+    month in UTC.
+
+    It lands within the zone's offset of the edge (six hours for UTC), three times in
+    four on the side where the local month is not the UTC month (before the edge in UTC
+    for a zone east of it, after it for one west), the other time on the other side.
+    Kept within the default range of :func:`instants`."""
+    utc = when.astimezone(UTC)
+    start = utc.replace(day=1, hour=0, minute=0, second=0)
+    following = (start + timedelta(days=32)).replace(day=1)
+    edge = start if utc - start <= following - utc else following
+    offset = edge.astimezone(when.tzinfo).utcoffset() or timedelta(0)
+    span = int(abs(offset).total_seconds()) or _HALF_DAY // 2
+    seconds = epoch_seconds(utc)
+    toward = (seconds // span) % 4 != 0
+    east = offset > timedelta(0)
+    before = east if toward else not east
+    moved = edge + timedelta(seconds=seconds % span) * (-1 if before else 1)
+    return min(max(moved, FIRST_INSTANT), LAST_INSTANT).astimezone(when.tzinfo)
+
+
+def forward_from(latest: datetime, when: datetime) -> datetime:
+    """A business time at or after ``latest``: ``latest`` plus up to four days, the gap
+    taken from the drawn ``when`` (so shrinking ``when`` shrinks the gap to none), in
+    ``when``'s zone; never past the default range of :func:`instants`."""
+    gap = timedelta(seconds=(epoch_seconds(when) - epoch_seconds(FIRST_INSTANT)) % _FORWARD_GAP)
+    return max(min(latest + gap, LAST_INSTANT), latest).astimezone(when.tzinfo)

@@ -33,33 +33,48 @@ Importing this module registers :func:`money`, :func:`actors`, :func:`customers`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import attrs
+from hypothesis import event
 from hypothesis import strategies as st
+from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.lifecycle import Status
 from casehistory.errors import CaseHistoryError
 from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
+from casehistory.testing._coverage import LABELS, PLANS, Goal, done, labels_of, next_key
 from casehistory.testing._history import CaseHistory
 from casehistory.testing._model import CaseModel
 from casehistory.testing._refusals import draw_refusal
-from casehistory.testing._steps import draw_free, draw_opening
+from casehistory.testing._steps import (
+    draw_free,
+    draw_in,
+    draw_opening,
+    draw_when,
+    index,
+    stable_choice,
+    tickets,
+)
 from casehistory.testing._values import (
     CLOCK_START,
     CURRENCIES,
     actors,
     currencies,
     customers,
+    forward_from,
     instants,
     money,
+    near_month_edge,
     products,
 )
-from casehistory.testing._vocabulary import STEPS, draw_next
+from casehistory.testing._vocabulary import STEP_OF, STEPS, draw_next, enabled
 
 __all__ = [
     "CLOCK_START",
+    "COVERAGE_LABELS",
     "CURRENCIES",
     "actors",
     "case_histories",
@@ -116,11 +131,6 @@ def _free(draw: st.DrawFn, step: Any) -> Command:
     return draw_free(draw, step)
 
 
-@st.composite
-def _openings(draw: st.DrawFn) -> dict[str, Any]:
-    return draw_opening(draw)
-
-
 def _count(value: object, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidArgument(f"{name}={value!r} must be a whole number >= 0")
@@ -129,46 +139,187 @@ def _count(value: object, name: str) -> int:
 
 @attrs.define
 class _Drawing:
-    """A history being drawn: the model so far, the commands, how many it needs."""
+    """A history being drawn: the model so far, the commands, how many it needs, the
+    plan it is steered by (and how far along it is), and how its business times run."""
 
     model: CaseModel
     needed: int
+    plan: tuple[Goal, ...] = ()
+    edges: bool = False
+    forward: bool = False
+    latest: datetime | None = None
     commands: list[Command] = attrs.Factory(list)
+
+    @property
+    def goal(self) -> Goal | None:
+        return self.plan[0] if self.plan else None
+
+    def took(self, command: Command) -> None:
+        self.commands.append(command)
+        self.model = self.model.after(command)
+        when = command.kwargs["occurred_at"]
+        self.latest = when if self.latest is None else max(self.latest, when)
+        while self.plan and done(self.plan[0], command, self.model):
+            self.plan = self.plan[1:]
+
+    def when(self, drawn: datetime) -> datetime:
+        """The business time of the next command (or of the opening), from ``drawn``."""
+        if self.forward and self.latest is not None:
+            moved = forward_from(self.latest, drawn)
+            if self.edges and (edge := near_month_edge(moved)) >= self.latest:
+                return edge
+            return moved
+        return near_month_edge(drawn) if self.edges else drawn
 
 
 _SLOT = st.integers(0, 255)
+_WIDTH = 16
+"""The choices a command takes, padded (they take 5 to 11)."""
+_OPENING_WIDTH = 24
+"""The choices an opening takes, padded (they take up to about 16)."""
+_PAD = st.integers(0, 0)  # one choice, and one the shrinker has nothing to try on
+_ENDS = st.booleans()
+
+
+def _pad(draw: st.DrawFn, start: int | None, width: int) -> None:
+    """Draw choices that mean nothing until ``width`` were made since ``start``."""
+    made = _choices_made()
+    if start is not None and made is not None:
+        for _ in range(width - (made - start)):
+            draw(_PAD)
+
+
+def _choices_made() -> int | None:
+    """How many choices the example has made so far (None outside one)."""
+    try:
+        data: Any = current_build_context().data
+    except Exception:  # no example under way
+        return None
+    nodes = getattr(data, "_nodes", None)
+    return None if nodes is None else len(nodes)
+
+
+_STEER = st.integers(0, 3)  # 0: the step as drawn; else the plan's next step, if any
 
 
 @st.composite
 def _slot(draw: st.DrawFn, drawing: _Drawing, left: int) -> Command | None:
     # A slot the shrinker lowers to 0 holds no command (where the history can spare one).
-    # The command is a span of its own right after the slot: when lowering the slot
-    # leaves the command's choices to be read as the next slot's, the shrinker's fix-up
-    # deletes the first span after the slot, and the later commands, drawn against the
-    # same model, stay as they were (see stable_choice).
+    # Its command is drawn all the same, and dropped: lowering a slot then changes no
+    # later draw, so the later commands, drawn against the same model, stay as they were
+    # (see stable_choice). And the simplest history of n slots costs a few choices per
+    # slot, which is what Hypothesis sizes its first examples by (five times the
+    # simplest): a random history of n commands fits, and is not given up as too large.
     empty = draw(_SLOT) == 0 and left >= drawing.needed - len(drawing.commands)
-    return None if empty else draw(_next(drawing.model))
+    command = draw(_step_of(drawing))
+    return None if empty else command
 
 
 @st.composite
-def _histories(draw: st.DrawFn, min_commands: int, max_commands: int) -> CaseHistory:
-    opening = draw(_openings())
-    drawing = _Drawing(CaseModel.of_opening(opening, (OTHER_CASE,)), min_commands)
-    count = draw(st.integers(min_commands, max_commands))
+def _step_of(draw: st.DrawFn, drawing: _Drawing) -> Command:
+    # The draws of draw_next, then one more: whether to take the plan's next step instead.
+    start = _choices_made()
+    model = drawing.model
+    step = stable_choice(draw, _ALL_TICKETS, tickets(enabled(model), heaviest_first=True))
+    when = drawing.when(draw_when(draw))
+    steer = draw(_STEER) != 0
+    goal = drawing.goal
+    fixed: dict[str, Any] = {}
+    if steer and goal is not None and (key := next_key(model, goal)) is not None:
+        step = STEP_OF[key]
+        fixed = dict(goal.fixed) if key == goal.key else {}
+    command = draw_in(draw, step, model, when, fixed)
+    # Padded to _WIDTH choices: Hypothesis mutates an example by copying a part of it
+    # over another (one command's choices over another's), then replays it with exactly
+    # as many choices; a command that takes as many as the one it replaced leaves the
+    # rest of the history its choices, where a longer one would run out of them and
+    # the example would be given up.
+    _pad(draw, start, _WIDTH)
+    return command
+
+
+COVERAGE_LABELS: tuple[str, ...] = LABELS
+"""The labels a history reports with ``hypothesis.event()`` (each prefixed
+``history: ``) and that ``case_histories(reaching=...)`` accepts."""
+
+_ALL_TICKETS = tickets(STEPS)
+_PICKS = 3
+_ROOM = 4
+"""How many labels a history steered by default pursues, one after the other."""
+
+
+def _focus(draw: st.DrawFn, reaching: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The labels a history pursues, and whether its times sit on months' edges: those
+    asked for, or (swarm testing) up to three drawn, each maybe none, edges a quarter of
+    the time. Shrinks towards no plan and times as drawn."""
+    edges = index(draw, 4) == 1
+    if reaching:
+        labels = reaching
+    else:
+        picks = (index(draw, len(LABELS) + 1) for _ in range(_PICKS))
+        labels = tuple(LABELS[n - 1] for n in picks if n)
+    return labels, edges or "month differs in UTC" in labels
+
+
+@st.composite
+def _histories(
+    draw: st.DrawFn,
+    min_commands: int,
+    max_commands: int,
+    reaching: tuple[str, ...] = (),
+    forward: bool = False,
+) -> CaseHistory:
+    # The number of commands first: Hypothesis sizes its first examples by the simplest
+    # history after the first choices it makes, so that one must have as many slots.
+    count = min_commands + index(draw, max_commands - min_commands + 1)
+    labels, edges = _focus(draw, reaching)
+    plan = tuple(goal for label in labels for goal in PLANS[label])
+    if reaching:  # room for the plan: a few steps a goal, where max_commands allows
+        count = max(count, min(max_commands, _ROOM * len(plan) + _ROOM))
+    drawing = _Drawing(CaseModel(), min_commands, plan, edges, forward)
+    start = _choices_made()
+    opening = draw_opening(draw, drawing.when(draw_when(draw)))
+    _pad(draw, start, _OPENING_WIDTH)
+    drawing.model = CaseModel.of_opening(opening, (OTHER_CASE,))
+    drawing.latest = opening["occurred_at"]
     for slot in range(count):
         command = draw(_slot(drawing, count - slot - 1))
+        ends = draw(_ENDS)  # drawn whatever the case: every slot takes as many choices
         if command is None:
             continue
-        drawing.commands.append(command)
-        drawing.model = drawing.model.after(command)
+        drawing.took(command)
         closed = drawing.model.status is Status.CLOSED
-        if closed and len(drawing.commands) >= min_commands and draw(st.booleans()):
+        enough = len(drawing.commands) >= min_commands and not drawing.plan
+        if closed and enough and ends:
             break  # a closed case often stays closed: the history ends here
-    return CaseHistory(opening, drawing.commands, drawing.model)
+    history = CaseHistory(opening, drawing.commands, drawing.model)
+    for label in labels_of(opening, history.commands, list(history.models())):
+        event(f"history: {label}")
+    return history
+
+
+def _reaching(value: object) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else value
+    if value is None:
+        return ()
+    if not isinstance(names, Iterable) or not all(isinstance(n, str) for n in names):
+        raise InvalidArgument(f"reaching={value!r} must be None, a label or a list of labels")
+    chosen = tuple(names)
+    unknown = [n for n in chosen if n not in PLANS]
+    if unknown or not chosen:
+        raise InvalidArgument(
+            f"reaching={value!r}: unknown label {', '.join(map(repr, unknown)) or '(none given)'}"
+            f"; the labels are {', '.join(map(repr, LABELS))}"
+        )
+    return chosen
 
 
 def case_histories(
-    *, min_commands: int = 0, max_commands: int = 30
+    *,
+    min_commands: int = 0,
+    max_commands: int = 30,
+    reaching: str | Iterable[str] | None = None,
+    forward_time: bool = False,
 ) -> st.SearchStrategy[CaseHistory]:
     """:class:`~casehistory.testing.CaseHistory` values: a case opened with drawn facts
     (customer, subject, channel, a product or none), then ``min_commands`` to
@@ -181,10 +332,29 @@ def case_histories(
     goodwill above the agent limit by a supervisor, escalations decided by an allowed
     role and never the requester, RMAs through every stage, close and reopen, links to
     the case's companion (a second case, opened on first use), decisions dated by the
-    business date of each command. Every event type of the vocabulary is reached; the commands
-    that move a case on are drawn more often than notes, and a case closed along the
-    way stays closed, ending the history, half of the time. ``history.model`` says what
-    the desk must answer at the end; ``history.models()`` after each command.
+    business date of each command. Every event type of the vocabulary is reached; the
+    commands that move a case on are drawn more often than notes, and a case closed
+    along the way stays closed, ending the history, half of the time (unless it is
+    still on its way to a label). ``history.model`` says what the desk must answer at
+    the end; ``history.models()`` after each command.
+
+    Coverage: each history reports what it reached as ``hypothesis.event()`` labels
+    (``history: refund after reopen``...), which ``--hypothesis-show-statistics``
+    lists; :data:`COVERAGE_LABELS` names them (docs/testing.md,
+    "Coverage labels"). Swarm testing: at its start, each history picks up to three
+    labels to pursue (maybe none), and three steps in four then take the next step on
+    the way there; so that each label is reached by at least a tenth of default
+    histories. ``reaching`` (a label or a list of them) makes every history pursue
+    those, one after the other, with room for them (``max_commands`` allowing); most
+    histories reach them, not all (the drawn steps in between may spend the money a
+    refund needed).
+
+    Business times: by default each command's is drawn on its own (at or after the
+    opening), so a command is often dated before the one recorded before it, as a late
+    entry is; a quarter of histories have their times on months' edges, where a month
+    in local time is not the month in UTC. ``forward_time=True`` makes each business
+    time at or after the one before (up to four days later), for code that assumes
+    that; the desk does not, and the default draws what it accepts.
 
     Shrinks towards fewer commands, and command by command towards the first one the
     case allows (a note) with the simplest arguments, so a failure is reported as a
@@ -192,8 +362,9 @@ def case_histories(
 
     Caveats: the model decides with the default :class:`~casehistory.Policies`; business
     times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
-    up to about two hundred commands fit in Hypothesis's data budget per example (four
-    hundred fail its health check), so keep ``max_commands`` below that.
+    each command takes a fixed number of Hypothesis's choices (so that the examples it
+    mutates are seldom given up), and up to about two hundred commands fit in its data
+    budget per example, so keep ``max_commands`` below that.
 
     >>> from hypothesis import given
     >>> from casehistory import CaseDesk, SteppingClock
@@ -209,7 +380,15 @@ def case_histories(
     low, high = _count(min_commands, "min_commands"), _count(max_commands, "max_commands")
     if low > high:
         raise InvalidArgument(f"min_commands={low} is more than max_commands={high}")
-    return _histories(low, high)
+    if not isinstance(forward_time, bool):
+        raise InvalidArgument(f"forward_time={forward_time!r} must be True or False")
+    labels = _reaching(reaching)
+    if forward_time and "late entry" in labels:
+        raise InvalidArgument(
+            "reaching='late entry' asks for a business time earlier than one before it, "
+            "which forward_time=True rules out; drop one of them"
+        )
+    return _histories(low, high, labels, forward_time)
 
 
 def _require_model(model: object) -> CaseModel:
