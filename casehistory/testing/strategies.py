@@ -250,9 +250,9 @@ _ROOM = 4
 
 def _focus(draw: st.DrawFn, reaching: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     """The labels a history pursues, and whether its times sit on months' edges: those
-    asked for, or (swarm testing) up to three drawn, each maybe none, edges a quarter of
+    asked for, or (swarm testing) up to three drawn, each maybe none, edges half of
     the time. Shrinks towards no plan and times as drawn."""
-    edges = index(draw, 4) == 1
+    edges = index(draw, 2) == 1
     if reaching:
         labels = reaching
     else:
@@ -351,7 +351,7 @@ def case_histories(
 
     Business times: by default each command's is drawn on its own (at or after the
     opening), so a command is often dated before the one recorded before it, as a late
-    entry is; a quarter of histories have their times on months' edges, where a month
+    entry is; half of the histories have their times on months' edges, where a month
     in local time is not the month in UTC. ``forward_time=True`` makes each business
     time at or after the one before (up to four days later), for code that assumes
     that; the desk does not, and the default draws what it accepts.
