@@ -10,9 +10,7 @@ from casehistory.cli._app import db_option, main, open_desk
 from casehistory.cli.cases import _case_id
 
 
-@main.command(
-    epilog="Example: casehistory testcase 0b6f1c1e-3c2a-4a57-9d0e-0b5b0c9b8c11 > t.py"
-)
+@main.command(epilog="Example: casehistory testcase 0b6f1c1e-3c2a-4a57-9d0e-0b5b0c9b8c11 > t.py")
 @click.argument("case_id", metavar="CASE", callback=_case_id)
 @db_option
 def testcase(case_id: UUID, db: str) -> None:
