@@ -480,7 +480,7 @@ class ReplayDesk:
 
     def open_case(self, **kwargs: Any) -> UUID:
         if "case_id" in kwargs:  # a second opening with a case's id: refused
-            case_id = kwargs.pop("case_id")
+            case_id: UUID = kwargs.pop("case_id")
             self._call(case_id, Command("open_case", kwargs))
             return case_id  # pragma: no cover  (the desk refuses it)
         case_id = self.machine._open_with(kwargs)
