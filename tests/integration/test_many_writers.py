@@ -33,18 +33,24 @@ def most_at_once(reports: list[Reports]) -> int:
 
 
 def test_four_writers_on_one_case_record_every_command_once(store: str) -> None:
-    [case_id] = open_cases(store, 1)
-    sent = [commands(f"w{n}", [case_id], COMMANDS) for n in range(WRITERS)]
+    # A round whose writers happened not to overlap (on 2 busy cores, a process may get
+    # no time until the others are done) proves nothing about racing: run another, on a
+    # case of its own, up to three in all; every round must record every command once.
+    for round_ in range(3):
+        [case_id] = open_cases(store, 1)
+        sent = [commands(f"r{round_}w{n}", [case_id], COMMANDS) for n in range(WRITERS)]
 
-    reports = run_writers(store, sent)
+        reports = run_writers(store, sent)
 
-    assert [report.failures for report in reports] == [[]] * WRITERS
-    assert all(report.done for report in reports)
-    acknowledged = {ack.marker for report in reports for ack in report.acks}
-    every = {command.marker for mine in sent for command in mine}
-    assert acknowledged == every
-    markers = check_store(store, [case_id], acknowledged, every)
-    assert sum(markers.values()) == WRITERS * COMMANDS
+        assert [report.failures for report in reports] == [[]] * WRITERS
+        assert all(report.done for report in reports)
+        acknowledged = {ack.marker for report in reports for ack in report.acks}
+        every = {command.marker for mine in sent for command in mine}
+        assert acknowledged == every
+        markers = check_store(store, [case_id], acknowledged, every)
+        assert sum(markers.values()) == WRITERS * COMMANDS
+        if most_at_once(reports) >= 2:
+            break
     assert most_at_once(reports) >= 2
     # They raced for the case: some command was refused and run again.
     assert sum(len(report.conflicts) for report in reports) > 0
