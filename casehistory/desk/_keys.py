@@ -160,10 +160,6 @@ class KeyStore:
             raise StoreUnavailable(f"cannot read the key store ({KEY_TABLE}): {error}") from None
         return None if found is None else (str(found[0]), bytes(found[1]))
 
-    def has_key(self, customer_id: str) -> bool:
-        """Whether the customer has a key (none: never sealed for, or forgotten)."""
-        return self._select("customer_id", _stored_id(customer_id)) is not None
-
     def open(self, sealed: Sealed) -> str | None:
         """The text of ``sealed``, or None when its key no longer exists."""
         key_id, _, box = sealed.box.partition(".")
