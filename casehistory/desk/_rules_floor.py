@@ -31,7 +31,7 @@ read-only desk reads no floor; ``verify --rules`` reads them itself.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -386,37 +386,42 @@ def _claim_in_process(recorder: Any, existed: bool) -> list[Floor]:
 
 
 def _claim_sqlite(datastore: Any, events: str, existed: bool) -> list[Floor]:
-    # One transaction: what is read and the insert see one log.
-    with claiming_sqlite(datastore, _CREATE.format(table=FLOOR_TABLE)) as cursor:
-        floors = _sqlite_rows(cursor)
-        if not any(f.rules == RULES_VERSION for f in floors):
-            head, policies, highest = _witnesses_sql(cursor, events, None)
-            lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
-            if any(f.rules == RULES_VERSION for f in lost):
-                return _with_found(floors, lost)  # claimed nothing
-            cursor.execute(
-                f"INSERT INTO {FLOOR_TABLE} (rules, after_position) VALUES (?, ?)",
-                (RULES_VERSION, head),
-            )
-            return _with_found(_sqlite_rows(cursor), lost)
-    return _with_found(floors, [])
+    claiming = claiming_sqlite(datastore, _CREATE.format(table=FLOOR_TABLE))
+    return _claim(claiming, events, existed, FLOOR_TABLE, "?", _sqlite_rows, None)
 
 
 def _claim_postgres(datastore: Any, events: str, existed: bool) -> list[Floor]:
     schema = datastore.schema
     table = f'"{schema}".{FLOOR_TABLE}'
-    with claiming_postgres(datastore, FLOOR_TABLE, _CREATE.format(table=table)) as cursor:
-        floors = _postgres_rows(cursor, schema)
+    claiming = claiming_postgres(datastore, FLOOR_TABLE, _CREATE.format(table=table))
+    return _claim(
+        claiming, events, existed, table, "%s", lambda c: _postgres_rows(c, schema), schema
+    )
+
+
+def _claim(
+    claiming: Any,
+    events: str,
+    existed: bool,
+    table: str,
+    mark: str,
+    rows: Callable[[Any], list[Floor]],
+    schema: str | None,
+) -> list[Floor]:
+    """Claim this release's floor in one serialized transaction (``claiming``): what is
+    read and the insert see one log. A floor found lost is claimed nothing."""
+    with claiming as cursor:
+        floors = rows(cursor)
         if not any(f.rules == RULES_VERSION for f in floors):
             head, policies, highest = _witnesses_sql(cursor, events, schema)
             lost = _lost(floors, existed, head, policies, highest, RULES_VERSION)
             if any(f.rules == RULES_VERSION for f in lost):
                 return _with_found(floors, lost)  # claimed nothing
             cursor.execute(
-                f"INSERT INTO {table} (rules, after_position) VALUES (%s, %s)",
+                f"INSERT INTO {table} (rules, after_position) VALUES ({mark}, {mark})",
                 (RULES_VERSION, head),
             )
-            return _with_found(_postgres_rows(cursor, schema), lost)
+            return _with_found(rows(cursor), lost)
     return _with_found(floors, [])
 
 
