@@ -30,6 +30,7 @@ from typing import Any
 from uuid import UUID
 
 from casehistory.audit._floor import Openings
+from casehistory.audit._foreign_keys import ForeignKeys
 from casehistory.audit._recorded import Recorded
 from casehistory.audit.verify import Finding, Problem, Verification
 from casehistory.desk._policy_table import recorded_policies
@@ -363,7 +364,9 @@ def verify_rules(
     rows = recorded_policies(desk._recorder)
     bound = _Bindings(rows)
     openings = Openings(desk._recorder)
-    erasures = _Erasures(getattr(desk, "_keys", None))
+    keys = getattr(desk, "_keys", None)
+    erasures = _Erasures(keys)
+    foreign = ForeignKeys(keys)
     table = {row.key: row for row in rows}
     # Every case whose opening the log holds, wherever it lies (a row moved below
     # position 1 by SQL too), in the log's order.
@@ -390,6 +393,7 @@ def verify_rules(
         findings.extend(found)
         findings.extend(bound.check(case_id, history))
         findings.extend(erasures.check(case_id, history))
+        findings.extend(foreign.check(case_id, history))
         if history and isinstance(history[0], ev.CaseOpened):
             lawful = not any(f.version == 1 for f in found)
             openings.add(case_id, history[0].rules, lawful=lawful)

@@ -182,6 +182,18 @@ class KeyStore:
                 "was changed outside the desk); run `casehistory verify`"
             ) from None
 
+    def belongs(self, key_id: str, customer_id: str) -> bool | None:
+        """Whether key ``key_id`` is customer ``customer_id``'s (None: no such key, as
+        after an erasure, so whose it was cannot be told). Raises
+        :class:`KeysWithheld` for a login that may not read the keys."""
+        if self._select("key_id", key_id) is None:
+            return None
+        if self._datastore is None:  # the in-process store keeps ids as they are
+            theirs = self._memory().get(customer_id)
+        else:
+            theirs = self._select("customer_id", _stored_id(customer_id))
+        return theirs is not None and theirs[0] == key_id
+
     # Writing ---------------------------------------------------------------------
 
     def current(self, customer_id: str) -> tuple[str, bytes]:

@@ -127,11 +127,6 @@ def test_verify_finds_a_key_that_opens_a_forgotten_case(tmp_path: Path) -> None:
         assert not verify_rules(desk).ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify --rules accepts a box sealed under another customer's key; forgetting "
-    "the case's customer then leaves it readable",
-)
 def test_a_box_under_another_customers_key_is_unlawful() -> None:
     """Attack: beneath the desk (no sealer), append on X's case a NoteAdded whose text is
     a box taken from Y's case, with a correct digest. _unsealed only looks for plain
@@ -151,7 +146,14 @@ def test_a_box_under_another_customers_key_is_unlawful() -> None:
     case.add_note(text=theirs, by=AGENT, occurred_at=T, recorded_at=desk.clock.now())
     desk._store.save(case)
 
-    assert not verify_rules(desk).ok
+    found = verify_rules(desk).findings
+    assert [(f.case_id, f.version) for f in found] == [(x, case.version)]
+    assert "not the key of the case's customer 'C-X'" in found[0].detail
+    assert verify_rules(desk, [y]).ok  # Y's own case holds Y's box lawfully
+
+    desk.forget_customer("C-Y", ground=ErasureGround.CONSENT_WITHDRAWN, by=DPO)
+    # Y's key destroyed: the copied box opens under no key, and whose it was is unknown.
+    assert verify_rules(desk).ok
 
 
 def test_a_case_left_out_of_its_customers_erasure_is_found(tmp_path: Path) -> None:
