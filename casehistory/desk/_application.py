@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
@@ -39,7 +40,15 @@ from casehistory.domain.case import Case
 from casehistory.errors import StoreIsReadOnly
 from casehistory.store import READ_ONLY, register_value_transcodings
 
-__all__ = ["_Store"]
+__all__ = ["SNAPSHOTS_DUE", "SNAPSHOTS_WRITTEN", "_Store"]
+
+SNAPSHOTS_DUE = "snapshots_due"
+"""Where a case holds the snapshots its command took (``Case._record``), to be written
+once its events are."""
+SNAPSHOTS_WRITTEN = "snapshots_written"
+"""Where :meth:`_Store.save` leaves ``(snapshots, rows)`` when it wrote the snapshots due
+in the events' own transaction (``rows`` None: the snapshots could not be written, the
+events are recorded); absent, the desk writes them itself (``DeskBase._snapshot``)."""
 
 
 class _Store(Application[UUID]):
@@ -115,7 +124,12 @@ class _Store(Application[UUID]):
         if writer is None or not writer.usable(self.events):
             recordings = self._record(processing_event)
         else:
-            recordings = writer.put(processing_event.events)
+            due = case.__dict__.get(SNAPSHOTS_DUE)
+            rows = writer.snapshot_rows(due, self.snapshots) if due else None
+            recordings, written = writer.put(processing_event.events, rows)
+            if rows is not None:
+                # Written (or not) in the events' transaction: the desk only notes it.
+                case.__dict__[SNAPSHOTS_WRITTEN] = (case.__dict__.pop(SNAPSHOTS_DUE), written)
             if self.repository.cache and not self.repository.fastforward:
                 self.repository.cache.put(case.id, case)  # as Application._record does
         self._take_snapshots(processing_event)
@@ -201,6 +215,34 @@ class _SQLiteWriter:
         self._pool = recorder.datastore.pool
         self._statement = recorder.insert_events_statement
 
+    def snapshot_rows(
+        self, due: list[Any], snapshots: EventStore[UUID] | None
+    ) -> tuple[str, list[StoredEvent]] | None:
+        """The insert statement and rows of the snapshots ``due``, to be written in the
+        events' own transaction (one commit, one fsync, instead of two every
+        ``SNAPSHOT_INTERVAL`` commands), or None: leave them to the desk, which writes
+        them after the events as before. None unless the snapshots go to the same file
+        through eventsourcing's own code, unreplaced (as :meth:`usable` asks of the
+        events): a test that makes snapshot writes fail replaces it, and meets the
+        desk's path."""
+        if snapshots is None or type(snapshots) is not EventStore or "put" in vars(snapshots):
+            return None
+        recorder = snapshots.recorder
+        if (
+            type(recorder) is not SQLiteAggregateRecorder
+            or recorder.datastore is not self._recorder.datastore
+            or "insert_events" in vars(recorder)
+            or "_insert_events" in vars(recorder)
+            or SQLiteAggregateRecorder.insert_events is not _INSERT_SNAPSHOTS
+            or SQLiteAggregateRecorder._insert_events is not _INSERT_SNAPSHOT_ROWS
+        ):
+            return None
+        try:
+            rows = [snapshots.mapper.to_stored_event(snapshot) for snapshot in due]
+        except Exception:  # the desk's path encodes them again and meets the error
+            return None
+        return recorder.insert_events_statement, rows
+
     def usable(self, events: EventStore[UUID]) -> bool:
         """Whether the store still writes as eventsourcing's own code does: nobody
         replaced ``EventStore.put`` or the recorder's ``insert_events`` (a benchmark that
@@ -225,13 +267,18 @@ class _SQLiteWriter:
             return None
         return cls(store.mapper, recorder)
 
-    def put(self, events: list[Any]) -> list[Recording[UUID]]:
+    def put(
+        self, events: list[Any], snapshots: tuple[str, list[StoredEvent]] | None = None
+    ) -> tuple[list[Recording[UUID]], list[StoredEvent] | None]:
+        """Record ``events`` (and ``snapshots``: see :meth:`snapshot_rows`) in one
+        transaction; their recordings, and the snapshot rows written (None when
+        writing them failed: the events are recorded all the same)."""
         to_stored_event = self._mapper.to_stored_event
         stored: list[StoredEvent] = [to_stored_event(event) for event in events]
         pool = self._pool
         connection = pool.get_connection(is_writer=True)
         try:
-            ids = _insert(connection._sqlite_conn, self._statement, stored)
+            ids, written = _insert(connection._sqlite_conn, self._statement, stored, snapshots)
         finally:
             pool.put_connection(connection)
         return [
@@ -246,32 +293,52 @@ class _SQLiteWriter:
                 ),
             )
             for event, row, notification_id in zip(events, stored, ids, strict=True)
-        ]
+        ], written
 
 
 _INSERT_EVENTS = SQLiteApplicationRecorder.insert_events
 _INSERT_ROWS = SQLiteApplicationRecorder._insert_events
 _PUT = EventStore.put
+_INSERT_SNAPSHOTS = SQLiteAggregateRecorder.insert_events
+_INSERT_SNAPSHOT_ROWS = SQLiteAggregateRecorder._insert_events
 
 
-def _insert(db: sqlite3.Connection, statement: str, rows: list[StoredEvent]) -> list[int]:
+def _params(row: StoredEvent) -> tuple[Any, ...]:
+    originator_id = row.originator_id
+    return (
+        originator_id.hex if isinstance(originator_id, UUID) else originator_id,
+        row.originator_version,
+        row.topic,
+        row.state,
+    )
+
+
+def _insert(
+    db: sqlite3.Connection,
+    statement: str,
+    rows: list[StoredEvent],
+    snapshots: tuple[str, list[StoredEvent]] | None = None,
+) -> tuple[list[int], list[StoredEvent] | None]:
     """Insert ``rows`` in one transaction on ``db`` (autocommit mode: the BEGIN is
-    ours); their rowids. Any failure rolls the whole transaction back."""
+    ours), and ``snapshots`` after them in a savepoint of the same transaction; the
+    events' rowids, and the snapshot rows written (None: their insert failed and was
+    rolled back to the savepoint, the events stay). Any other failure rolls the whole
+    transaction back."""
+    written: list[StoredEvent] | None = None
     try:
         db.execute("BEGIN")
-        ids = []
-        for row in rows:
-            originator_id = row.originator_id
-            cursor = db.execute(
-                statement,
-                (
-                    originator_id.hex if isinstance(originator_id, UUID) else originator_id,
-                    row.originator_version,
-                    row.topic,
-                    row.state,
-                ),
-            )
-            ids.append(cast(int, cursor.lastrowid))
+        ids = [cast(int, db.execute(statement, _params(row)).lastrowid) for row in rows]
+        if snapshots is not None:
+            # A snapshot that cannot be written costs only speed (as when the desk writes
+            # it after the events): its failure is undone alone, and the events commit.
+            db.execute("SAVEPOINT casedesk_snapshots")
+            try:
+                db.executemany(snapshots[0], [_params(row) for row in snapshots[1]])
+            except sqlite3.Error:
+                db.execute("ROLLBACK TO casedesk_snapshots")
+            else:
+                written = snapshots[1]
+            db.execute("RELEASE casedesk_snapshots")
         db.commit()
     except BaseException as error:
         try:
@@ -281,4 +348,4 @@ def _insert(db: sqlite3.Connection, statement: str, rows: list[StoredEvent]) -> 
         if isinstance(error, sqlite3.Error):
             raise persistence_error(error) from error
         raise
-    return ids
+    return ids, written

@@ -19,6 +19,7 @@ from eventsourcing.utils import EnvType
 
 from casehistory._locations import HIDDEN, scrub
 from casehistory.clock import Clock, SystemClock
+from casehistory.desk._application import SNAPSHOTS_DUE, SNAPSHOTS_WRITTEN
 from casehistory.desk._application import _Store as _Store
 from casehistory.desk._as_of import Row
 from casehistory.desk._idempotent import (
@@ -303,7 +304,16 @@ class DeskBase(Queries):
         """Write the snapshots the case took where its events committed to its state
         (:meth:`Case.commit_state_every`): of state this desk folded itself, never of
         a reload."""
-        due: list[CaseSnapshot] = case.__dict__.pop("snapshots_due", [])
+        written = case.__dict__.pop(SNAPSHOTS_WRITTEN, None)
+        if written is not None:  # in the events' transaction (_Store.save)
+            taken, rows = written
+            if rows is None:
+                self.snapshot_log.not_written_for(case.id, case.version)
+                return
+            for snapshot, row in zip(taken, rows, strict=True):
+                self.snapshot_log.remember(row, trusted(snapshot))
+            return
+        due: list[CaseSnapshot] = case.__dict__.pop(SNAPSHOTS_DUE, [])
         snapshots = self._store.snapshots
         if not due or snapshots is None:
             return
