@@ -195,3 +195,39 @@ def test_a_row_of_version_1_changed_by_sql_is_found_by_verify(store: Path) -> No
         found = scan_log(desk)
     assert not found.ok
     assert any(f.problem.value == "altered" for f in found.findings), found.findings
+
+
+def test_a_row_of_version_1_holding_a_field_its_upcaster_replaces_is_unlawful(
+    store: Path,
+) -> None:
+    """Attack: a version-1 ``ReplacementShipped`` that also holds ``tracking_number`` and
+    ``carrier`` (a row written beneath the desk, its digest over all of it). The upcaster
+    replaces both, so the view and the replay of its command agree with ``tracking``, and
+    the stored row says something no one sees."""
+    from casehistory.audit.rules import check_case
+    from casehistory.desk._policy_table import recorded_policies
+
+    with CaseDesk.open(str(store), read_only=True) as desk:
+        table = {row.key: row for row in recorded_policies(desk._recorder)}
+        for case_id in desk.case_ids():
+            history = list(desk.history(case_id))
+            at = next(
+                (n for n, e in enumerate(history) if isinstance(e, ev.ReplacementShipped)), None
+            )
+            if at is None:
+                continue
+            assert check_case(case_id, history, table) == []
+            shipped = history[at]
+            as_stored = {**vars(shipped)[AS_STORED], "tracking_number": "EVIL", "carrier": "X"}
+            forged = object.__new__(ev.ReplacementShipped)
+            object.__setattr__(forged, "__dict__", {**vars(shipped), AS_STORED: as_stored})
+            history[at] = forged
+
+            found = check_case(case_id, history, table)
+
+            assert [(f.version, f.problem.value) for f in found] == [
+                (shipped.originator_version, "unlawful")
+            ]
+            assert "holds carrier, tracking_number, which its upcaster replaces" in found[0].detail
+            return
+    pytest.fail("the fixture holds a ReplacementShipped of version 1")
