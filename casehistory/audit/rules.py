@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from casehistory.audit._floor import Openings
-from casehistory.audit._foreign_keys import ForeignKeys
+from casehistory.audit._personal_rules import Erasures, ForeignKeys
 from casehistory.audit._recorded import Recorded
 from casehistory.audit.verify import Finding, Problem, Verification
 from casehistory.desk._policy_table import recorded_policies
@@ -41,7 +41,7 @@ from casehistory.domain.case import Case
 from casehistory.domain.chain import AS_STORED, STATE_COMMITMENT, record_of, upcast_record_of
 from casehistory.domain.commands import COMMAND_FINGERPRINT, COMMAND_ID, CommandId
 from casehistory.domain.declarations import COMMAND_OF, CommandDeclaration
-from casehistory.domain.sealed import KeysWithheld, Sealed
+from casehistory.domain.sealed import Sealed
 from casehistory.errors import CaseHistoryError, CaseNotFound
 
 __all__ = ["verify_rules"]
@@ -269,66 +269,6 @@ def check_case(
     return findings
 
 
-class _Erasures:
-    """The rules of an erasure seen across the log: a forgotten case's texts open under
-    no key any more, and every case of a customer opened before their erasure holds it
-    too (an erasure row deleted beneath the desk, or a ``forget_customer`` cut short,
-    leaves one that does not)."""
-
-    def __init__(self, keys: Any) -> None:
-        self._keys = keys
-        self._opened: dict[str, list[tuple[UUID, datetime, datetime | None]]] = {}
-
-    def check(self, case_id: UUID, history: Sequence[ev.CaseEvent]) -> list[Finding]:
-        if not history or not isinstance(history[0], ev.CaseOpened):
-            return []
-        customer = history[0].customer
-        erasure = next((e for e in history if isinstance(e, ev.CustomerForgotten)), None)
-        self._opened.setdefault(customer.id, []).append(
-            (case_id, history[0].timestamp, None if erasure is None else erasure.timestamp)
-        )
-        if erasure is None or self._keys is None or not isinstance(customer.name, Sealed):
-            return []
-        try:
-            text = self._keys.open(customer.name)
-        except KeysWithheld:
-            return []  # a login that may not read keys cannot tell
-        if text is None:
-            return []
-        return [
-            Finding(
-                case_id,
-                erasure.originator_version,
-                Problem.UNLAWFUL,
-                f"the customer {customer.id!r:.80} was forgotten, yet a key in casedesk_keys "
-                "still opens the case's texts (a key row restored from a backup?); run "
-                "`casehistory forget` for the customer again",
-            )
-        ]
-
-    def findings(self) -> list[Finding]:
-        found = []
-        for customer_id, cases in self._opened.items():
-            erased_at = [erased for _, _, erased in cases if erased is not None]
-            if not erased_at:
-                continue
-            last = max(erased_at)
-            for case_id, opened, erased in cases:
-                if erased is None and opened < last:
-                    found.append(
-                        Finding(
-                            case_id,
-                            None,
-                            Problem.UNLAWFUL,
-                            f"the customer {customer_id!r:.80} was forgotten on another of "
-                            "their cases, opened later, but this case holds no erasure (a "
-                            "CustomerForgotten row deleted, or an erasure cut short); run "
-                            "`casehistory forget` for the customer again",
-                        )
-                    )
-        return found
-
-
 class _Bindings:
     """The digests the store's table of policies records, and those met in the log so
     far: every decision under one id and version must carry one digest, the table's."""
@@ -388,7 +328,7 @@ def verify_rules(
     bound = _Bindings(rows)
     openings = Openings(desk._recorder)
     keys = getattr(desk, "_keys", None)
-    erasures = _Erasures(keys)
+    erasures = Erasures(keys)
     foreign = ForeignKeys(keys)
     table = {row.key: row for row in rows}
     # Every case whose opening the log holds, wherever it lies (a row moved below

@@ -1,5 +1,6 @@
-"""The rule of sealing across cases: a case's personal texts are sealed under its own
-customer's key.
+"""The rules of personal data that need the key store and more than one case: a
+case's personal texts are sealed under its own customer's key, and an erasure reaches
+every case of its customer and leaves no key that opens them.
 
 A desk seals every text of a case under the key of the case's customer (the one that
 sealed its opening, or that customer's current key), never under another's. A box copied
@@ -11,6 +12,7 @@ case's customer would leave it readable, under a key their erasure does not dest
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +21,7 @@ from casehistory.domain import events as ev
 from casehistory.domain.sealed import KeysWithheld, Sealed
 from casehistory.domain.values import Customer
 
-__all__ = ["ForeignKeys"]
+__all__ = ["Erasures", "ForeignKeys"]
 
 
 def _boxes(event: ev.CaseEvent) -> Iterator[tuple[str, Sealed]]:
@@ -71,3 +73,63 @@ class ForeignKeys:
         except KeysWithheld:
             return []  # a login that may not read keys cannot tell
         return findings
+
+
+class Erasures:
+    """The rules of an erasure seen across the log: a forgotten case's texts open under
+    no key any more, and every case of a customer opened before their erasure holds it
+    too (an erasure row deleted beneath the desk, or a ``forget_customer`` cut short,
+    leaves one that does not)."""
+
+    def __init__(self, keys: Any) -> None:
+        self._keys = keys
+        self._opened: dict[str, list[tuple[UUID, datetime, datetime | None]]] = {}
+
+    def check(self, case_id: UUID, history: Sequence[ev.CaseEvent]) -> list[Finding]:
+        if not history or not isinstance(history[0], ev.CaseOpened):
+            return []
+        customer = history[0].customer
+        erasure = next((e for e in history if isinstance(e, ev.CustomerForgotten)), None)
+        self._opened.setdefault(customer.id, []).append(
+            (case_id, history[0].timestamp, None if erasure is None else erasure.timestamp)
+        )
+        if erasure is None or self._keys is None or not isinstance(customer.name, Sealed):
+            return []
+        try:
+            text = self._keys.open(customer.name)
+        except KeysWithheld:
+            return []  # a login that may not read keys cannot tell
+        if text is None:
+            return []
+        return [
+            Finding(
+                case_id,
+                erasure.originator_version,
+                Problem.UNLAWFUL,
+                f"the customer {customer.id!r:.80} was forgotten, yet a key in casedesk_keys "
+                "still opens the case's texts (a key row restored from a backup?); run "
+                "`casehistory forget` for the customer again",
+            )
+        ]
+
+    def findings(self) -> list[Finding]:
+        found = []
+        for customer_id, cases in self._opened.items():
+            erased_at = [erased for _, _, erased in cases if erased is not None]
+            if not erased_at:
+                continue
+            last = max(erased_at)
+            for case_id, opened, erased in cases:
+                if erased is None and opened < last:
+                    found.append(
+                        Finding(
+                            case_id,
+                            None,
+                            Problem.UNLAWFUL,
+                            f"the customer {customer_id!r:.80} was forgotten on another of "
+                            "their cases, opened later, but this case holds no erasure (a "
+                            "CustomerForgotten row deleted, or an erasure cut short); run "
+                            "`casehistory forget` for the customer again",
+                        )
+                    )
+        return found
