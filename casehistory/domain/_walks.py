@@ -203,6 +203,8 @@ class _Typed:
             return {"$enum": f"{kind.__name__}.{value.name}"}
         if kind is Decimal:
             return {"$decimal": str(value)}
+        if kind is UUID:  # a command's case id: what the general path gives it
+            return {"$uuid": str(value)}
         return self._general(value)
 
     def _general(self, value: Any) -> Any:
