@@ -1,0 +1,106 @@
+"""How fast :class:`~casehistory.testing.CaseDeskMachine` steps, against a trivial one-rule
+machine in the same run, and what share of its examples Hypothesis gives up.
+
+Run:  python benchmarks/machine_speed.py               (~1 min)
+      python benchmarks/machine_speed.py --rounds 3 --examples 50
+
+Each round runs both machines as ``TestCase`` would (the machine's own settings; no
+database, so each round searches afresh, and no shrinking: nothing fails), counts the
+steps each ran and the seconds they took, and prints the medians over the rounds, the
+ratio (the target of issue 14: at least 0.5), and the share of the machine's examples
+that Hypothesis gave up (status ``invalid`` or ``overrun`` in its statistics; target:
+under 2%). Quote ``cat /proc/loadavg`` with the figures: the machine has two cores and
+other work runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from hypothesis import Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.statistics import collector
+
+from casehistory.testing.machine import CaseDeskMachine
+
+
+class Trivial(RuleBasedStateMachine):
+    """The baseline: one rule that adds one to a counter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    @rule()
+    def step(self) -> None:
+        self.n += 1
+
+
+_steps = Counter[str]()
+
+
+def _counting(machine: type[RuleBasedStateMachine]) -> type[RuleBasedStateMachine]:
+    def check_invariants(self: Any, *args: Any) -> None:
+        _steps[machine.__name__] += 1  # once before the first step, then after each
+        machine.check_invariants(self, *args)
+
+    return type(machine.__name__, (machine,), {"check_invariants": check_invariants})
+
+
+def _run(machine: type[RuleBasedStateMachine], examples: int) -> tuple[int, float, Counter[str]]:
+    """Steps run, seconds taken, and the statuses of the examples."""
+    counted = _counting(machine)
+    given = settings(
+        CaseDeskMachine.TestCase.settings,
+        max_examples=examples,
+        database=None,
+        phases=[Phase.generate],
+    )
+    statuses: Counter[str] = Counter()
+
+    def keep(stats: Any) -> None:
+        for case in stats["generate-phase"]["test-cases"]:
+            statuses[case["status"]] += 1
+
+    _steps.clear()
+    start = time.perf_counter()
+    with collector.with_value(keep):
+        run_state_machine_as_test(counted, settings=given)
+    seconds = time.perf_counter() - start
+    examples_run = statuses["valid"] + statuses["interesting"]
+    return _steps[counted.__name__] - examples_run, seconds, statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--examples", type=int, default=100, help="examples a round (100)")
+    args = parser.parse_args()
+    rates: dict[str, list[float]] = {"CaseDeskMachine": [], "Trivial": []}
+    given_up: list[float] = []
+    for _ in range(args.rounds):
+        for machine in (CaseDeskMachine, Trivial):
+            steps, seconds, statuses = _run(machine, args.examples)
+            rates[machine.__name__].append(steps / seconds)
+            if machine is CaseDeskMachine:
+                total = sum(statuses.values())
+                given_up.append((statuses["invalid"] + statuses["overrun"]) / total)
+    ours, trivial = (statistics.median(rates[name]) for name in ("CaseDeskMachine", "Trivial"))
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print("| machine | steps/s (median of rounds) | ratio to trivial |")
+    print("| --- | --- | --- |")
+    print(f"| CaseDeskMachine | {ours:,.0f} | {ours / trivial:.2f} |")
+    print(f"| trivial one-rule machine | {trivial:,.0f} | 1 |")
+    print(
+        f"given-up examples: {statistics.median(given_up):.1%} (median), "
+        f"{max(given_up):.1%} (max) of the machine's"
+    )
+
+
+if __name__ == "__main__":
+    main()
