@@ -9,6 +9,7 @@ its ``ready`` predicate says whether the model offers anything to draw from at a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -35,8 +36,8 @@ from casehistory.testing._rules import (
     RIGHTS,
     SUPERVISORS,
 )
-from casehistory.testing._steps import Narrow, by_strategy, new_name, one_of
-from casehistory.testing._values import actors, money
+from casehistory.testing._steps import Narrow, by_strategy, index, new_name, one_of
+from casehistory.testing._values import actors, draw_money, money
 
 __all__ = [
     "DEPARTMENTS",
@@ -132,14 +133,15 @@ def close(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     return {"rma_number": one_of(draw, closable(m))}
 
 
-_SHIPPERS = by_strategy("ReplacementShipped")
+_LEVELS = st.sampled_from(ServiceLevel)
+_PAYERS = st.sampled_from(Payer)
 
 
 def shipment(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     """A replacement for an open RMA; never OVERNIGHT at the company's cost, which needs
     an overnight upgrade granted for its day (rules 2), a decision the model leaves out."""
-    level = draw(st.sampled_from(ServiceLevel))
-    payer = draw(st.sampled_from(Payer))
+    level = draw(_LEVELS)
+    payer = draw(_PAYERS)
     if level is ServiceLevel.OVERNIGHT:
         payer = Payer.CUSTOMER
     return {
@@ -149,10 +151,13 @@ def shipment(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     }
 
 
+_SOURCES = actors(COMMENDATION_SOURCES)
+
+
 def commendation(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     """Praise of an agent who neither records it nor is its source; a customer source is
     the case's customer (rules 2)."""
-    source = draw(actors(COMMENDATION_SOURCES))
+    source = draw(_SOURCES)
     if source.role is Role.CUSTOMER and m.customer_id is not None:
         source = Actor(m.customer_id, Role.CUSTOMER)
     by = draw(by_strategy("CommendationRecorded"))
@@ -163,6 +168,11 @@ def commendation(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any
 _GOODWILL_VALUES = money(max_value=MAX_GOODWILL)
 
 
+@functools.cache
+def _supervisors(event: str) -> st.SearchStrategy[Actor]:
+    return actors(set(RIGHTS[event]) & SUPERVISORS)
+
+
 def _goodwill_giver(draw: st.DrawFn, m: CaseModel, value: Any, event: str) -> Actor:
     """Who may give ``value`` of goodwill on the case: a supervisor above the limit of
     one grant or above the case's limit in all (rules 2), else anyone with the right."""
@@ -170,7 +180,7 @@ def _goodwill_giver(draw: st.DrawFn, m: CaseModel, value: Any, event: str) -> Ac
         value.amount > GOODWILL_LIMIT
         or m.goodwill(value.currency) + value.amount > CASE_GOODWILL_LIMIT
     )
-    return draw(actors(set(RIGHTS[event]) & SUPERVISORS) if above else by_strategy(event))
+    return draw(_supervisors(event) if above else by_strategy(event))
 
 
 def _within_limit(event: str) -> Callable[[st.DrawFn, Any], Actor]:
@@ -216,7 +226,7 @@ _refund_supervisors = actors(RIGHTS["RefundIssued"] & SUPERVISORS)
 
 def refund(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     currency = one_of(draw, m.refundable_currencies())
-    amount = draw(money(currency, max_value=m.refundable(currency)))
+    amount = draw_money(draw, currency, m.refundable(currency))
     # Past the return window, with no approved exception, only a supervisor refunds.
     by = draw(_refund_supervisors if m.refund_needs_supervisor(when) else _refund_by)
     return {"amount": amount, "by": by}
@@ -230,7 +240,9 @@ def open_holds(m: CaseModel) -> list[str]:
 def release(draw: st.DrawFn, m: CaseModel, when: datetime) -> dict[str, Any]:
     hold = m.holds[one_of(draw, open_holds(m))]
     left = hold.outstanding
-    amount = draw(st.just(left) | money(left.currency, max_value=left.amount))  # all or part
+    # All of what is left (the simplest) or part of it.
+    whole = index(draw, 2) == 0
+    amount = left if whole else draw_money(draw, left.currency, left.amount)
     return {"reference": hold.reference, "amount": amount}
 
 

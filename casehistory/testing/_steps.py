@@ -30,17 +30,19 @@ from casehistory.testing._rules import RIGHTS
 from casehistory.testing._values import (
     FIRST_INSTANT,
     LAST_INSTANT,
+    ZONES,
     actors,
-    customers,
+    draw_customer,
+    draw_product,
     epoch_seconds,
     instants,
     packed_instants,
-    products,
     texts,
     unpack_instant,
 )
 
 __all__ = [
+    "WHEN_MAX",
     "Narrow",
     "Step",
     "by_strategy",
@@ -60,6 +62,8 @@ __all__ = [
 when_strategy = instants()
 _FIRST = epoch_seconds(FIRST_INSTANT)
 _WHEN = packed_instants(_FIRST, epoch_seconds(LAST_INSTANT))
+WHEN_MAX = (epoch_seconds(LAST_INSTANT) - _FIRST + 1) * len(ZONES) - 1
+"""The largest number :func:`draw_when` draws (a number a second and zone)."""
 
 
 def draw_when(draw: st.DrawFn) -> datetime:
@@ -71,8 +75,10 @@ _T = TypeVar("_T")
 Narrow = Callable[[st.DrawFn, CaseModel, datetime], dict[str, Any]]
 
 
+@functools.cache
 def by_strategy(event: str, *, customer: bool = False) -> st.SearchStrategy[Actor]:
-    """The cast members whose role may record ``event`` (the customer only if ``customer``)."""
+    """The cast members whose role may record ``event`` (the customer only if ``customer``);
+    built once per event (a history draws from it at every step)."""
     roles = set(RIGHTS[event]) - (set() if customer else {Role.CUSTOMER})
     return actors(roles)
 
@@ -125,20 +131,25 @@ def draw_free(draw: st.DrawFn, step: Step, **fixed: Any) -> Command:
     return _draw_args(draw, step, when, fixed)
 
 
-_CUSTOMERS = customers()
 _CHANNELS = st.sampled_from(Channel)
-_PRODUCTS = st.none() | products()
+_HAS_PRODUCT = st.booleans()
 _OPENERS = actors(RIGHTS["CaseOpened"])
 
 
 def draw_opening(draw: st.DrawFn, when: datetime | None = None) -> dict[str, Any]:
     """The keyword arguments of ``open_case``: drawn facts, a product or none, at ``when``
-    (or a drawn business time)."""
+    (or a drawn business time). Each field one choice (see ``_raw``); a product's fields
+    are drawn whether or not it has one, so the choices after them stay in place."""
+    customer = draw_customer(draw)
+    subject = draw(texts)
+    channel = draw(_CHANNELS)
+    has_product = draw(_HAS_PRODUCT)
+    product = draw_product(draw)
     opening = {
-        "customer": draw(_CUSTOMERS),
-        "subject": draw(texts),
-        "channel": draw(_CHANNELS),
-        "product": draw(_PRODUCTS),
+        "customer": customer,
+        "subject": subject,
+        "channel": channel,
+        "product": product if has_product else None,
         "by": draw(_OPENERS),
         "occurred_at": when or draw_when(draw),
     }
@@ -208,21 +219,47 @@ def tickets(items: Iterable[_W], *, heaviest_first: bool = False) -> tuple[_W, .
     return tuple(item for item in items for _ in range(item.weight))
 
 
+_WALKS: dict[int, tuple[Sequence[Any], tuple[Any, ...]]] = {}
+
+
+def _walk(all_tickets: Sequence[_T]) -> tuple[_T, ...]:
+    """``all_tickets`` heaviest first (stable): the order :func:`stable_choice` walks
+    (kept per list: the lists are module constants)."""
+    found = _WALKS.get(id(all_tickets))
+    if found is None or found[0] is not all_tickets:
+        walk = tuple(sorted(all_tickets, key=lambda item: -getattr(item, "weight", 1)))
+        found = _WALKS[id(all_tickets)] = (all_tickets, walk)
+    return found[1]
+
+
 def stable_choice(draw: st.DrawFn, all_tickets: Sequence[_T], allowed: Sequence[_T]) -> _T:
     """One of ``allowed``, about in proportion to its tickets among ``all_tickets``.
 
-    Always two draws: a ticket among all of them (a fixed list, so a value names the same
-    item whatever the state), kept if its item is allowed now; else a ticket among the
-    allowed ones. A command kept by the first draw stays the same command when the
-    shrinker deletes the commands before it, the number of draws never changes, and the
-    shrinker lowers the first draw to the first ticket (the simplest item).
+    Always two draws, each a ticket among all of them (a fixed list, so a value names
+    the same item whatever the state): the first is kept if its item is allowed now;
+    else the first allowed item at or after the second, walking the tickets heaviest
+    first. A command kept by the first draw stays the same command when the shrinker
+    deletes the commands before it; one found by the walk mostly does too (it changes
+    only if a step between the two became allowed or not). The number of draws never
+    changes, and the shrinker lowers the first draw to the first ticket (the simplest
+    item).
 
-    Give ``allowed`` heaviest first: Hypothesis draws the simplest value of a choice far
-    more often than its share (a fifth of the draws of a state machine), which should
-    then move a case on, not add one more note."""
+    The walk starts from the heaviest: Hypothesis draws the simplest value of a choice
+    far more often than its share (a fifth of the draws of a state machine), which
+    should then move a case on, not add one more note. ``allowed`` may come in any
+    order."""
     first = one_of(draw, all_tickets)
-    second = one_of(draw, allowed)
-    return first if any(first is item for item in allowed) else second
+    start = index(draw, len(all_tickets))
+    if any(first is item for item in allowed):
+        return first
+    walk = _walk(all_tickets)
+    ids = {id(item) for item in allowed}
+    size = len(walk)
+    for k in range(size):
+        item = walk[(start + k) % size]
+        if id(item) in ids:
+            return item
+    return allowed[start % len(allowed)]
 
 
 def new_name(prefix: str, taken: Iterable[str]) -> str:

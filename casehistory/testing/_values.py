@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.values import Actor, Customer, Money, Product, Role, below_largest
+from casehistory.testing._raw import VALUE, register
 from casehistory.testing._rules import CAST
 
 __all__ = [
@@ -23,7 +24,11 @@ __all__ = [
     "customers",
     "instants",
     "money",
+    "draw_customer",
+    "draw_money",
+    "draw_product",
     "products",
+    "text_of",
     "texts",
 ]
 
@@ -62,6 +67,42 @@ ZONES = _zones()
 
 texts = st.text(min_size=1, max_size=12).filter(str.strip)
 """Non-blank unicode texts (no surrogates: the store could not encode them)."""
+
+_POOLS = (
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "0123456789abcdefghijklmnopqrstuvwxyz",
+    "0123456789abcdefghijklmnopqrstuvwxyz",
+    " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "\x00\t\n\r\x0b\x0c\x1b\x7f\x85\xa0",
+    "\xe9\xfc\xf1\xdf\xf8\xc6\xe7\xc5\u0131\u0130",
+    "\u03b1\u03b2\u03a9\u0416\u0449\u0444\u044f",
+    "\u4e2d\u6587\u5b57\u65e5\u672c\u8a9e\ud55c\uad6d",
+    "\u05e9\u05dc\u05d5\u05dd\u0645\u0631\u062d\u0628\u0627",
+    "\u0301\u0308\u200b\u200d\u2028\u2029\ufeff\uffff\ufffd",
+    "\U0001f600\U0001f389\U0001f44d\U0001f3fd\U0001f9d1\U00010348\U0010fffd",
+)
+_MASK = 2**64 - 1
+
+
+def text_of(n: int) -> str:
+    """The text that number ``n`` names, as a history draws :data:`texts` in one choice:
+    ``'0'`` for 0 (the simplest), else 1 to 12 characters mixed from ``n``, from every
+    script and kind :data:`texts` draws (ASCII most, controls, NUL, combining marks,
+    right-to-left, astral), never blank, never a surrogate."""
+    if n == 0:
+        return "0"
+    chars = []
+    mixed = n
+    for _ in range(1 + n % 12):
+        mixed = (mixed * 6364136223846793005 + 1442695040888963407) & _MASK
+        k = mixed >> 32
+        pool = _POOLS[k % len(_POOLS)]
+        chars.append(pool[(k >> 8) % len(pool)])
+    text = "".join(chars)
+    return text if text.strip() else "0" + text
+
+
+register(texts, text_of)
 
 
 def _decimal(value: object, name: str) -> Decimal:
@@ -210,6 +251,40 @@ def _products(draw: st.DrawFn) -> Product:
     )
 
 
+def draw_money(draw: st.DrawFn, currency: str, max_value: Decimal) -> Money:
+    """0.01 to ``max_value`` (at least 0.01) in ``currency``, in one choice: as
+    ``money(currency, max_value=max_value)`` draws it, without building a strategy for
+    each bound (a history draws one per refund or release)."""
+    last = max(floor(max_value * 100), 1)
+    return Money(Decimal(1 + draw(VALUE) % last).scaleb(-2), currency)
+
+
+OPTIONAL_TEXTS = st.none() | texts
+_PURCHASED = st.dates(date(2025, 6, 1), date(2026, 10, 1))
+_DELIVERY = st.none() | st.integers(0, 10)
+_PRICES = money()
+
+
+def draw_customer(draw: st.DrawFn) -> Customer:
+    """What :func:`customers` draws, one choice a field."""
+    return Customer(id=draw(texts), name=draw(texts), email=draw(OPTIONAL_TEXTS))
+
+
+def draw_product(draw: st.DrawFn) -> Product:
+    """What :func:`products` draws, one choice a field."""
+    purchased = draw(_PURCHASED)
+    delivery = draw(_DELIVERY)
+    return Product(
+        sku=draw(texts),
+        name=draw(texts),
+        purchased_on=purchased,
+        price=draw(_PRICES),
+        serial=draw(OPTIONAL_TEXTS),
+        order_id=draw(OPTIONAL_TEXTS),
+        delivered_on=None if delivery is None else purchased + timedelta(delivery),
+    )
+
+
 def products() -> st.SearchStrategy[Product]:
     """:class:`~casehistory.Product` values bought from 2025-06-01 to 2026-10-01 and
     delivered 0 to 10 days later (or with no delivery date), priced by :func:`money`.
@@ -293,26 +368,30 @@ _FORWARD_GAP = 4 * 24 * 3600
 
 
 def near_month_edge(when: datetime) -> datetime:
-    """``when`` moved next to the nearest start of a month in UTC, in its own zone: the
+    """``when`` moved next to a start of a month in UTC, in a zone other than UTC: the
     same draw, now on a month's edge, where a month read in local time differs from the
     month in UTC.
 
-    It lands within the zone's offset of the edge (six hours for UTC), three times in
-    four on the side where the local month is not the UTC month (before the edge in UTC
-    for a zone east of it, after it for one west), the other time on the other side.
-    Kept within the default range of :func:`instants`."""
-    utc = when.astimezone(UTC)
-    start = utc.replace(day=1, hour=0, minute=0, second=0)
-    following = (start + timedelta(days=32)).replace(day=1)
-    edge = start if utc - start <= following - utc else following
-    offset = edge.astimezone(when.tzinfo).utcoffset() or timedelta(0)
+    The month (February to October) and the distance from its edge come from the draw
+    itself, so that draws close together (Hypothesis favours small numbers: times
+    early in January) still spread over the year. A time drawn in UTC, where the two
+    months never differ, is shown in one of the other zones. It lands within the
+    zone's offset of the edge, seven times in eight on the side where the local month
+    is not the UTC month (before the edge in UTC for a zone east of it, after it for
+    one west), the other time on the other side."""
+    seconds = epoch_seconds(when) - epoch_seconds(FIRST_INSTANT)
+    zone = when.tzinfo
+    others = [z for z in ZONES if z is not UTC]
+    if not when.utcoffset() and others:
+        zone = others[seconds % len(others)]
+    edge = datetime(2026, 2 + (seconds // 7) % 9, 1, tzinfo=UTC)
+    offset = edge.astimezone(zone).utcoffset() or timedelta(0)
     span = int(abs(offset).total_seconds()) or _HALF_DAY // 2
-    seconds = epoch_seconds(utc)
-    toward = (seconds // span) % 4 != 0
+    toward = (seconds // 3) % 8 != 0
     east = offset > timedelta(0)
     before = east if toward else not east
-    moved = edge + timedelta(seconds=seconds % span) * (-1 if before else 1)
-    return min(max(moved, FIRST_INSTANT), LAST_INSTANT).astimezone(when.tzinfo)
+    distance = timedelta(seconds=1 + seconds % (span - 1))
+    return (edge - distance if before else edge + distance).astimezone(zone)
 
 
 def forward_from(latest: datetime, when: datetime) -> datetime:

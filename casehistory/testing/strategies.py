@@ -39,7 +39,6 @@ from typing import Any
 import attrs
 from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.control import current_build_context
 from hypothesis.errors import InvalidArgument
 
 from casehistory.domain.lifecycle import Status
@@ -48,8 +47,10 @@ from casehistory.testing._commands import EVENT_OF, OTHER_CASE, Command
 from casehistory.testing._coverage import LABELS, PLANS, Goal, done, labels_of, next_key
 from casehistory.testing._history import CaseHistory
 from casehistory.testing._model import CaseModel
+from casehistory.testing._raw import VALUE_MAX, Row, reader
 from casehistory.testing._refusals import draw_refusal
 from casehistory.testing._steps import (
+    WHEN_MAX,
     draw_free,
     draw_in,
     draw_opening,
@@ -172,70 +173,33 @@ class _Drawing:
         return near_month_edge(drawn) if self.edges else drawn
 
 
-_SLOT = st.integers(0, 255)
-_WIDTH = 16
-"""The choices a command takes, padded (they take 5 to 11)."""
-_OPENING_WIDTH = 24
-"""The choices an opening takes, padded (they take up to about 16)."""
-_PAD = st.integers(0, 0)  # one choice, and one the shrinker has nothing to try on
-_ENDS = st.booleans()
+_VALUES = 6
+"""The numbers a command's arguments are decoded from (they take up to 6)."""
+_STEP_ROW = [(0, 1023), (0, 1023), (0, WHEN_MAX)] + [(0, VALUE_MAX)] * _VALUES
+"""A step's choices, as ``draw_next`` reads them: two tickets (see stable_choice), its
+business time, its arguments."""
+_NEXT = Row("step", _STEP_ROW)
+_SLOT = Row("slot", [(0, 255), *_STEP_ROW])
+"""A slot of a history: what it holds (none, the step as drawn or the plan's next,
+whether a closed case ends there), then a step. Every slot takes as many choices, so
+Hypothesis, which mutates an example by copying one part of it over another (one
+command's choices over another's) and replays it with exactly as many choices, seldom
+runs out of them and gives the example up."""
+_OPENING = Row("opening", [(0, WHEN_MAX)] + [(0, VALUE_MAX)] * 14)
+"""The opening's choices: its business time, its facts (14 numbers)."""
 
 
-def _pad(draw: st.DrawFn, start: int | None, width: int) -> None:
-    """Draw choices that mean nothing until ``width`` were made since ``start``."""
-    made = _choices_made()
-    if start is not None and made is not None:
-        for _ in range(width - (made - start)):
-            draw(_PAD)
-
-
-def _choices_made() -> int | None:
-    """How many choices the example has made so far (None outside one)."""
-    try:
-        data: Any = current_build_context().data
-    except Exception:  # no example under way
-        return None
-    nodes = getattr(data, "_nodes", None)
-    return None if nodes is None else len(nodes)
-
-
-_STEER = st.integers(0, 3)  # 0: the step as drawn; else the plan's next step, if any
-
-
-@st.composite
-def _slot(draw: st.DrawFn, drawing: _Drawing, left: int) -> Command | None:
-    # A slot the shrinker lowers to 0 holds no command (where the history can spare one).
-    # Its command is drawn all the same, and dropped: lowering a slot then changes no
-    # later draw, so the later commands, drawn against the same model, stay as they were
-    # (see stable_choice). And the simplest history of n slots costs a few choices per
-    # slot, which is what Hypothesis sizes its first examples by (five times the
-    # simplest): a random history of n commands fits, and is not given up as too large.
-    empty = draw(_SLOT) == 0 and left >= drawing.needed - len(drawing.commands)
-    command = draw(_step_of(drawing))
-    return None if empty else command
-
-
-@st.composite
-def _step_of(draw: st.DrawFn, drawing: _Drawing) -> Command:
-    # The draws of draw_next, then one more: whether to take the plan's next step instead.
-    start = _choices_made()
+def _step_of(draw: st.DrawFn, drawing: _Drawing, steer: bool) -> Command:
+    # The draws of draw_next, with the plan's next step taken instead when ``steer``.
     model = drawing.model
     step = stable_choice(draw, _ALL_TICKETS, tickets(enabled(model), heaviest_first=True))
     when = drawing.when(draw_when(draw))
-    steer = draw(_STEER) != 0
     goal = drawing.goal
     fixed: dict[str, Any] = {}
     if steer and goal is not None and (key := next_key(model, goal)) is not None:
         step = STEP_OF[key]
         fixed = dict(goal.fixed) if key == goal.key else {}
-    command = draw_in(draw, step, model, when, fixed)
-    # Padded to _WIDTH choices: Hypothesis mutates an example by copying a part of it
-    # over another (one command's choices over another's), then replays it with exactly
-    # as many choices; a command that takes as many as the one it replaced leaves the
-    # rest of the history its choices, where a longer one would run out of them and
-    # the example would be given up.
-    _pad(draw, start, _WIDTH)
-    return command
+    return draw_in(draw, step, model, when, fixed)
 
 
 COVERAGE_LABELS: tuple[str, ...] = LABELS
@@ -248,7 +212,7 @@ _ROOM = 4
 """How many labels a history steered by default pursues, one after the other."""
 
 
-def _focus(draw: st.DrawFn, reaching: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+def _focus(draw: Any, reaching: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     """The labels a history pursues, and whether its times sit on months' edges: those
     asked for, or (swarm testing) up to three drawn, each maybe none, edges half of
     the time. Shrinks towards no plan and times as drawn."""
@@ -261,41 +225,68 @@ def _focus(draw: st.DrawFn, reaching: tuple[str, ...]) -> tuple[tuple[str, ...],
     return labels, edges or "month differs in UTC" in labels
 
 
-@st.composite
-def _histories(
-    draw: st.DrawFn,
-    min_commands: int,
-    max_commands: int,
-    reaching: tuple[str, ...] = (),
-    forward: bool = False,
-) -> CaseHistory:
-    # The number of commands first: Hypothesis sizes its first examples by the simplest
-    # history after the first choices it makes, so that one must have as many slots.
-    count = min_commands + index(draw, max_commands - min_commands + 1)
-    labels, edges = _focus(draw, reaching)
-    plan = tuple(goal for label in labels for goal in PLANS[label])
-    if reaching:  # room for the plan: a few steps a goal, where max_commands allows
-        count = max(count, min(max_commands, _ROOM * len(plan) + _ROOM))
-    drawing = _Drawing(CaseModel(), min_commands, plan, edges, forward)
-    start = _choices_made()
-    opening = draw_opening(draw, drawing.when(draw_when(draw)))
-    _pad(draw, start, _OPENING_WIDTH)
-    drawing.model = CaseModel.of_opening(opening, (OTHER_CASE,))
-    drawing.latest = opening["occurred_at"]
-    for slot in range(count):
-        command = draw(_slot(drawing, count - slot - 1))
-        ends = draw(_ENDS)  # drawn whatever the case: every slot takes as many choices
-        if command is None:
-            continue
-        drawing.took(command)
-        closed = drawing.model.status is Status.CLOSED
-        enough = len(drawing.commands) >= min_commands and not drawing.plan
-        if closed and enough and ends:
-            break  # a closed case often stays closed: the history ends here
-    history = CaseHistory(opening, drawing.commands, drawing.model)
-    for label in labels_of(opening, history.commands, list(history.models())):
-        event(f"history: {label}")
-    return history
+_HEAD = Row("head", [(0, 1023)] * (2 + _PICKS))
+"""How many commands, whether times sit on months' edges, the labels pursued."""
+
+
+class _Histories(st.SearchStrategy[CaseHistory]):
+    """Histories drawn a row of raw choices at a time (see ``_raw``): the head, the
+    opening, then one row per slot."""
+
+    def __init__(
+        self, low: int, high: int, reaching: tuple[str, ...] = (), forward: bool = False
+    ) -> None:
+        super().__init__()
+        self.low, self.high, self.reaching, self.forward = low, high, reaching, forward
+
+    def __repr__(self) -> str:
+        return f"case_histories(min_commands={self.low}, max_commands={self.high}, ...)"
+
+    def do_draw(self, data: Any) -> CaseHistory:
+        low, high, reaching = self.low, self.high, self.reaching
+        head = reader(data, data.draw(_HEAD))
+        # The number of commands first: Hypothesis sizes its first examples by the
+        # simplest history after the first choices it makes, so that one must have as
+        # many slots.
+        count = low + index(head, high - low + 1)
+        labels, edges = _focus(head, reaching)
+        plan = tuple(goal for label in labels for goal in PLANS[label])
+        if reaching:  # room for the plan: a few steps a goal, where max_commands allows
+            count = max(count, min(high, _ROOM * len(plan) + _ROOM))
+        drawing = _Drawing(CaseModel(), low, plan, edges, self.forward)
+        row = reader(data, data.draw(_OPENING))
+        when = drawing.when(draw_when(row))
+        opening = draw_opening(row, when)
+        drawing.model = CaseModel.of_opening(opening, (OTHER_CASE,))
+        drawing.latest = opening["occurred_at"]
+        models = [drawing.model]
+        ended = False
+        for slot in range(count):
+            numbers = data.draw(_SLOT)
+            if ended:
+                # The history ended, yet every slot is drawn: Hypothesis replays a
+                # mutated example with as many choices as the original made, and a
+                # mutation that keeps the case open would need the slots after the end.
+                continue
+            flags = numbers[0]
+            command = _step_of(reader(data, numbers[1:]), drawing, flags % 4 != 0)
+            # A slot the shrinker lowers to 0 holds no command (where the history can
+            # spare one). Its command is drawn all the same, and dropped: lowering a
+            # slot then changes no later draw, so the later commands, drawn against the
+            # same model, stay as they were (see stable_choice).
+            left = count - slot - 1
+            if flags == 0 and left >= drawing.needed - len(drawing.commands):
+                continue
+            drawing.took(command)
+            models.append(drawing.model)
+            closed = drawing.model.status is Status.CLOSED
+            enough = len(drawing.commands) >= low and not drawing.plan
+            # A closed case often stays closed: the history ends here.
+            ended = closed and enough and flags // 4 % 2 == 1
+        history = CaseHistory(opening, drawing.commands, drawing.model)
+        for label in labels_of(opening, history.commands, models):
+            event(f"history: {label}")
+        return history
 
 
 def _reaching(value: object) -> tuple[str, ...]:
@@ -388,7 +379,7 @@ def case_histories(
             "reaching='late entry' asks for a business time earlier than one before it, "
             "which forward_time=True rules out; drop one of them"
         )
-    return _histories(low, high, labels, forward_time)
+    return _Histories(low, high, labels, forward_time)
 
 
 def _require_model(model: object) -> CaseModel:
@@ -397,9 +388,18 @@ def _require_model(model: object) -> CaseModel:
     return model
 
 
-@st.composite
-def _next(draw: st.DrawFn, model: CaseModel) -> Command:
-    return draw_next(draw, model)
+class _Next(st.SearchStrategy[Command]):
+    """The next command of a case, drawn a row of raw choices at once (see ``_raw``)."""
+
+    def __init__(self, model: CaseModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"next_command({self.model!r})"
+
+    def do_draw(self, data: Any) -> Command:
+        return draw_next(reader(data, data.draw(_NEXT)), self.model)
 
 
 def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
@@ -432,7 +432,7 @@ def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
     ...     assert CaseModel().after(command).status in (Status.NEW, Status.OPEN)
     >>> test_a_new_case_takes_it()
     """
-    return _next(_require_model(model))
+    return _Next(_require_model(model))
 
 
 @st.composite
@@ -474,7 +474,7 @@ def next_invalid_command(
 def _invalid(
     draw: st.DrawFn, low: int, high: int
 ) -> tuple[CaseHistory, Command, type[CaseHistoryError]]:
-    history = draw(_histories(low, high))
+    history = draw(_Histories(low, high))
     refused, error = draw_refusal(draw, history.model)
     return history, refused, error
 

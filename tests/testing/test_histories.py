@@ -27,6 +27,9 @@ from casehistory.domain.declarations import CUSTOMER_COMMANDS
 from casehistory.domain.events import PERSONAL
 from casehistory.testing import CaseHistory, CaseModel, Command
 from casehistory.testing import _rules as spec
+from casehistory.testing._raw import Reader, decoder
+from casehistory.testing._values import text_of
+from casehistory.testing._vocabulary import STEPS
 from casehistory.testing.strategies import (
     CLOCK_START,
     case_histories,
@@ -257,3 +260,49 @@ class TestInvalidCommands:
 
         assert type(refused.value) is expected
         assert len(desk.history(case_id)) == history.model.version
+
+
+class TestRawRows:
+    """Histories are drawn a fixed row of choices per command (casehistory.testing._raw):
+    every argument must decode from the row, or the command takes extra choices and the
+    shrinker's edits of one command move the ones after it."""
+
+    def test_every_argument_a_step_draws_decodes_from_one_number(self) -> None:
+        undecodable = [
+            f"{step.key}.{name}"
+            for step in STEPS
+            for name, strategy in [*step.args.items(), ("by", step.by)]
+            if decoder(strategy) is None and not (step.narrow and name == "other_case_id")
+        ]
+
+        assert undecodable == []
+
+    def test_no_history_draws_beyond_its_rows(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        beyond: list[int] = []
+        drawn = Reader.__call__
+
+        def counting(self: Reader, strategy: Any) -> Any:
+            value = drawn(self, strategy)
+            beyond.append(self.extra)
+            return value
+
+        monkeypatch.setattr(Reader, "__call__", counting)
+
+        @SAMPLE
+        @given(case_histories(), st.data())
+        def draw(history: CaseHistory, data: st.DataObject) -> None:
+            data.draw(next_command(history.model))
+
+        draw()
+
+        assert beyond
+        assert not any(beyond)
+
+    def test_a_text_of_zero_is_the_simplest_and_none_is_blank(self) -> None:
+        texts = [text_of(n) for n in range(5000)]
+
+        assert texts[0] == "0"
+        assert all(t.strip() for t in texts)
+        assert all(1 <= len(t) <= 13 for t in texts)
+        assert not any("\ud800" <= c <= "\udfff" for t in texts for c in t)
+        assert len(set(texts)) > 4500  # one-character texts repeat
