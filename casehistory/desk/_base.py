@@ -66,6 +66,10 @@ _FIRST_WAIT = 0.005
 _LONGEST_WAIT = 0.2
 """Seconds between runs of a command that met another writer (see ``retries``)."""
 
+_KEPT = "_kept"
+"""Where ``_save`` leaves the cache's entry of the case as saved, for ``_run`` to confirm
+(set after the command acted: no snapshot it took holds it)."""
+
 SNAPSHOT_INTERVAL = 50
 """Snapshot every 50 events of a case.
 
@@ -297,7 +301,8 @@ class DeskBase(Queries):
         if recordings:
             self.last_position = recordings[-1].notification.id
         if self._cache is not None:
-            self._cache.keep(case, None)  # as the store now holds it
+            # As the store now holds it; _run confirms the entry without looking it up.
+            case.__dict__[_KEPT] = self._cache.keep(case, None)
         self._snapshot(case)
 
     def _snapshot(self, case: Case) -> None:
@@ -364,7 +369,7 @@ class DeskBase(Queries):
                 self._back_off(attempt)
                 continue
             if self._cache is not None:
-                self._cache.confirm(case, seen)
+                self._cache.confirm(case, seen, case.__dict__.pop(_KEPT, None))
             return case.version
 
     def _repeat_of(self, case: Case, asked: Pending) -> int | None:

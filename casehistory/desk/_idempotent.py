@@ -69,8 +69,11 @@ def command(method: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         command_id = kwargs.get("command_id")
         expected = kwargs.get("expected_version")
-        asked = None
-        if command_id is not None or expected is not None:
+        if command_id is None and expected is None:
+            if _PENDING.get() is None:  # what setting None would leave: nothing to set
+                return method(*args, **kwargs)
+            asked = None
+        else:
             asked = Pending(
                 None if command_id is None else _identified(name, signature, args, kwargs),
                 None if expected is None else _version(expected),

@@ -194,15 +194,21 @@ class CaseCache:
         except KeyError:
             return None
 
-    def keep(self, case: Case, seen: Seen) -> None:
+    def keep(self, case: Case, seen: Seen) -> list[Any]:
         """Cache a copy of ``case``, which the store holds as it is now, as seen
-        (``seen``: see :meth:`load`; None when not known)."""
-        self._cache.put(case.id, [_copy(case, self._every), seen])
+        (``seen``: see :meth:`load`; None when not known); the entry."""
+        entry = [_copy(case, self._every), seen]
+        self._cache.put(case.id, entry)
+        return entry
 
-    def confirm(self, case: Case, seen: Seen) -> None:
+    def confirm(self, case: Case, seen: Seen, entry: list[Any] | None = None) -> None:
         """After a command's save: the case kept as saved was current when ``seen`` was
-        (the load it was decided on), so it is the store's while nothing else commits."""
-        entry = self._entry(case.id)
+        (the load it was decided on), so it is the store's while nothing else commits.
+        ``entry``: the one :meth:`keep` made of it (not looked up again; if another
+        thread replaced it meanwhile, it is out of the cache and changing it changes
+        nothing)."""
+        if entry is None:
+            entry = self._entry(case.id)
         if entry is not None and seen is not None and entry[0].version == case.version:
             entry[1] = seen
 
