@@ -33,6 +33,7 @@ __all__ = ["VALUE_MAX", "Reader", "Row", "decoder", "reader", "register"]
 VALUE_MAX = 2**32 - 1
 """The range of the numbers a value is decoded from (wide enough for an instant)."""
 
+_MASK = 2**64 - 1
 Decoder = Callable[[int], Any]
 _DECODERS: dict[int, tuple[object, Decoder | None]] = {}
 """id(strategy) -> (the strategy, kept alive so its id is not reused; its decoder or
@@ -126,11 +127,18 @@ class Reader:
         self.extra = 0
 
     def next(self) -> int:
-        if self.position < len(self.numbers):
-            self.position += 1
-            return self.numbers[self.position - 1]
-        self.extra += 1
-        return int(self.data.draw_integer(0, VALUE_MAX))
+        position = self.position
+        self.position += 1
+        if position < len(self.numbers):
+            return self.numbers[position]
+        # Past the row (a few commands take more arguments than it holds): a number
+        # derived from the last ones, 0 when they are (the shrinker's simplest), so the
+        # row keeps its width. The shrinker cannot simplify it on its own.
+        numbers = self.numbers
+        base = numbers[-1 - (position - len(numbers)) % min(len(numbers), 4)] if numbers else 0
+        if base == 0:
+            return 0
+        return ((base + position) * 0x9E3779B97F4A7C15 & _MASK) >> 32
 
     def __call__(self, strategy: SearchStrategy[Any]) -> Any:
         decode = decoder(strategy)

@@ -32,6 +32,7 @@ Importing this module registers :func:`money`, :func:`actors`, :func:`customers`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -51,12 +52,13 @@ from casehistory.testing._raw import VALUE_MAX, Row, reader
 from casehistory.testing._refusals import draw_refusal
 from casehistory.testing._steps import (
     WHEN_MAX,
+    Step,
     draw_free,
     draw_in,
     draw_opening,
     draw_when,
     index,
-    stable_choice,
+    stable_pick,
     tickets,
 )
 from casehistory.testing._values import (
@@ -71,7 +73,7 @@ from casehistory.testing._values import (
     near_month_edge,
     products,
 )
-from casehistory.testing._vocabulary import STEP_OF, STEPS, draw_next, enabled
+from casehistory.testing._vocabulary import STEP_OF, STEPS
 
 __all__ = [
     "CLOCK_START",
@@ -173,11 +175,11 @@ class _Drawing:
         return near_month_edge(drawn) if self.edges else drawn
 
 
-_VALUES = 6
-"""The numbers a command's arguments are decoded from (they take up to 6)."""
-_STEP_ROW = [(0, 1023), (0, 1023), (0, WHEN_MAX)] + [(0, VALUE_MAX)] * _VALUES
-"""A step's choices, as ``draw_next`` reads them: two tickets (see stable_choice), its
-business time, its arguments."""
+_VALUES = 4
+"""The numbers a command's arguments are decoded from (they take up to 6: a quarter of
+the commands take a fifth, derived from these, see ``_raw.Reader``)."""
+_STEP_ROW = [(0, 1023), (0, WHEN_MAX)] + [(0, VALUE_MAX)] * _VALUES
+"""A step's choices: a ticket (see stable_pick), its business time, its arguments."""
 _NEXT = Row("step", _STEP_ROW)
 _SLOT = Row("slot", [(0, 255), *_STEP_ROW])
 """A slot of a history: what it holds (none, the step as drawn or the plan's next,
@@ -189,10 +191,14 @@ _OPENING = Row("opening", [(0, WHEN_MAX)] + [(0, VALUE_MAX)] * 14)
 """The opening's choices: its business time, its facts (14 numbers)."""
 
 
+def _enabled(model: CaseModel, step: Step) -> bool:
+    return model.allows(step.key) and (step.ready is None or step.ready(model))
+
+
 def _step_of(draw: st.DrawFn, drawing: _Drawing, steer: bool) -> Command:
     # The draws of draw_next, with the plan's next step taken instead when ``steer``.
     model = drawing.model
-    step = stable_choice(draw, _ALL_TICKETS, tickets(enabled(model), heaviest_first=True))
+    step = stable_pick(draw, _ALL_TICKETS, functools.partial(_enabled, model))
     when = drawing.when(draw_when(draw))
     goal = drawing.goal
     fixed: dict[str, Any] = {}
@@ -399,7 +405,9 @@ class _Next(st.SearchStrategy[Command]):
         return f"next_command({self.model!r})"
 
     def do_draw(self, data: Any) -> Command:
-        return draw_next(reader(data, data.draw(_NEXT)), self.model)
+        draw, model = reader(data, data.draw(_NEXT)), self.model
+        step = stable_pick(draw, _ALL_TICKETS, functools.partial(_enabled, model))
+        return draw_in(draw, step, model, draw_when(draw))
 
 
 def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
