@@ -30,7 +30,9 @@ Run it as a test with ``TestDesk = CaseDeskMachine.TestCase``, or with
 :func:`hypothesis.stateful.run_state_machine_as_test`. Without settings of your own it
 runs with :data:`DEFAULT_SETTINGS` on top of the settings profile loaded when it runs:
 100 examples of up to 20 steps take a few seconds on the in-memory store. Change them
-per class: ``TestDesk.settings = settings(TestDesk.settings, max_examples=500)``.
+per class as Hypothesis's docs show, ``TestDesk.settings = settings(max_examples=500)``
+(or ``@settings(...)`` on the machine class): what you set is layered over those
+defaults, the others stay.
 
 Extend it by subclassing. A subclass sees:
 
@@ -96,7 +98,7 @@ from casehistory.testing._commands import Command
 from casehistory.testing._machine_clock import MachineClock
 from casehistory.testing._machine_draws import NEW_CASE, places, refusals
 from casehistory.testing._machine_replay import ReplayDesk, apply_later
-from casehistory.testing._machine_settings import DEFAULT_SETTINGS, DEFAULTS, desk_class
+from casehistory.testing._machine_settings import DEFAULT_SETTINGS, desk_class, test_case_for
 from casehistory.testing._machine_steering import Course, courses, steered_commands
 from casehistory.testing._model import CaseModel
 from casehistory.testing._printing import Step, machine_test, test_under_way
@@ -114,10 +116,11 @@ __all__ = [
 
 
 _KINDS = st.integers(0, 15).map(
-    lambda n: "refused" if n in (11, 12, 13) else "open" if n > 13 else "accepted"
+    lambda n: "accepted" if n < 11 else "open" if n == 15 else "refused"
 )
-"""What a step on a case does: accept a command (11 in 16, and the simplest), refuse one
-(3 in 16), or open another case (2 in 16, while there is room; else accept one)."""
+"""What a step on a case does: accept a command (11 in 16, and the simplest: the shrinker
+turns steps into accepted commands), refuse one (4 in 16), or open another case (1 in
+16, while there is room; else accept a command)."""
 
 
 class CaseDeskMachine(RuleBasedStateMachine):
@@ -145,9 +148,14 @@ class CaseDeskMachine(RuleBasedStateMachine):
     clock: MachineClock
     """The desk's clock: store time from :data:`CLOCK_START`, one second per reading."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.TestCase.settings = DEFAULTS
+    @classmethod
+    def _to_test_case(cls) -> Any:
+        # Hypothesis's TestCase (one per machine class, kept on the class), but with
+        # settings that a user's assignment layers over DEFAULT_SETTINGS instead of
+        # replacing them (see _machine_settings).
+        if "_test_case" not in cls.__dict__:
+            cls._test_case = test_case_for(cls)  # type: ignore[assignment]
+        return cls.__dict__["_test_case"]
 
     def __init__(self) -> None:
         super().__init__()
@@ -478,9 +486,6 @@ class CaseDeskMachine(RuleBasedStateMachine):
         if self._second is not None:
             self._second.close()
         self.desk.close()
-
-
-CaseDeskMachine.TestCase.settings = DEFAULTS
 
 
 class SQLiteCaseDeskMachine(CaseDeskMachine):

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from casehistory.desk import _base
@@ -118,6 +118,78 @@ class TestDefaultSettings:
 
         assert Mine.TestCase.settings.stateful_step_count == 5
         assert CaseDeskMachine.TestCase.settings.stateful_step_count != 5
+
+
+class TestSettingsAUserAssigns:
+    """Settings assigned as Hypothesis's docs show keep the machine's other defaults."""
+
+    def test_assigned_to_the_test_case(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        Mine.TestCase.settings = settings(max_examples=7)
+        given = Mine.TestCase.settings
+
+        assert given.max_examples == 7
+        assert given.deadline is None
+        assert given.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"]
+        assert set(given.suppress_health_check) == set(HealthCheck)
+
+    def test_given_in_the_body_of_a_subclass(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        class TestMine(Mine.TestCase):  # type: ignore[name-defined,misc]
+            settings = settings(max_examples=3, stateful_step_count=4)
+
+        assert TestMine.settings.max_examples == 3
+        assert TestMine.settings.stateful_step_count == 4
+        assert TestMine.settings.deadline is None
+        assert Mine.TestCase.settings.stateful_step_count == 20
+
+    def test_the_settings_decorator_on_the_machine(self) -> None:
+        @settings(max_examples=9)
+        class Mine(CaseDeskMachine):
+            pass
+
+        assert Mine.TestCase.settings.max_examples == 9
+        assert Mine.TestCase.settings.report_multiple_bugs is False
+
+    def test_a_second_assignment_replaces_the_first_not_the_defaults(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        Mine.TestCase.settings = settings(max_examples=7)
+        Mine.TestCase.settings = settings(deadline=500)
+
+        assert Mine.TestCase.settings.max_examples == settings.default.max_examples
+        assert Mine.TestCase.settings.deadline == timedelta(milliseconds=500)
+        assert Mine.TestCase.settings.stateful_step_count == 20
+
+    def test_the_documented_recipe_still_works(self) -> None:
+        class Mine(CaseDeskMachine):
+            pass
+
+        Mine.TestCase.settings = settings(Mine.TestCase.settings, stateful_step_count=50)
+
+        assert Mine.TestCase.settings.stateful_step_count == 50
+        assert Mine.TestCase.settings.deadline is None
+
+    def test_the_run_uses_them(self) -> None:
+        steps: list[int] = []
+
+        class Counted(CaseDeskMachine):
+            def teardown(self) -> None:
+                steps.append(len(self._script))
+                super().teardown()
+
+        Counted.TestCase.settings = settings(
+            max_examples=5, stateful_step_count=3, database=None, phases=[Phase.generate]
+        )
+        Counted.TestCase().runTest()
+
+        assert 0 < len(steps) <= 6
+        assert max(steps) <= 3
 
 
 class TestTheClock:
