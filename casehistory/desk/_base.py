@@ -355,7 +355,7 @@ class DeskBase(Queries):
                     return done
                 case.__dict__["command"] = asked.command
             if self._sealing:
-                case.__dict__["sealer"] = CaseSealer.of(self._keys, case.state.customer)
+                case.__dict__["sealer"] = CaseSealer.of(self._keys, case.state.customer, seen)
             try:
                 act(case, self._now())
             finally:

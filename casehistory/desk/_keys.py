@@ -79,7 +79,9 @@ class KeyStore:
         self._writable = writable
         self._created = False
         self._batch: dict[str, tuple[str, bytes] | None] | None = None
-        self._ciphers: dict[str, AESGCM] = {}
+        self._ciphers: dict[str, tuple[AESGCM, Any]] = {}
+        """Keys read for sealing, by key id, each with when the store was seen as it
+        was read (:meth:`sealing`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -218,15 +220,23 @@ class KeyStore:
             raise StoreUnavailable(f"the key of customer {customer_id} was not recorded")
         return found
 
-    def sealing(self, customer_id: str, key_id: str | None) -> tuple[str, AESGCM]:
+    def sealing(self, customer_id: str, key_id: str | None, seen: Any = None) -> tuple[str, AESGCM]:
         """The key a case's new texts are sealed under: the one that sealed its opening
-        (``key_id``), else the customer's current key. Kept by the desk once read, for
-        sealing only: sealing under a key destroyed meanwhile by another process makes a
-        text no one can read, which is what the erasure asked; reading never uses it."""
+        (``key_id``), else the customer's current key.
+
+        Read from the store, unless this desk read it while the store stood as it
+        stands now: ``seen`` is when the command's load saw the store (a desk's cache,
+        ``CaseCache``: a connection and its ``PRAGMA data_version``, which changes
+        whenever another connection, of any process, commits), and a key kept from a
+        read under the same ``seen`` is used without reading it again. A key destroyed
+        since by anyone else was destroyed by a commit, which changed ``seen``: so a
+        kept key is never used past a destruction that committed before the load, and
+        one this desk destroys is dropped at once (:meth:`destroy`). Without ``seen``
+        (a load without the cache), every command reads its key."""
         if key_id is not None:
-            cipher = self._ciphers.get(key_id)
-            if cipher is not None:
-                return key_id, cipher
+            kept = self._ciphers.get(key_id)
+            if kept is not None and _same_seen(kept[1], seen):
+                return key_id, kept[0]
             found = self._select("key_id", key_id)
         else:
             found = None
@@ -234,7 +244,8 @@ class KeyStore:
             found = self.current(customer_id)
         if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory only
             self._ciphers.clear()
-        cipher = self._ciphers[found[0]] = AESGCM(found[1])
+        cipher = AESGCM(found[1])
+        self._ciphers[found[0]] = (cipher, seen)
         return found[0], cipher
 
     def destroy(self, customer_id: str) -> bool:
@@ -307,24 +318,34 @@ class CaseSealer:
     """Seals the personal texts of one case under its key (read on the first text to
     seal: a command without one reads no key)."""
 
-    __slots__ = ("_customer_id", "_key", "_key_id", "_keys")
+    __slots__ = ("_customer_id", "_key", "_key_id", "_keys", "_seen")
 
-    def __init__(self, keys: KeyStore, customer_id: str, key_id: str | None = None) -> None:
+    def __init__(
+        self, keys: KeyStore, customer_id: str, key_id: str | None = None, seen: Any = None
+    ) -> None:
         self._keys = keys
         self._customer_id = customer_id
         self._key_id = key_id
+        self._seen = seen
         self._key: tuple[str, AESGCM] | None = None
 
     @classmethod
-    def of(cls, keys: KeyStore, customer: Any) -> CaseSealer:
-        """The sealer of a case whose customer is ``customer`` (as its state holds it)."""
+    def of(cls, keys: KeyStore, customer: Any, seen: Any = None) -> CaseSealer:
+        """The sealer of a case whose customer is ``customer`` (as its state holds it),
+        loaded when the store was ``seen`` (:meth:`KeyStore.sealing`; None: not known)."""
         name = customer.name
-        return cls(keys, customer.id, name.key_id if isinstance(name, Sealed) else None)
+        return cls(keys, customer.id, name.key_id if isinstance(name, Sealed) else None, seen)
 
     def seal(self, text: str) -> Sealed:
         if self._key is None:
-            self._key = self._keys.sealing(self._customer_id, self._key_id)
+            self._key = self._keys.sealing(self._customer_id, self._key_id, self._seen)
         key_id, cipher = self._key
         nonce = os.urandom(_NONCE)
         box = nonce + cipher.encrypt(nonce, text.encode("utf-8"), key_id.encode())
         return Sealed(f"{key_id}.{_b64(box)}", self._keys.open)
+
+
+def _same_seen(kept: Any, seen: Any) -> bool:
+    """Whether two sightings of the store are one: the same connection, at the same
+    ``data_version`` (None, not known, is never the same as anything)."""
+    return kept is not None and seen is not None and kept[0] is seen[0] and kept[1] == seen[1]

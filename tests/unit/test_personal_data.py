@@ -214,3 +214,60 @@ def test_two_desks_one_forgets_the_other_keeps_no_stale_key_for_what_it_writes_n
         assert str(first.history(new)[-1].text) == "welcome back"
         assert first.case(new).customer.name == "Zebedee Returns"
         assert second.case(old).customer.name == ERASED
+
+
+def _sealed_under(desk: CaseDesk, case_id: UUID) -> str:
+    note = desk.history(case_id)[-1]
+    assert isinstance(note, NoteAdded)
+    assert isinstance(note.text, Sealed)
+    return note.text.key_id
+
+
+def test_a_key_another_desk_destroyed_is_never_used_to_seal_again(tmp_path: Path) -> None:
+    # What forget_customer commits first (the key destroyed), before the erasure is
+    # recorded on the case: a desk that kept the key for its hot case must read it again.
+    path = tmp_path / "cases.sqlite"
+    clock = SteppingClock(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    with (
+        CaseDesk.open(str(path), clock=clock) as first,
+        CaseDesk.open(str(path), clock=clock, cache=16) as second,
+    ):
+        case_id = _case(second)
+        second.add_note(case_id, text="kept key", by=AGENT, occurred_at=T)
+        old_key = _sealed_under(second, case_id)
+        assert old_key in second._keys._ciphers  # kept, with when the store was seen
+        assert first._keys.destroy("C-1")
+        second.add_note(case_id, text="after the key went", by=AGENT, occurred_at=T)
+        assert _sealed_under(second, case_id) != old_key  # read again: a new key
+        assert str(first.history(case_id)[-1].text) == "after the key went"
+
+
+def test_a_hot_case_reads_its_key_once_while_nothing_else_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaseDesk.open(str(tmp_path / "cases.sqlite"), cache=16) as desk:
+        case_id = _case(desk)
+        desk.add_note(case_id, text="first", by=AGENT, occurred_at=T)  # seen, and kept
+        reads: list[str] = []
+        select = desk._keys._select
+        monkeypatch.setattr(desk._keys, "_select", lambda *a: reads.append(a[0]) or select(*a))
+        for n in range(3):
+            desk.add_note(case_id, text=f"note {n}", by=AGENT, occurred_at=T)
+        assert reads == []  # the kept key: nothing committed but this desk's commands
+        with CaseDesk.open(str(tmp_path / "cases.sqlite")) as other:
+            other.add_note(case_id, text="from elsewhere", by=AGENT, occurred_at=T)
+        desk.add_note(case_id, text="after", by=AGENT, occurred_at=T)
+        assert reads == ["key_id"]  # another connection committed: read again
+
+
+def test_a_desk_without_a_cache_reads_the_key_each_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaseDesk.open(str(tmp_path / "cases.sqlite")) as desk:
+        case_id = _case(desk)
+        reads: list[str] = []
+        select = desk._keys._select
+        monkeypatch.setattr(desk._keys, "_select", lambda *a: reads.append(a[0]) or select(*a))
+        for n in range(2):
+            desk.add_note(case_id, text=f"note {n}", by=AGENT, occurred_at=T)
+        assert reads == ["key_id", "key_id"]
