@@ -81,7 +81,8 @@ class KeyStore:
         self._batch: dict[str, tuple[str, bytes] | None] | None = None
         self._ciphers: dict[str, tuple[AESGCM, Any]] = {}
         """Keys read for sealing, by key id, each with when the store was seen as it
-        was read (:meth:`sealing`)."""
+        was read (:meth:`sealing`): only those read under the last sighting."""
+        self._seen: Any = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -232,20 +233,26 @@ class KeyStore:
         since by anyone else was destroyed by a commit, which changed ``seen``: so a
         kept key is never used past a destruction that committed before the load, and
         one this desk destroys is dropped at once (:meth:`destroy`). Without ``seen``
-        (a load without the cache), every command reads its key."""
+        (a load without the cache), every command reads its key, and none is kept."""
+        if not _same_seen(self._seen, seen):
+            # Keys kept under another sighting are no longer to be trusted: dropped, so
+            # that a destroyed key's bytes do not stay in memory either.
+            self._ciphers.clear()
+            self._seen = seen
         if key_id is not None:
             kept = self._ciphers.get(key_id)
-            if kept is not None and _same_seen(kept[1], seen):
+            if kept is not None and _same_seen(kept[1], seen):  # (another thread's)
                 return key_id, kept[0]
             found = self._select("key_id", key_id)
         else:
             found = None
         if found is None:
             found = self.current(customer_id)
-        if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory only
-            self._ciphers.clear()
         cipher = AESGCM(found[1])
-        self._ciphers[found[0]] = (cipher, seen)
+        if seen is not None:
+            if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory only
+                self._ciphers.clear()
+            self._ciphers[found[0]] = (cipher, seen)
         return found[0], cipher
 
     def destroy(self, customer_id: str) -> bool:

@@ -239,6 +239,7 @@ def test_a_key_another_desk_destroyed_is_never_used_to_seal_again(tmp_path: Path
         assert first._keys.destroy("C-1")
         second.add_note(case_id, text="after the key went", by=AGENT, occurred_at=T)
         assert _sealed_under(second, case_id) != old_key  # read again: a new key
+        assert old_key not in second._keys._ciphers  # and the destroyed one not kept
         assert str(first.history(case_id)[-1].text) == "after the key went"
 
 
@@ -271,3 +272,4 @@ def test_a_desk_without_a_cache_reads_the_key_each_command(
         for n in range(2):
             desk.add_note(case_id, text=f"note {n}", by=AGENT, occurred_at=T)
         assert reads == ["key_id", "key_id"]
+        assert desk._keys._ciphers == {}  # nothing kept that no sighting vouches for
