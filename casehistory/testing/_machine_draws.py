@@ -10,7 +10,6 @@ kinds, opened often.
 
 from __future__ import annotations
 
-import functools
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from casehistory.testing._steps import draw_when, one_of
 from casehistory.testing._values import actors, money
 from casehistory.testing.strategies import next_command, next_invalid_command
 
-__all__ = ["NEW_CASE", "Refusal", "places", "refusals"]
+__all__ = ["NEW_CASE", "Refusal", "place_of", "refusals"]
 
 _CUSTOMERS = (
     Customer("C-1", "Dana Reyes"),
@@ -109,27 +108,19 @@ def refusals(model: CaseModel) -> st.SearchStrategy[Refusal]:
     return _refusals(model)
 
 
-_PLACE = st.integers(0, 255)
+def place_of(cases: int, n: int) -> int | None:
+    """The place of the case a step works on (0: the first opened) among ``cases``,
+    named by ``n`` (0 to 255), or None, rarely and as the simplest value: a step that
+    does nothing.
 
-
-def _place(cases: int, n: int) -> int | None:
+    Why a step may do nothing: Hypothesis's shrinker lowers the choices of a step it
+    cannot delete, to a note at best, so that each step before the failing one stayed
+    in the counterexample as a note. A step lowered to nothing is then deleted. The
+    range drawn from does not depend on the number of cases, so that a value keeps
+    naming a case (most often the same one) when the shrinker removes a case opened
+    earlier; two steps in three work on the first case, so that it gets somewhere."""
     if n == 0:
         return None
-    if cases == 1 or n % 3:  # two steps in three on the first case: it gets somewhere
+    if cases == 1 or n % 3:
         return 0
     return 1 + (n // 3) % (cases - 1)
-
-
-@functools.cache
-def places(cases: int) -> st.SearchStrategy[int | None]:
-    """The place of the case a step works on (0: the first opened), or None, rarely and
-    as the simplest value: a step that does nothing.
-
-    Why a step may do nothing: Hypothesis's shrinker deletes a step of a state machine
-    whole only when it spans at most five choices, and a command takes more. It lowers
-    the choices of a step it cannot delete, to a note of '0' at best, so that each step
-    before the failing one stayed in the counterexample as a note. A step lowered to
-    nothing keeps no choices after this one, and is then deleted. The range drawn from
-    does not depend on the number of cases, so that a value keeps naming a case (most
-    often the same one) when the shrinker removes a case opened earlier."""
-    return _PLACE.map(functools.partial(_place, cases))

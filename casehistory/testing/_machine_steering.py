@@ -15,6 +15,8 @@ shrunk counterexample keeps only the steps the failure needs.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +26,20 @@ from hypothesis import strategies as st
 from casehistory.testing._commands import Command
 from casehistory.testing._coverage import LABELS, PLANS, Goal, done, next_key
 from casehistory.testing._model import CaseModel
-from casehistory.testing._steps import draw_in, draw_when, index, stable_choice, tickets
+from casehistory.testing._raw import VALUE_MAX, Row, reader
+from casehistory.testing._steps import (
+    WHEN_MAX,
+    Step,
+    draw_in,
+    draw_when,
+    index,
+    stable_pick,
+    tickets,
+)
 from casehistory.testing._values import near_month_edge
-from casehistory.testing._vocabulary import STEP_OF, STEPS, enabled
+from casehistory.testing._vocabulary import STEP_OF, STEPS
 
-__all__ = ["Course", "courses", "steered_commands"]
+__all__ = ["STEP_ROW", "Course", "courses", "steered_command"]
 
 _PICKS = 3
 """How many labels a case pursues at most (each pick may be none)."""
@@ -69,24 +80,33 @@ def courses() -> st.SearchStrategy[Course]:
 
 
 _ALL_TICKETS = tickets(STEPS)
-_STEER = st.integers(0, 3)  # 0: the step as drawn; else the plan's next step, if any
+
+STEP_ROW = Row(
+    "machine step",
+    [(0, 255), (0, 15), (0, 3), (0, 1023), (0, WHEN_MAX)] + [(0, VALUE_MAX)] * 4,
+)
+"""The choices of a machine's step, drawn at once (see ``_raw``): the case it works on
+(see ``_machine_draws.place_of``), what it does (``machine._KIND``), whether an accepted
+command is the plan's next step, then the command: a ticket, its business time, four
+numbers its arguments are decoded from. Every step takes as many choices, so that
+Hypothesis, which mutates an example by copying one step over another, seldom runs out
+of them and gives the example up."""
 
 
-@st.composite
-def _steered(draw: st.DrawFn, model: CaseModel, course: Course) -> Command:
-    # The draws of next_command, and one more: whether to take the plan's next step.
-    # Always as many choices whichever step is taken, so that the shrinker lowering
-    # one changes no later draw.
-    step = stable_choice(draw, _ALL_TICKETS, tickets(enabled(model), heaviest_first=True))
+def _enabled(model: CaseModel, step: Step) -> bool:
+    return model.allows(step.key) and (step.ready is None or step.ready(model))
+
+
+def steered_command(data: Any, numbers: Sequence[int], model: CaseModel, course: Course) -> Command:
+    """The command of a step's ``numbers`` (a :data:`STEP_ROW`, ``data`` the example's
+    choices) that the case ``model`` describes must accept, steered by ``course``:
+    the plan's next step three times in four when the case can take it, else drawn as
+    :func:`~casehistory.testing.strategies.next_command` draws it."""
+    draw = reader(data, numbers[3:])
+    step = stable_pick(draw, _ALL_TICKETS, functools.partial(_enabled, model))
     when = course.when(draw_when(draw))
-    steer = draw(_STEER) != 0
     fixed: dict[str, Any] = {}
-    if steer and course.plan and (key := next_key(model, course.plan[0])) is not None:
+    if numbers[2] and course.plan and (key := next_key(model, course.plan[0])) is not None:
         step = STEP_OF[key]
         fixed = dict(course.plan[0].fixed) if key == course.plan[0].key else {}
     return draw_in(draw, step, model, when, fixed)
-
-
-def steered_commands(model: CaseModel, course: Course) -> st.SearchStrategy[Command]:
-    """A command the case ``model`` describes must accept, steered by ``course``."""
-    return _steered(model, course)
