@@ -56,6 +56,7 @@ __all__ = [
     "one_of",
     "stable_choice",
     "stable_pick",
+    "walk_from",
     "tickets",
     "when_strategy",
 ]
@@ -270,8 +271,11 @@ def stable_pick(draw: st.DrawFn, all_tickets: Sequence[_T], allowed: Callable[[_
     state that allows it; the shrinker lowers it to the first ticket (the simplest
     item). Something must be allowed."""
     first = one_of(draw, all_tickets)
-    if allowed(first):
-        return first
+    return first if allowed(first) else walk_from(all_tickets, first, allowed)
+
+
+def walk_from(all_tickets: Sequence[_T], first: _T, allowed: Callable[[_T], bool]) -> _T:
+    """The first allowed item after ``first``, walking ``all_tickets`` heaviest first."""
     walk = _walk(all_tickets)
     size = len(walk)
     start = _position(all_tickets, first)

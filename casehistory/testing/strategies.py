@@ -58,8 +58,10 @@ from casehistory.testing._steps import (
     draw_opening,
     draw_when,
     index,
+    one_of,
     stable_pick,
     tickets,
+    walk_from,
 )
 from casehistory.testing._values import (
     CLOCK_START,
@@ -195,16 +197,26 @@ def _enabled(model: CaseModel, step: Step) -> bool:
     return model.allows(step.key) and (step.ready is None or step.ready(model))
 
 
-def _step_of(draw: st.DrawFn, drawing: _Drawing, steer: bool) -> Command:
-    # The draws of draw_next, with the plan's next step taken instead when ``steer``.
+def _step_of(draw: st.DrawFn, drawing: _Drawing, flags: int, spare: bool) -> Command | None:
+    """The command of a slot whose flags are ``flags``: the step its ticket names (see
+    stable_pick), or the plan's next step when the flags steer (three in four). When
+    the case does not allow the step named, and the history can ``spare`` a command,
+    the slot holds none if the flags say so (one in eight; what the shrinker lowers them
+    to): so that deleting a command deletes the ones that needed it too (an RMA's
+    return, once the RMA is gone), where otherwise each would turn into another step."""
     model = drawing.model
-    step = stable_pick(draw, _ALL_TICKETS, functools.partial(_enabled, model))
+    allowed = functools.partial(_enabled, model)
+    step = one_of(draw, _ALL_TICKETS)
     when = drawing.when(draw_when(draw))
     goal = drawing.goal
     fixed: dict[str, Any] = {}
-    if steer and goal is not None and (key := next_key(model, goal)) is not None:
+    if flags % 4 != 0 and goal is not None and (key := next_key(model, goal)) is not None:
         step = STEP_OF[key]
         fixed = dict(goal.fixed) if key == goal.key else {}
+    elif not allowed(step):
+        if spare and flags // 8 % 8 == 0:
+            return None
+        step = walk_from(_ALL_TICKETS, step, allowed)
     return draw_in(draw, step, model, when, fixed)
 
 
@@ -275,13 +287,15 @@ class _Histories(st.SearchStrategy[CaseHistory]):
                 # mutation that keeps the case open would need the slots after the end.
                 continue
             flags = numbers[0]
-            command = _step_of(reader(data, numbers[1:]), drawing, flags % 4 != 0)
             # A slot the shrinker lowers to 0 holds no command (where the history can
-            # spare one). Its command is drawn all the same, and dropped: lowering a
-            # slot then changes no later draw, so the later commands, drawn against the
-            # same model, stay as they were (see stable_choice).
-            left = count - slot - 1
-            if flags == 0 and left >= drawing.needed - len(drawing.commands):
+            # spare one). Every slot has its own row of choices: lowering one changes
+            # no later draw, so the later commands, drawn against the same model, stay
+            # as they were (or vanish, if they needed the one deleted: see _step_of).
+            spare = count - slot - 1 >= drawing.needed - len(drawing.commands)
+            if flags == 0 and spare:
+                continue
+            command = _step_of(reader(data, numbers[1:]), drawing, flags, spare)
+            if command is None:
                 continue
             drawing.took(command)
             models.append(drawing.model)
