@@ -10,6 +10,7 @@ kinds, opened often.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,12 +21,21 @@ from casehistory.domain.values import Channel, Customer, Product
 from casehistory.errors import CaseHistoryError, ConcurrentUpdate, StoreTimeWentBackwards
 from casehistory.testing._commands import Command
 from casehistory.testing._model import CaseModel
+from casehistory.testing._refusals import draw_refusal
 from casehistory.testing._rules import RIGHTS
-from casehistory.testing._steps import draw_when, one_of
+from casehistory.testing._steps import Step, draw_in, draw_when, one_of, stable_pick, tickets
 from casehistory.testing._values import actors, money
-from casehistory.testing.strategies import next_command, next_invalid_command
+from casehistory.testing._vocabulary import STEPS
 
-__all__ = ["NEW_CASE", "Refusal", "place_of", "refusals"]
+__all__ = [
+    "NEW_CASE",
+    "Refusal",
+    "command_from",
+    "opening_from",
+    "place_of",
+    "refusal_from",
+    "refusals",
+]
 
 _CUSTOMERS = (
     Customer("C-1", "Dana Reyes"),
@@ -41,8 +51,9 @@ _OPENERS = actors(RIGHTS["CaseOpened"])
 _PRICES = money()
 
 
-@st.composite
-def _new_case(draw: st.DrawFn) -> dict[str, Any]:
+def opening_from(draw: st.DrawFn) -> dict[str, Any]:
+    """The keyword arguments of ``open_case`` for a case the machine opens, drawn with
+    ``draw`` (Hypothesis's, or a ``_raw`` reader over a step's row)."""
     opening: dict[str, Any] = {
         "customer": one_of(draw, _CUSTOMERS),
         "subject": one_of(draw, _SUBJECTS),
@@ -56,7 +67,7 @@ def _new_case(draw: st.DrawFn) -> dict[str, Any]:
     return {**opening, "by": draw(_OPENERS), "occurred_at": draw_when(draw)}
 
 
-NEW_CASE = _new_case()
+NEW_CASE = st.composite(opening_from)()
 """The keyword arguments of ``open_case`` for a case the machine opens."""
 
 _BACK = st.integers(1, 86_400)  # seconds: still after every business time drawn
@@ -90,15 +101,33 @@ class Refusal:
         printer.text(repr(self))
 
 
-@st.composite
-def _refusals(draw: st.DrawFn, model: CaseModel) -> Refusal:
+def refusal_from(draw: st.DrawFn, model: CaseModel) -> Refusal:
+    """A :class:`Refusal` on the case ``model`` describes, drawn with ``draw``
+    (Hypothesis's, or a ``_raw`` reader over a step's row)."""
     by = draw(_REFUSED_BY)
     if by == "a rule":
-        return Refusal(*draw(next_invalid_command(model)))
-    command = draw(next_command(model))
+        return Refusal(*draw_refusal(draw, model))
+    command = command_from(draw, model)
     if by == "the clock":
         return Refusal(command, StoreTimeWentBackwards, back_seconds=draw(_BACK))
-    return Refusal(command, ConcurrentUpdate, first=draw(next_command(model)))
+    return Refusal(command, ConcurrentUpdate, first=command_from(draw, model))
+
+
+_ALL_TICKETS = tickets(STEPS)
+
+
+def _enabled(model: CaseModel, step: Step) -> bool:
+    return model.allows(step.key) and (step.ready is None or step.ready(model))
+
+
+def command_from(draw: st.DrawFn, model: CaseModel) -> Command:
+    """A command the case ``model`` describes must accept, drawn as
+    :func:`~casehistory.testing.strategies.next_command` draws it."""
+    step = stable_pick(draw, _ALL_TICKETS, functools.partial(_enabled, model))
+    return draw_in(draw, step, model, draw_when(draw))
+
+
+_refusals = st.composite(refusal_from)
 
 
 def refusals(model: CaseModel) -> st.SearchStrategy[Refusal]:

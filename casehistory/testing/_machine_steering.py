@@ -39,7 +39,7 @@ from casehistory.testing._steps import (
 from casehistory.testing._values import near_month_edge
 from casehistory.testing._vocabulary import STEP_OF, STEPS
 
-__all__ = ["STEP_ROW", "Course", "courses", "steered_command"]
+__all__ = ["STEP_ROW", "Course", "course_from", "steered_command"]
 
 _PICKS = 3
 """How many labels a case pursues at most (each pick may be none)."""
@@ -65,18 +65,14 @@ class Course:
         return near_month_edge(drawn) if self.edges else drawn
 
 
-@st.composite
-def _courses(draw: st.DrawFn) -> Course:
+def course_from(draw: st.DrawFn) -> Course:
+    """The course of a new case, drawn with ``draw`` (Hypothesis's, or a ``_raw`` reader
+    over a step's row): shrinks to none (no plan, times as drawn)."""
     edges = index(draw, 4) != 0
     picks = [index(draw, len(LABELS) + 1) for _ in range(_PICKS)]
     labels = [LABELS[n - 1] for n in picks if n]
     plan = tuple(goal for label in labels for goal in PLANS[label])
     return Course(plan, edges or "month differs in UTC" in labels)
-
-
-def courses() -> st.SearchStrategy[Course]:
-    """The course of a new case: shrinks to none (no plan, times as drawn)."""
-    return _courses()
 
 
 _ALL_TICKETS = tickets(STEPS)

@@ -87,6 +87,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import attrs
+from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -96,12 +97,13 @@ from casehistory.errors import CaseHistoryError
 from casehistory.testing._case_checks import CheckedCase
 from casehistory.testing._commands import Command
 from casehistory.testing._machine_clock import MachineClock
-from casehistory.testing._machine_draws import NEW_CASE, place_of, refusals
+from casehistory.testing._machine_draws import opening_from, place_of, refusal_from
 from casehistory.testing._machine_replay import ReplayDesk, apply_later
 from casehistory.testing._machine_settings import DEFAULT_SETTINGS, desk_class, test_case_for
-from casehistory.testing._machine_steering import STEP_ROW, Course, courses, steered_command
+from casehistory.testing._machine_steering import STEP_ROW, Course, course_from, steered_command
 from casehistory.testing._model import CaseModel
 from casehistory.testing._printing import Step, machine_test, test_under_way
+from casehistory.testing._raw import reader
 from casehistory.testing._values import CLOCK_START
 from casehistory.views import CaseView
 from casehistory.views.ledger import Ledger
@@ -231,28 +233,34 @@ class CaseDeskMachine(RuleBasedStateMachine):
         # Drawn on the example's choices directly: a step's choices in one row, no
         # st.data() to print (the machine prints its own test to paste).
         data = current_build_context().data
-        if not self.cases:
-            self._open(data)
-            return
+        # Every step, the first included, takes one row of as many choices: Hypothesis
+        # mutates an example by copying one step over another, and replays it with as
+        # many choices; a step that needs more than the one copied over it would run
+        # out of them, and the example would be given up. What needs more numbers than
+        # the row holds (an opening, a refusal) reads numbers derived from its last ones.
         numbers = data.draw(STEP_ROW)
+        if not self.cases:
+            self._open(data, numbers)
+            return
         self._changed = ()
         place = place_of(len(self.cases), numbers[0])
         if place is None:
             return
         kind = _KIND[numbers[1]]
         if kind == "open" and len(self.cases) < self.max_cases:
-            self._open(data)
+            self._open(data, numbers)
             return
         case_id = list(self.cases)[place]
         model = self._model_of(case_id)
         if kind == "refused":
-            self._refused(data, case_id, model)
+            self._refused(reader(data, numbers[3:]), case_id, model)
         else:
             self._accepted(data, numbers, case_id, model)
 
-    def _open(self, data: Any) -> None:
-        opening = data.draw(NEW_CASE)
-        self._open_with(opening, data.draw(courses()))
+    def _open(self, data: Any, numbers: Sequence[int]) -> None:
+        draw = reader(data, numbers[3:])
+        opening = opening_from(draw)
+        self._open_with(opening, course_from(draw))
 
     def _open_with(self, opening: dict[str, Any], course: Course | None = None) -> UUID:
         step = Step("open", None, Command("open_case", opening))
@@ -327,11 +335,11 @@ class CaseDeskMachine(RuleBasedStateMachine):
             assert after == before, f"{command!r} was refused but changed the view"
         self.on_refused(case_id, command, error)
 
-    def _refused(self, data: Any, case_id: UUID, model: CaseModel) -> None:
+    def _refused(self, draw: st.DrawFn, case_id: UUID, model: CaseModel) -> None:
         """A command the desk must refuse: one that breaks a rule of the desk, or one the
         case accepts but the store refuses (the desk's clock turned back to before the
         case's last event, or another writer recording on the case first)."""
-        refusal = data.draw(refusals(model))
+        refusal = refusal_from(draw, model)
         self._script.append(Step("refused", case_id, refusal.command, refusal))
         if refusal.back_seconds is not None:
             before = self.view(case_id)
