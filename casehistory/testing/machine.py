@@ -1,14 +1,20 @@
 """CaseDeskMachine: a Hypothesis state machine that drives a real desk over many cases.
 
-Each run opens cases on a fresh :class:`~casehistory.CaseDesk` and, step by step, opens
-another case (up to :attr:`~CaseDeskMachine.max_cases`), applies a command the case must
-accept (drawn by :func:`~casehistory.testing.strategies.next_command`), tries one it
-must refuse (:func:`~casehistory.testing.strategies.next_invalid_command`), or has the
-store refuse one the case would accept: the desk's clock turned back
-(:class:`~casehistory.StoreTimeWentBackwards`) or another writer recording on the case
-first (:class:`~casehistory.ConcurrentUpdate`). One independent
-:class:`~casehistory.testing.CaseModel` per case says what the desk must answer. After
-every step it checks the case the step worked on (the others have not changed):
+Each run opens cases on a fresh :class:`~casehistory.CaseDesk` and, step by step (one
+rule, :meth:`~CaseDeskMachine.step`), applies a command the case must accept (11 steps
+in 16, drawn as :func:`~casehistory.testing.strategies.next_command` draws them), tries
+one it must refuse (4 in 16: one that breaks a rule of the desk, as
+:func:`~casehistory.testing.strategies.next_invalid_command` draws them, or one the
+case would accept but the store refuses: the desk's clock turned back,
+:class:`~casehistory.StoreTimeWentBackwards`, or another writer recording on the case
+first, :class:`~casehistory.ConcurrentUpdate`), or opens another case (1 in 16, up to
+:attr:`~CaseDeskMachine.max_cases`). Each case is steered as
+:func:`~casehistory.testing.strategies.case_histories` steers a history: it pursues up
+to three coverage labels drawn when it is opened (a refund after a reopen, a policy
+exception, the customer writing first...), and three cases in four have their business
+times on months' edges. One independent :class:`~casehistory.testing.CaseModel` per
+case says what the desk must answer. After every step it checks the case the step
+worked on (the others have not changed), folding only the events the step recorded:
 
 - **status follows the transition table**: the view's status and version are the
   model's, and the recorded event took the case from the status before to the one the
@@ -21,8 +27,9 @@ every step it checks the case the step worked on (the others have not changed):
   the view is the fold of the stored history, folding the new events onto the state
   checked before gives it too and, on a store that outlives the desk (a SQLite file),
   a second desk on the same store answers the same;
-- **snapshots change no answer**: the case loaded through its snapshots (taken every
-  :attr:`~CaseDeskMachine.snapshot_interval` events) is the fold of its history;
+- **snapshots change no answer**: once a step wrote a snapshot (every
+  :attr:`~CaseDeskMachine.snapshot_interval` events), the case loaded through its
+  stored bytes is the fold of its history;
 - **recorded decisions stand**: every policy decision in a view is one recorded in an
   event, never one recomputed.
 
@@ -89,7 +96,7 @@ from uuid import UUID
 import attrs
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from casehistory.desk import CaseDesk
 from casehistory.domain import lifecycle
@@ -98,6 +105,7 @@ from casehistory.testing._case_checks import CheckedCase
 from casehistory.testing._commands import Command
 from casehistory.testing._machine_clock import MachineClock
 from casehistory.testing._machine_draws import opening_from, place_of, refusal_from
+from casehistory.testing._machine_invariants import DeskInvariants
 from casehistory.testing._machine_replay import ReplayDesk, apply_later
 from casehistory.testing._machine_settings import DEFAULT_SETTINGS, desk_class, test_case_for
 from casehistory.testing._machine_steering import STEP_ROW, Course, course_from, steered_command
@@ -106,7 +114,6 @@ from casehistory.testing._printing import Step, machine_test, test_under_way
 from casehistory.testing._raw import reader
 from casehistory.testing._values import CLOCK_START
 from casehistory.views import CaseView
-from casehistory.views.ledger import Ledger
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -123,7 +130,7 @@ simplest: the shrinker turns steps into accepted commands), refuse one (4 in 16)
 open another case (1 in 16, while there is room; else accept a command)."""
 
 
-class CaseDeskMachine(RuleBasedStateMachine):
+class CaseDeskMachine(DeskInvariants, RuleBasedStateMachine):
     """A real desk, many cases, one model per case; invariants after every step.
 
     Class attributes to tune in a subclass: :attr:`max_cases` and
@@ -418,80 +425,6 @@ class CaseDeskMachine(RuleBasedStateMachine):
             raise AssertionError(f"the desk accepted {command!r} after another writer's")
         self._took(case_id, model, command, before)
         self.check_all_invariants()
-
-    # Invariants: on the cases the last step worked on ---------------------------------
-
-    def _checked_state(self, case_id: UUID) -> CheckedCase:
-        checked = self._checked[case_id]
-        checked.take_in(self.view(case_id))
-        return checked
-
-    @invariant()
-    def status_follows_the_table(self) -> None:
-        for case_id in self._changed:
-            model, view = self.cases[case_id], self.view(case_id)
-            assert view.status is model.status, (
-                f"case {case_id} is {view.status.name}; the table leads to {model.status.name}"
-            )
-            assert view.version == model.version, f"case {case_id}: version {view.version}"
-
-    @invariant()
-    def money_is_conserved(self) -> None:
-        for case_id in self._changed:
-            model, view = self.cases[case_id], self.view(case_id)
-            for currency, balance in view.ledger.balances.items():
-                assert balance.refundable.amount >= 0, f"{currency}: refunded > paid"
-                assert balance.on_hold.amount >= 0, f"{currency}: released > held"
-            assert view.ledger == Ledger.of(model.ledger), f"case {case_id}: ledger differs"
-            assert view.open_holds == model.open_holds, f"case {case_id}: open holds differ"
-            assert view.escalations == model.escalations, f"case {case_id}: escalations"
-            assert view.rmas == tuple(model.rmas.values()), f"case {case_id}: RMAs differ"
-
-    @invariant()
-    def replay_gives_the_same_views(self) -> None:
-        for case_id in self._changed:
-            view = self.view(case_id)
-            state = self._checked_state(case_id).state
-            assert state is not None
-            assert CaseView.of(state, view.events) == view, f"case {case_id}: replay"
-            if self.replays_on_a_new_desk:
-                second = self.second_desk()
-                assert second.case(case_id) == view, f"case {case_id}: a second desk differs"
-                assert list(second.case_ids()) == list(self.desk.case_ids()), (
-                    "a second desk lists other cases"
-                )
-
-    @invariant()
-    def snapshots_change_no_answer(self) -> None:
-        # The cases loaded again through the stored snapshots' bytes (not the desk's
-        # memory of the snapshots it wrote), once a step wrote a snapshot: the load then
-        # starts from it. After a step that wrote none, the load starts from the same
-        # snapshot, already checked equal to the fold, and folds the events after it,
-        # as replay_gives_the_same_views checks folding onto a checked state gives the
-        # view: loading it again would prove nothing more, at the price of a decode.
-        every = self.desk._snapshot_every
-        due = []
-        for case_id in self._changed:
-            version = self.view(case_id).version
-            last = self._snapshots_checked.get(case_id, 0)
-            if every is None or version // every > last // every:
-                due.append(case_id)
-            self._snapshots_checked[case_id] = version
-        if not due:
-            return
-        self.desk.snapshot_log.forget()
-        for case_id in due:
-            state = self.desk._load(case_id).state
-            assert state == self._checked_state(case_id).state, (
-                f"case {case_id}: loaded state differs from fold"
-            )
-
-    @invariant()
-    def recorded_decisions_stand(self) -> None:
-        for case_id in self._changed:
-            recorded = self._checked_state(case_id).recorded
-            for kind, decision in self.view(case_id).decisions.items():
-                assert decision in recorded, f"case {case_id}: {kind} decision was not recorded"
 
     def teardown(self) -> None:
         if not self._replaying and test_under_way()[1]:
