@@ -264,8 +264,10 @@ def _rows_from(
     pool = datastore.pool
     try:
         # The pool's own get and put (what datastore.get_connection wraps), and the
-        # sqlite3 connection itself rather than eventsourcing's cursor wrapper.
-        connection = pool.get_connection(is_writer=False)
+        # sqlite3 connection itself rather than eventsourcing's cursor wrapper. Readers
+        # are counted only where they exclude a writer (an in-memory store); a file's
+        # pool counts them for nothing, and a load would pay for it twice.
+        connection = pool.get_connection(is_writer=False if pool.is_sqlite_memory_mode else None)
         try:
             db = connection._sqlite_conn
             now = (connection, int(db.execute("PRAGMA data_version").fetchone()[0]))
