@@ -104,8 +104,10 @@ def commands(*, methods: Iterable[str] | None = None) -> st.SearchStrategy[Comma
     it is drawn without regard to any case, so a desk may refuse it (an RMA it never
     issued, a refund above what was paid, a status the table forbids), always with a
     :class:`~casehistory.CaseHistoryError`. For commands a case accepts, draw
-    :func:`case_histories` or :func:`next_command`. Shrinks towards ``add_note`` (or the
-    first of ``methods`` in the desk's order) with the simplest arguments.
+    :func:`case_histories` or :func:`next_command`. Shrinking: towards ``add_note`` (or
+    the first of ``methods`` in the desk's order), then each argument as its own
+    strategy shrinks (texts towards ``'0'``, money towards ``Money('0.01', 'EUR')``,
+    actors towards the first of the cast allowed, times towards 2026-01-01 00:00 UTC).
 
     >>> from hypothesis import given
     >>> from casehistory.testing.strategies import commands
@@ -367,15 +369,24 @@ def case_histories(
     time at or after the one before (up to four days later), for code that assumes
     that; the desk does not, and the default draws what it accepts.
 
-    Shrinks towards fewer commands, and command by command towards the first one the
-    case allows (a note) with the simplest arguments, so a failure is reported as a
-    short script of readable commands.
+    Shrinking: towards fewer commands (``min_commands`` of them), no labels pursued and
+    times as drawn (not on months' edges); then command by command towards the first
+    step the case allows (a note), with the simplest arguments (texts ``'0'``, the
+    first of the cast, ``Money('0.01', 'EUR')``, no product) and business times
+    towards 2026-01-01 00:00 UTC (never before the opening). Each command is drawn
+    from a fixed row of choices of its own: the shrinker deletes one by emptying its
+    row (or dropping the row and lowering the count), and the commands after it,
+    drawn from their own rows against the case without it, stay as they were, or
+    vanish where they needed it (a return, once its RMA is gone); they seldom turn into
+    other commands. A failure is reported as a short script of readable commands:
+    for the three planted bugs of ``benchmarks/planted_bugs.py`` (docs/testing.md),
+    within a command of the shortest history that shows each.
 
     Caveats: the model decides with the default :class:`~casehistory.Policies`; business
     times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
-    each command takes a fixed number of Hypothesis's choices (so that the examples it
-    mutates are seldom given up), and up to about two hundred commands fit in its data
-    budget per example, so keep ``max_commands`` below that.
+    each command takes a fixed number of Hypothesis's choices (7: so that the examples
+    it mutates are seldom given up), and up to about three hundred commands fit in
+    its data budget per example, so keep ``max_commands`` below that.
 
     >>> from hypothesis import given
     >>> from casehistory import CaseDesk, SteppingClock
@@ -443,7 +454,11 @@ def next_command(model: CaseModel) -> st.SearchStrategy[Command]:
     the ids of other cases on the desk, ``CaseModel.of_opening(opening, link_targets=(...))``
     (``opening``: the keywords of ``open_case``, which the model needs to keep every
     command at or after the opening and spoken by the case's own customer).
-    Shrinks towards a note (or the first command the case allows).
+    Shrinking: towards a note (or, where the case allows none, the next step it allows,
+    the heaviest first), the simplest arguments and a business time at the case's
+    opening; one drawn value names the same step whatever the case, so shrinking an
+    earlier step of a state machine leaves this one as it was where the case still
+    allows it.
 
     >>> from hypothesis import given
     >>> from casehistory import Status
@@ -470,7 +485,9 @@ def next_invalid_command(
 
     Drawn among the rules the case can break at that point (see
     :func:`invalid_commands`). The desk records nothing for it, so ``model`` stays as it
-    is. Caveat: one rule gives a business time 400 days or more after
+    is. Shrinking: towards the first rule the case can break (an actor whose role may
+    not record the event) and that rule's simplest command; the error always stays the
+    one the command's rule raises. Caveat: one rule gives a business time 400 days or more after
     :data:`CLOCK_START`, refused as :class:`~casehistory.OccurredInFuture` by a desk
     whose clock has not got there.
 
@@ -522,8 +539,10 @@ def invalid_commands(
     writer for those. Rules that only some states can break are drawn more often when
     the history allows them.
 
-    Shrinks towards a short history and the first rule it can break (an actor without
-    the right). Caveats: as :func:`case_histories` and :func:`next_invalid_command`.
+    Shrinking: the history as :func:`case_histories` shrinks (towards fewer commands,
+    each the simplest), then the command as :func:`next_invalid_command` (the first
+    rule the history lets it break: an actor without the right). Caveats: as
+    :func:`case_histories` and :func:`next_invalid_command`.
 
     >>> import pytest
     >>> from hypothesis import given
