@@ -19,13 +19,21 @@ import unittest
 from collections.abc import Mapping
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from casehistory.desk import CaseDesk
 from casehistory.domain.case import Case
 
-__all__ = ["DEFAULTS", "DEFAULT_SETTINGS", "Layered", "changed_in", "desk_class", "test_case_for"]
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_SETTINGS",
+    "Layered",
+    "changed_in",
+    "default_phases",
+    "desk_class",
+    "test_case_for",
+]
 
 DEFAULT_SETTINGS: Mapping[str, Any] = {
     "stateful_step_count": 20,
@@ -41,7 +49,20 @@ DEFAULT_SETTINGS: Mapping[str, Any] = {
 - every health check suppressed, as for any ``RuleBasedStateMachine.TestCase``;
 - ``report_multiple_bugs=False``: one bug often breaks several assertions, each of which
   Hypothesis would otherwise shrink and report as a bug of its own.
+
+And the profile's ``phases`` without ``Phase.explain`` (see :func:`default_phases`).
 """
+
+
+def default_phases() -> tuple[Phase, ...]:
+    """The phases of the profile loaded now, but ``Phase.explain``: it ran after the
+    shrink for four times as long (some 90 s of 113 for a planted bug), to annotate the
+    steps of Hypothesis's own report (``state.step()``), which a machine replaces with
+    the test it prints to paste. Ask for it with ``settings(phases=list(Phase))``."""
+    profile = settings.default
+    phases = tuple(Phase) if profile is None else profile.phases
+    return tuple(phase for phase in phases if phase is not Phase.explain)
+
 
 _NAMES = tuple(
     name
@@ -59,7 +80,7 @@ def changed_in(given: settings) -> dict[str, Any]:
     that equals both (``settings(stateful_step_count=50)`` under Hypothesis's default
     profile) reads as not passed, and the machine's default stays: ask for it with
     ``settings(TestX.settings, stateful_step_count=50)``, whose parent has the default."""
-    bases = [settings.default]
+    bases = [settings()]  # the loaded profile
     parent = getattr(given, "_fallback", None)  # Hypothesis's own, private: if it goes,
     if isinstance(parent, settings):  # only the profile tells what was changed
         bases.append(parent)
@@ -71,15 +92,15 @@ def changed_in(given: settings) -> dict[str, Any]:
 
 
 class Layered:
-    """A descriptor for ``TestCase.settings``: :data:`DEFAULT_SETTINGS`, then ``changes``,
-    on top of the profile loaded when the test runs (not the one loaded when it was
-    imported)."""
+    """A descriptor for ``TestCase.settings``: :data:`DEFAULT_SETTINGS` and
+    :func:`default_phases`, then ``changes``, on top of the profile loaded when the
+    test runs (not the one loaded when it was imported)."""
 
     def __init__(self, changes: Mapping[str, Any] | None = None) -> None:
         self.changes = dict(changes or {})
 
     def __get__(self, instance: object, owner: type | None = None) -> settings:
-        return settings(**{**DEFAULT_SETTINGS, **self.changes})
+        return settings(**{**DEFAULT_SETTINGS, "phases": default_phases(), **self.changes})
 
     def __repr__(self) -> str:
         return f"Layered({self.changes!r})"

@@ -113,6 +113,19 @@ class TestDefaultSettings:
         assert given.max_examples == 7
         assert given.stateful_step_count == DEFAULT_SETTINGS["stateful_step_count"]
 
+    def test_no_explain_phase_else_the_profile_s_phases(self) -> None:
+        before = settings.get_current_profile_name()
+        settings.register_profile("casehistory-test-no-shrink", phases=[Phase.generate])
+        settings.load_profile("casehistory-test-no-shrink")
+        try:
+            quick = CaseDeskMachine.TestCase.settings
+        finally:
+            settings.load_profile(before)
+
+        assert Phase.explain not in CaseDeskMachine.TestCase.settings.phases
+        assert Phase.shrink in CaseDeskMachine.TestCase.settings.phases
+        assert tuple(quick.phases) == (Phase.generate,)
+
     def test_a_test_class_changes_them_for_itself(self) -> None:
         class Mine(CaseDeskMachine):
             pass
