@@ -260,7 +260,10 @@ class _Histories(st.SearchStrategy[CaseHistory]):
         self.low, self.high, self.reaching, self.forward = low, high, reaching, forward
 
     def __repr__(self) -> str:
-        return f"case_histories(min_commands={self.low}, max_commands={self.high}, ...)"
+        return (
+            f"case_histories(min_commands={self.low}, max_commands={self.high}, "
+            f"reaching={self.reaching!r}, forward_time={self.forward!r})"
+        )
 
     def do_draw(self, data: Any) -> CaseHistory:
         low, high, reaching = self.low, self.high, self.reaching
@@ -385,8 +388,9 @@ def case_histories(
     Caveats: the model decides with the default :class:`~casehistory.Policies`; business
     times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
     each command takes a fixed number of Hypothesis's choices (7: so that the examples
-    it mutates are seldom given up), and up to about three hundred commands fit in
-    its data budget per example, so keep ``max_commands`` below that.
+    it mutates are seldom given up), and up to about two hundred commands fit in its
+    data budget per example (300 fails the large_base_example health check), so keep
+    ``max_commands`` below that.
 
     >>> from hypothesis import given
     >>> from casehistory import CaseDesk, SteppingClock
