@@ -166,6 +166,14 @@ class CaseDeskMachine(DeskInvariants, RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        rules = type(self).setup_state().rules
+        if len(rules) == 1 and not rules[0].arguments:
+            # Only step: chosen without a choice. Hypothesis's choice of a rule makes one
+            # more choice in the first step (its swarm of enabled rules) than in the
+            # others, so its mutator, copying one step's choice of a rule over another's,
+            # left a run one choice short, given up (5% of the examples). A subclass
+            # with rules of its own keeps Hypothesis's choice (and swarm) of them.
+            self._rules_strategy = st.just((rules[0], {}))  # type: ignore[assignment]
         self.clock = MachineClock(CLOCK_START)
         self.location = self.new_store()
         self.desk = self.open_desk(self.location)

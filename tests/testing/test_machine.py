@@ -11,7 +11,8 @@ from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.stateful import invariant, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule, run_state_machine_as_test
+from hypothesis.statistics import collector
 
 from casehistory.desk import _base
 from casehistory.domain import _support
@@ -206,6 +207,38 @@ class TestSettingsAUserAssigns:
 
         assert 0 < len(steps) <= 6
         assert max(steps) <= 3
+
+
+class WithARuleOfItsOwn(CaseDeskMachine):
+    calls: ClassVar[Counter[str]] = Counter()
+
+    @rule()
+    def look_at_the_desk(self) -> None:
+        self.calls["mine"] += 1
+        assert list(self.desk.case_ids()) == list(self.cases)
+
+    def on_opened(self, case_id: UUID) -> None:
+        self.calls["opened"] += 1
+
+
+def test_a_subclass_s_own_rules_run_beside_the_step() -> None:
+    _run(WithARuleOfItsOwn, max_examples=20)
+
+    assert WithARuleOfItsOwn.calls["mine"] > 0
+    assert WithARuleOfItsOwn.calls["opened"] > 0
+
+
+def test_few_examples_are_given_up() -> None:
+    statuses: Counter[str] = Counter()
+
+    def keep(stats: Any) -> None:
+        statuses.update(case["status"] for case in stats["generate-phase"]["test-cases"])
+
+    with collector.with_value(keep):
+        _run(CaseDeskMachine, max_examples=200, phases=[Phase.generate])
+
+    given_up = statuses["invalid"] + statuses["overrun"]
+    assert given_up < 0.02 * sum(statuses.values()), statuses
 
 
 class TestTheClock:
