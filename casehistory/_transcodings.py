@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
@@ -242,24 +242,57 @@ def fast_decoder(transcoder: JSONTranscoder) -> Callable[[bytes], dict[str, Any]
     return decode
 
 
-def _plain_encoding(transcoding: Transcoding) -> Callable[[Any], Any]:
-    """The transcoding's encode, or a function that gives what it gives without a
-    method call (each value of an event goes through one)."""
+def _wrapping(
+    name: str, transcoding: Transcoding, walk: Callable[[Any], Any]
+) -> Callable[[Any], dict[str, Any]]:
+    """What the transcoder's ``default`` makes of a value of ``transcoding``'s type,
+    ``{"_type_": name, "_data_": data}``, with its data walked in turn: one call per
+    value, none for the strings of a time, an amount, an enum or a sealed text."""
     kind = type(transcoding)
     if kind is DatetimeAsISO or kind is _DateTranscoding:
-        return lambda obj: obj.isoformat()
+        return lambda obj: {"_type_": name, "_data_": obj.isoformat()}
     if kind is DecimalAsStr:
-        return str
+        return lambda obj: {"_type_": name, "_data_": str(obj)}
     if kind is UUIDAsHex:
-        return lambda obj: obj.hex
+        return lambda obj: {"_type_": name, "_data_": obj.hex}
     if kind is _EnumTranscoding:
-        return lambda obj: obj.name
+        return lambda obj: {"_type_": name, "_data_": obj.name}
     if kind is SealedTranscoding:
-        return lambda obj: obj.box
+        return lambda obj: {"_type_": name, "_data_": obj.box}
     if kind is _AttrsTranscoding and isinstance(transcoding, _AttrsTranscoding):
         names = transcoding._fields
-        return lambda obj: {name: getattr(obj, name) for name in names}
-    return transcoding.encode
+        if transcoding.type not in _SAME_AGAIN:
+            return lambda obj: {
+                "_type_": name,
+                "_data_": walk({field: getattr(obj, field) for field in names}),
+            }
+        # An actor or an amount: the same object is often encoded again and again
+        # (the actor of every command of a session), so the last one's encoding is
+        # kept and given again while it is the same object (held here, so its id is
+        # not reused; frozen, of immutable fields: its encoding cannot change).
+        last: list[tuple[Any, Any]] = [(None, None)]  # one pair: read and replaced whole
+
+        def frozen(obj: Any) -> dict[str, Any]:
+            seen, walked = last[0]
+            if seen is obj:
+                return cast(dict[str, Any], walked)
+            walked = {
+                "_type_": name,
+                "_data_": walk({field: getattr(obj, field) for field in names}),
+            }
+            last[0] = (obj, walked)  # the walk succeeded: what it gives again
+            return walked
+
+        return frozen
+    encode = transcoding.encode
+    if kind in _TO_STRINGS:
+        return lambda obj: {"_type_": name, "_data_": encode(obj)}
+    return lambda obj: {"_type_": name, "_data_": walk(encode(obj))}
+
+
+_SAME_AGAIN: frozenset[type[Any]] = frozenset({values.Actor, values.Money})
+"""Frozen value types whose fields hold only immutable values (strings, enums,
+decimals): an object's encoding is the same each time it is encoded."""
 
 
 _TO_STRINGS = frozenset(
@@ -289,32 +322,39 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
     subclass of a string, number or object type (the json module writes those
     itself), a key that is no
     string, a lone surrogate, a type not registered, a circular reference."""
-    encodings = {
-        kind: (t.name, _plain_encoding(t), type(t) in _TO_STRINGS)
-        for kind, t in transcoder.types.items()
-        # A registered type the json module writes itself is never asked of default.
-        if not issubclass(kind, (*_JSON_NATIVE, list, tuple)) and kind is not type(None)
-    }
 
     def walk(value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is bool or value is None:
             return value
-        found = encodings.get(kind)
-        if found is not None:
-            name, encoding, to_string = found
-            data = encoding(value)
-            return {"_type_": name, "_data_": data if to_string else walk(data)}
+        wrap = wrappings.get(kind)
+        if wrap is not None:
+            return wrap(value)
         if kind is dict:
             walked = {}
+            # Each item's kind is asked here: a string, a number or a registered
+            # value (most of an event) costs no call of walk of its own.
             for key, item in value.items():
                 if type(key) is not str:
                     raise _NotPlain
-                walked[key] = walk(item)
+                kind = type(item)
+                if kind is str or kind is int or kind is bool or item is None:
+                    walked[key] = item
+                elif (wrap := wrappings.get(kind)) is not None:
+                    walked[key] = wrap(item)
+                else:
+                    walked[key] = walk(item)
             return walked
         if isinstance(value, list | tuple):  # subclasses too (a state's StatusChange):
             return [walk(item) for item in value]  # the json module writes their items
         raise _NotPlain
+
+    wrappings = {
+        kind: _wrapping(t.name, t, walk)
+        for kind, t in transcoder.types.items()
+        # A registered type the json module writes itself is never asked of default.
+        if not issubclass(kind, (*_JSON_NATIVE, list, tuple)) and kind is not type(None)
+    }
 
     def encode(state: dict[str, Any]) -> bytes:
         try:

@@ -132,3 +132,17 @@ def test_the_events_and_snapshots_a_desk_writes_take_the_fast_path(
     monkeypatch.setattr(TRANSCODER, "encode", refused)
     for state, expected in states:
         assert FAST(state) == expected
+
+
+ACTORS = st.builds(Actor, st.sampled_from(["a.lee", "b.kim"]), st.sampled_from(list(Role)))
+MONEYS = st.builds(Money, st.sampled_from(["12.50", "0.01", "7"]), st.sampled_from(["USD", "EUR"]))
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(ACTORS | MONEYS, min_size=1, max_size=3), min_size=1, max_size=6))
+def test_actors_and_amounts_encoded_again_give_their_own_bytes(rows: list[list[Any]]) -> None:
+    # The encoder keeps the last actor's and amount's encoding for the same object:
+    # objects repeated, equal and different, in any order, each give the transcoder's bytes.
+    for row in rows:
+        for value in [*row, *row]:
+            _same({"by": value, "values": row})
