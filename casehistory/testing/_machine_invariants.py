@@ -103,6 +103,10 @@ class DeskInvariants:
             assert state == self._checked_state(case_id).state, (
                 f"case {case_id}: loaded state differs from fold"
             )
+            # Equal states may still differ in their dicts' order, which the view
+            # shows (RMAs and holds in the order they were placed).
+            view = self.view(case_id)
+            assert CaseView.of(state, view.events) == view, f"case {case_id}: loaded view differs"
 
     @invariant()
     def recorded_decisions_stand(self) -> None:

@@ -5,8 +5,9 @@ counterexample of a handful of steps.
 
 Only reproducibility is added to the defaults: no example database, a derandomized
 search (the same counterexample every run), and no "explain" phase (it only annotates
-the report). The counterexample is read from the notes Hypothesis adds to the error:
-one ``state.<rule>(...)`` line per step of the machine, opening the first case included.
+the report). The counterexample is read from the test the machine prints to paste, in
+the notes Hypothesis adds to the error: one desk call per step, opening the first case
+included.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from casehistory.domain.ledger import Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import Policies
 from casehistory.errors import NotAuthorised, TransitionNotAllowed
+from casehistory.testing._printing import BEGIN, END
 from casehistory.testing.machine import CaseDeskMachine
 
 REPRODUCIBLE = settings(
@@ -50,33 +52,50 @@ HANDFUL = 8
 """The most steps a shrunk counterexample may take, opening the case included (steps
 that did nothing are not counted)."""
 
-_STEP = re.compile(r"^state\.(open_first_case|open_case|accepted_command|refused_command)\(")
-_NOTHING = re.compile(r"^Draw \d+ \(case\): None$")
-_DRAW = re.compile(r"^Draw \d+ \((?:command|refused)\): (.*)$", re.M)
-_METHOD = re.compile(r"\bdesk\.(\w+)\(")
+_CALL = re.compile(r"^(?P<indent> *)(?:case_\d+ = )?(?P<who>desk|other)\.(?P<method>\w+)\(")
+_RAISES = re.compile(r"^(?P<indent> *)with pytest\.raises\(")
 
 
-def commands(notes: str) -> list[str]:
-    """The desk methods the steps called, in order (another writer's first)."""
-    return [method for draw in _DRAW.findall(notes) for method in _METHOD.findall(draw)]
+def printed_test(notes: str) -> list[str]:
+    """The body of the test the machine printed to paste (``with X.replay() as desk:``)."""
+    lines = notes.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(BEGIN))
+    end = next(i for i in range(start, len(lines)) if lines[i].endswith(END))
+    body = lines[start + 1 : end]
+    first = next(i for i, line in enumerate(body) if ".replay() as desk:" in line)
+    return body[first + 1 :]
 
 
 def working_steps(notes: str) -> list[str]:
-    """The rules of the steps that did something, in order.
-
-    A step that drew no case (``Draw n (case): None``) did nothing; the shrinker usually
-    deletes such steps, but not always (a local minimum), and they change nothing in
-    what a reader has to replay."""
+    """The steps of the printed test, in order: ``open_case`` (a case opened),
+    ``accepted_command`` (a desk call) or ``refused_command`` (a call in
+    ``pytest.raises``); the clock turned back and another writer's call are part of the
+    refused step they come before."""
+    body = printed_test(notes)
+    level = len(body[0]) - len(body[0].lstrip())
     steps: list[str] = []
-    idle = False
-    for line in (line.strip() for line in notes.splitlines()):
-        if _NOTHING.match(line):
-            idle = True  # a step's draws are printed before the step
-        elif step := _STEP.match(line):
-            if not idle:
-                steps.append(step[1])
-            idle = False
+    for line in body:
+        indent = len(line) - len(line.lstrip())
+        if indent != level:
+            continue
+        if _RAISES.match(line):
+            steps.append("refused_command")
+        elif (call := _CALL.match(line)) and call["method"] != "turn_clock_back":
+            opening = call["method"] == "open_case" and " = desk." in line
+            steps.append("open_case" if opening else "accepted_command")
     return steps
+
+
+def commands(notes: str) -> list[str]:
+    """The desk methods the steps called, in order (another writer's first; the opening
+    of each case and the clock turned back left out)."""
+    return [
+        call["method"]
+        for line in printed_test(notes)
+        if (call := _CALL.match(line))
+        and call["method"] != "turn_clock_back"
+        and " = desk.open_case(" not in line
+    ]
 
 
 def in_order(needed: list[str], commands: list[str]) -> bool:
@@ -107,7 +126,7 @@ def counterexample() -> Counterexample:
     # Shown with pytest -s: the figures quoted in the CHANGELOG.
     print(f"\n{len(steps)} steps in {time.process_time() - start:.1f} s CPU: {found.commands}")
     assert steps, f"no counterexample reported: {failure.value!r}\n{notes}"
-    assert steps[0] == "open_first_case"
+    assert steps[0] == "open_case"
     assert len(steps) <= HANDFUL, f"{len(steps)} steps:\n{notes}"
     return found
 
