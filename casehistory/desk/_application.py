@@ -37,6 +37,7 @@ from eventsourcing.sqlite import (
 from eventsourcing.utils import Environment, EnvType
 
 from casehistory.desk._mapper import CaseMapper
+from casehistory.desk._pool import FastCheckoutPool
 from casehistory.domain.case import Case
 from casehistory.errors import StoreIsReadOnly
 from casehistory.store import READ_ONLY, register_value_transcodings
@@ -143,7 +144,7 @@ class _Store(Application[UUID]):
         return recordings
 
 
-class _StatementCachingPool(SQLiteConnectionPool):
+class _StatementCachingPool(FastCheckoutPool):
     """eventsourcing's pool of SQLite connections, each keeping 128 prepared statements.
 
     eventsourcing 9.5 opens its connections with ``cached_statements=True``, a cache of
