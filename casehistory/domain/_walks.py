@@ -96,6 +96,8 @@ class _Plain:
             return value.isoformat()
         if kind in _PLAIN_ENUMS:
             return value.name
+        if kind is Sealed:  # a note's or a contact's text: _general's answer, sooner
+            return {"sealed": value.box}
         fields = _PLAIN_FIELDS.get(kind)
         if fields is not None:
             return {name: self.of(getattr(value, name)) for name in fields}

@@ -46,6 +46,7 @@ from casehistory.domain._walks import (
     typed,
 )
 from casehistory.domain.sealed import Sealed
+from casehistory.domain.values import Actor
 
 __all__ = [
     "ENVELOPE",
@@ -253,24 +254,76 @@ def chained_bytes(
     bytes, where ``canonical_json`` would walk the record a second time to know: every
     command records an event (tests/unit/test_chained_bytes.py holds the two equal)."""
     walk = _Plain()
+    # In the order of the record's own walk (the same error first, if any).
+    case_text = _case_text(case_id)
+    occurred = occurred_at.isoformat()
+    recorded = timestamp.isoformat()
+    actor = _actor_form(by, walk)
+    payload = {}
+    for name, value in fields.items():
+        if name in ENVELOPE:
+            continue
+        if not (type(name) is str and name.isascii()):  # what walk.key notes, inline
+            walk.key(name)
+        kind = type(value)
+        payload[name] = value if kind is str or kind is bool or value is None else walk.of(value)
     body = {
-        "case_id": str(case_id),
+        "case_id": case_text,
         "version": version,
         "type": event_class.__name__,
-        "occurred_at": occurred_at.isoformat(),
-        "recorded_at": timestamp.isoformat(),
-        "actor": walk.of(by),
-        "payload": {
-            walk.key(name): walk.of(value) for name, value in fields.items() if name not in ENVELOPE
-        },
+        "occurred_at": occurred,
+        "recorded_at": recorded,
+        "actor": actor,
+        "payload": payload,
         "previous": previous,
     }
-    if walk.plain and _plain_json(version) and _plain_json(previous):
+    if (
+        walk.plain
+        and (_plain_json(version) if type(version) is not int else abs(version) <= _SAFE_INTEGER)
+        and (previous is None or type(previous) is str or _plain_json(previous))
+    ):
         try:
             return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate: canonical_json says why
             pass
     return canonical_json(body)
+
+
+_SAFE_INTEGER = 2**53 - 1  # as _walks: RFC 8785 numbers are doubles, exact up to here
+
+_LAST_CASE: list[tuple[Any, str]] = [(None, "")]
+"""The last case id :func:`chained_bytes` wrote and its text (a UUID is immutable, and
+a command's events are all of one case): one pair, read and replaced whole."""
+
+
+def _case_text(case_id: Any) -> str:
+    last, text = _LAST_CASE[0]
+    if last is case_id:
+        return text
+    text = str(case_id)
+    _LAST_CASE[0] = (case_id, text)
+    return text
+
+
+_LAST_ACTOR: list[tuple[Any, Any, bool]] = [(None, None, True)]
+"""The last actor :func:`chained_bytes` wrote, its JSON form and whether that form is
+plain: a frozen :class:`~casehistory.domain.values.Actor` of a string and an enum, the
+same object for each command of a session, whose form cannot change. The form is
+shared between bodies, which are only written (orjson), never changed."""
+
+
+def _actor_form(by: Any, walk: _Plain) -> Any:
+    last, form, plain = _LAST_ACTOR[0]
+    if last is not by:
+        if type(by) is not Actor:
+            return walk.of(by)
+        own = _Plain()
+        form = own.of(by)
+        plain = own.plain
+        _LAST_ACTOR[0] = (by, form, plain)  # held here, so its id is not reused
+    if not plain:
+        walk.plain = False
+    return form
 
 
 STATE_COMMITMENT = "state_commitment"

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from casehistory import Actor, Role
 from casehistory.domain.chain import canonical_json, chained_bytes, record
+from casehistory.domain.events import NoteAdded
 from casehistory.stories import STORIES
 
 from ._builders import memory_desk
@@ -142,3 +144,29 @@ def test_a_decimal_a_date_and_a_uuid_are_written_as_the_definition_writes_them()
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     fields = {"amount": Decimal("12.50"), "on": date(2026, 3, 2), "other": UUID(int=7)}
     _both(UUID(int=1), 3, Event, "ab" * 32, at, Pair("a", Colour.RED), at, fields)
+
+
+_CASES = [uuid4(), uuid4()]
+_ACTORS = st.builds(
+    Actor, st.sampled_from(["a.lee", "é.ünï", "b\u2028"]), st.sampled_from(list(Role))
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_CASES) | st.uuids() | st.just("not-a-uuid"),
+            _ACTORS | st.sampled_from([None, "a.lee", {"id": "x", "é": 1}]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_case_ids_and_actors_written_again_give_the_definitions_bytes(
+    calls: list[tuple[Any, Any]],
+) -> None:
+    # chained_bytes keeps the last case id's text and the last actor's form for the same
+    # object: the same objects again, equal ones, others and non-actors, in any order.
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for case_id, by in [*calls, *calls]:
+        _both(case_id, 3, NoteAdded, "ab" * 32, at, by, at, {"text": "hello"})
