@@ -28,13 +28,16 @@ from typing import Any, cast
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-__all__ = ["VALUE_MAX", "Reader", "Row", "decoder", "reader", "register"]
+__all__ = ["VALUE_MAX", "Bias", "Reader", "Row", "decoder", "reader", "register"]
 
 VALUE_MAX = 2**32 - 1
 """The range of the numbers a value is decoded from (wide enough for an instant)."""
 
 _MASK = 2**64 - 1
 Decoder = Callable[[int], Any]
+Bias = Callable[[int, Sequence[int]], "dict[int, float] | None"]
+"""The weights of a row's next choice (value -> probability, summing below 1; None:
+uniform), given its position and the numbers drawn before it in the row."""
 _DECODERS: dict[int, tuple[object, Decoder | None]] = {}
 """id(strategy) -> (the strategy, kept alive so its id is not reused; its decoder or
 None when it has none)."""
@@ -108,6 +111,23 @@ class Row(SearchStrategy[list[int]]):
     def do_draw(self, data: Any) -> list[int]:
         draw = data.draw_integer
         return [draw(low, high) for low, high in self.ranges]
+
+    def draw_biased(self, data: Any, bias: Bias) -> list[int]:
+        """The row, each choice drawn with the weights ``bias(position, numbers so far)``
+        gives it (None: uniform), as one span of this row's label.
+
+        Weights only make some values likelier where Hypothesis generates a choice; they
+        never change what a number means, and a replayed or shrunk example ignores them:
+        so a history can be steered (towards a plan, towards steps the case allows)
+        while each number still names the same thing whatever came before it."""
+        data.start_span(self.label)
+        draw = data.draw_integer
+        numbers: list[int] = []
+        for position, (low, high) in enumerate(self.ranges):
+            weights = bias(position, numbers)
+            numbers.append(draw(low, high, weights=weights) if weights else draw(low, high))
+        data.stop_span()
+        return numbers
 
     def __repr__(self) -> str:
         return f"Row({self.name!r}, {len(self.ranges)} choices)"
