@@ -338,7 +338,7 @@ class _Histories(st.SearchStrategy[CaseHistory]):
         labels = reaching or tuple(
             label for n in numbers[1 : 1 + _PICKS] if (label := _picked(n)) is not None
         )
-        edges = numbers[1 + _PICKS] % 2 == 1 or _MONTHS in reaching
+        edges = numbers[1 + _PICKS] % 4 != 0 or _MONTHS in reaching
         plan = tuple(goal for label in labels for goal in PLANS[label])
         if reaching:  # room for the plan: a few steps a goal, where max_commands allows
             count = max(count, min(high, _ROOM * len(plan) + _ROOM))
@@ -426,16 +426,17 @@ def case_histories(
     (``history: refund after reopen``...), which ``--hypothesis-show-statistics``
     lists; :data:`COVERAGE_LABELS` names them (docs/testing.md,
     "Coverage labels"). Swarm testing: at its start, each history picks up to three
-    labels to pursue (maybe none), and three steps in four then take the next step on
-    the way there; so that each label is reached by at least a tenth of default
-    histories. ``reaching`` (a label or a list of them) makes every history pursue
+    labels to pursue (maybe none), and Hypothesis is steered to generate the next step
+    on the way there three times in four (the plan only weights the choices it
+    generates, see Shrinking); so that each label is reached by at least a tenth of
+    default histories. ``reaching`` (a label or a list of them) makes every history pursue
     those, one after the other, with room for them (``max_commands`` allowing); most
     histories reach them, not all (the drawn steps in between may spend the money a
     refund needed).
 
     Business times: by default each command's is drawn on its own (at or after the
     opening), so a command is often dated before the one recorded before it, as a late
-    entry is; half of the histories have their times on months' edges, where a month
+    entry is; three histories in four have their times on months' edges, where a month
     in local time is not the month in UTC. ``forward_time=True`` makes each business
     time at or after the one before (up to four days later), for code that assumes
     that; the desk does not, and the default draws what it accepts.
@@ -445,13 +446,17 @@ def case_histories(
     step the case allows (a note), with the simplest arguments (texts ``'0'``, the
     first of the cast, ``Money('0.01', 'EUR')``, no product) and business times
     towards 2026-01-01 00:00 UTC (never before the opening). Each command is drawn
-    from a fixed row of choices of its own: the shrinker deletes one by emptying its
-    row (or dropping the row and lowering the count), and the commands after it,
-    drawn from their own rows against the case without it, stay as they were, or
-    vanish where they needed it (a return, once its RMA is gone); they seldom turn into
-    other commands. A failure is reported as a short script of readable commands:
-    for the three planted bugs of ``benchmarks/planted_bugs.py`` (docs/testing.md),
-    within a command of the shortest history that shows each.
+    from a fixed row of choices of its own, and its step is named by a number that
+    means the same step whatever the case (a step the case does not take leaves the
+    slot empty); plans, the steps a case takes and months' edges only weight the
+    choices Hypothesis generates, and a replay or a shrink ignores weights. So the
+    shrinker drops the plan without changing a command, deletes commands one at a
+    time, and those that needed a deleted one (a return, once its RMA is gone) vanish
+    with it. A failure is reported as a short script of readable commands: for the
+    three planted bugs of ``benchmarks/planted_bugs.py`` and seven other simple bugs
+    (docs/testing.md), the shortest history that shows each. With ``reaching``, a
+    slot that Hypothesis's mutations left on a step the case does not take follows
+    the plan instead, so such histories may shrink a step or two above the minimum.
 
     Caveats: the model decides with the default :class:`~casehistory.Policies`; business
     times lie in 2026 before :data:`CLOCK_START` (use ``SteppingClock(CLOCK_START)``);
