@@ -24,13 +24,12 @@ from this tree, ``casehistory`` from the path.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "testing"))
 
+from _planted import hunt
 from test_planted_user_bugs import PLANTED, search
 
 import casehistory
@@ -66,26 +65,11 @@ def main() -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for bug, (make, _, planted) in PLANTED.items():
-        found, seconds = [], []
-        for at in range(args.seeds):
-            start = time.perf_counter()
-            failed, _ = search(make, planted, at, shrink=False)
-            seconds.append(time.perf_counter() - start)
-            if failed:
-                found.append(at)
-        shrunk, shrinking = [], []
-        for at in found[: args.shrink]:
-            start = time.perf_counter()
-            _, length = search(make, planted, at, shrink=True)
-            shrinking.append(time.perf_counter() - start)
-            if length is not None:
-                shrunk.append(length)
-        lengths = f"{statistics.median(shrunk):g}, {max(shrunk)}" if shrunk else "-"
-        above = ", ".join(f"+{n - MINIMUM[bug]}" for n in shrunk) or "-"
-        slow = f"{statistics.median(shrinking):.0f}, {max(shrinking):.0f}" if shrinking else "-"
+        found = hunt(search, make, planted, seeds=args.seeds, shrink=args.shrink)
+        above = ", ".join(f"+{n - MINIMUM[bug]}" for n in found.shrunk) or "-"
         print(
-            f"| {bug} | {len(found)} | {statistics.median(seconds):.1f}, {max(seconds):.1f} "
-            f"| {lengths} | {MINIMUM[bug]} | {above} | {slow} |",
+            f"| {bug} | {found.found} | {found.times()} | {found.lengths()} | {MINIMUM[bug]} "
+            f"| {above} | {found.slow()} |",
             flush=True,
         )
 

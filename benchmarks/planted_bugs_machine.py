@@ -23,12 +23,12 @@ fewest, in at most 30 s.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _planted import hunt
 
 from tests.testing.test_planted_user_bugs_machine import PLANTED, search
 
@@ -51,25 +51,10 @@ def main() -> None:
     for bug, (machine, _, planted, fewest) in PLANTED.items():
         if args.bug and bug not in args.bug:
             continue
-        found, seconds = [], []
-        for at in range(args.seeds):
-            start = time.perf_counter()
-            failed, _ = search(machine, planted, at, shrink=False)
-            seconds.append(time.perf_counter() - start)
-            if failed:
-                found.append(at)
-        shrunk, shrinking = [], []
-        for at in found[: args.shrink]:
-            start = time.perf_counter()
-            _, length = search(machine, planted, at, shrink=True)
-            shrinking.append(time.perf_counter() - start)
-            if length is not None:
-                shrunk.append(length)
-        lengths = f"{statistics.median(shrunk):g}, {max(shrunk)}" if shrunk else "-"
-        slow = f"{statistics.median(shrinking):.0f}, {max(shrinking):.0f}" if shrinking else "-"
+        found = hunt(search, machine, planted, seeds=args.seeds, shrink=args.shrink)
         print(
-            f"| {bug} | {len(found)} | {statistics.median(seconds):.1f}, {max(seconds):.1f} "
-            f"| {lengths} | {fewest} | {slow} |",
+            f"| {bug} | {found.found} | {found.times()} | {found.lengths()} | {fewest} "
+            f"| {found.slow()} |",
             flush=True,
         )
 
