@@ -15,48 +15,23 @@ import pytest
 
 from casehistory import (
     ERASED,
-    Actor,
     CaseDesk,
     CaseNotFound,
-    Channel,
-    Customer,
     ErasureGround,
     InvalidInput,
     Money,
     NotAuthorised,
     PersonalDataErased,
-    Role,
     Sealed,
     SteppingClock,
     StoreUnavailable,
 )
 from casehistory.audit.rules import verify_rules
 from casehistory.events import CustomerForgotten, NoteAdded
-
-AGENT = Actor("a.lee", Role.AGENT)
-DPO = Actor("p.osei", Role.PRIVACY_OFFICER)
-T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-
-
-def _desk(path: Path | str = ":memory:") -> CaseDesk:
-    return CaseDesk.open(str(path), clock=SteppingClock(datetime(2026, 11, 2, 9, tzinfo=UTC)))
-
-
-def _case(desk: CaseDesk, customer: str = "C-1", name: str = "Zebedee Quux") -> UUID:
-    case_id = desk.open_case(
-        customer=Customer(customer, name, f"{customer}@example.org"),
-        subject=f"{name}'s kettle leaks",
-        channel=Channel.PHONE,
-        by=AGENT,
-        occurred_at=T,
-    )
-    desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=T)
-    desk.add_note(case_id, text=f"{name} lives upstairs", by=AGENT, occurred_at=T)
-    return case_id
-
-
-def _forget(desk: CaseDesk, customer: str = "C-1") -> object:
-    return desk.forget_customer(customer, ground=ErasureGround.OBJECTION, by=DPO)
+from tests.unit._personal import AGENT, T
+from tests.unit._personal import case as _case
+from tests.unit._personal import desk as _desk
+from tests.unit._personal import forget as _forget
 
 
 def test_a_sealed_text_is_a_box_whose_repr_holds_no_text() -> None:

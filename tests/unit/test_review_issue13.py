@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -18,46 +17,20 @@ import pytest
 
 from casehistory import (
     ERASED,
-    Actor,
     CaseDesk,
-    Channel,
-    Customer,
     ErasureGround,
     InvalidInput,
     RecordedInPlaintext,
-    Role,
-    SteppingClock,
     StoreUnavailable,
 )
 from casehistory.audit.rules import verify_rules
 from casehistory.audit.scan import scan_log
 from casehistory.audit.store_checks import check_store, make_checkpoint
 from tests.unit._builders import COMMANDS, drive_to, file_desk, home_status
-
-AGENT = Actor("a.lee", Role.AGENT)
-DPO = Actor("p.osei", Role.PRIVACY_OFFICER)
-T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-
-
-def _desk(path: Path | str = ":memory:", hour: int = 9) -> CaseDesk:
-    return CaseDesk.open(str(path), clock=SteppingClock(datetime(2026, 11, 2, hour, tzinfo=UTC)))
-
-
-def _case(desk: CaseDesk, customer: str = "C-1", name: str = "Zebedee Quux") -> UUID:
-    case_id = desk.open_case(
-        customer=Customer(customer, name, f"{customer}@example.org"),
-        subject=f"{name}'s kettle leaks",
-        channel=Channel.PHONE,
-        by=AGENT,
-        occurred_at=T,
-    )
-    desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=T)
-    desk.add_note(case_id, text=f"{name} lives upstairs", by=AGENT, occurred_at=T)
-    return case_id
-
-
-def _forget(desk: CaseDesk, customer: str = "C-1") -> object:
-    return desk.forget_customer(customer, ground=ErasureGround.OBJECTION, by=DPO)
+from tests.unit._personal import AGENT, DPO, T
+from tests.unit._personal import case as _case
+from tests.unit._personal import desk as _desk
+from tests.unit._personal import forget as _forget
 
 
 def test_forgetting_a_case_with_an_unsealed_text_is_refused() -> None:
