@@ -1,6 +1,6 @@
 """How a history is steered without changing what its choices mean.
 
-A slot of a history names its step by a ticket (see ``strategies._step_of``): the same
+A slot of a history names its step by a ticket (see ``_histories._step_of``): the same
 number names the same step whatever came before it, and a step the case does not allow
 makes the slot empty. Steering (towards the steps the case allows, towards a plan's next
 step, towards the arguments a plan needs) is done here, with the weights Hypothesis
