@@ -85,12 +85,8 @@ class _AttrsTranscoding(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = cls.__name__
-        self._fields = tuple(f.name for f in attrs.fields(cls))
+        self._fields, self._through_init = _shape(cls)
         self._field_set = frozenset(self._fields)
-        # Tuples come back from JSON as lists: classes with tuple fields go through
-        # __init__, whose converters restore them.
-        hints = typing.get_type_hints(cls)
-        self._through_init = any(typing.get_origin(hints[name]) is tuple for name in self._fields)
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self._fields}
@@ -104,6 +100,23 @@ class _AttrsTranscoding(Transcoding):
         for name, value in data.items():
             object.__setattr__(obj, name, value)
         return obj
+
+
+def _shape(cls: type[Any]) -> tuple[tuple[str, ...], bool]:
+    """A class's field names, and whether it is decoded through ``__init__``: tuples come
+    back from JSON as lists, and classes with tuple fields go through ``__init__``, whose
+    converters restore them. Once per class and process: every desk registers these
+    transcodings when it opens, and resolving the type hints was half of opening one."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields = tuple(f.name for f in attrs.fields(cls))
+        hints = typing.get_type_hints(cls)
+        shape = fields, any(typing.get_origin(hints[name]) is tuple for name in fields)
+        _SHAPES[cls] = shape
+    return shape
+
+
+_SHAPES: dict[type[Any], tuple[tuple[str, ...], bool]] = {}
 
 
 class _EnumTranscoding(Transcoding):
