@@ -40,6 +40,7 @@ from typing import Any
 
 import attrs
 
+from casehistory.domain._sla_count import checked_spans, count, known_at, merged
 from casehistory.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar, _exact_keys
 from casehistory.domain.chain import canonical_json
 from casehistory.domain.values import Channel, require_aware, require_text
@@ -360,8 +361,8 @@ def sla_clocks(
             f"as_of {now.isoformat()} is before the case opened at {opened.isoformat()}; "
             "it had no clocks then: ask as of the opening or later"
         )
-    waits = _spans(awaiting, "awaiting", opened)
-    stands = _spans(resolved, "resolved", opened)
+    waits = checked_spans(awaiting, "awaiting", opened)
+    stands = checked_spans(resolved, "resolved", opened)
     response = None
     if first_response_at is not None:
         response = require_aware(first_response_at, "first_response_at").astimezone(UTC)
@@ -372,8 +373,8 @@ def sla_clocks(
             )
         if response > now:
             response = None
-    waits, stands = _as_of(waits, now), _as_of(stands, now)
-    pauses = _merged(waits + stands)
+    waits, stands = known_at(waits, now), known_at(stands, now)
+    pauses = merged(waits + stands)
     resolution_met = stands[-1][0] if stands and stands[-1][1] is None else None
     assert targets.first_response is not None
     assert targets.resolution is not None
@@ -386,104 +387,21 @@ def sla_clocks(
     )
 
 
-def _spans(spans: object, name: str, opened: datetime) -> list[tuple[datetime, datetime | None]]:
-    if isinstance(spans, str | bytes) or not isinstance(spans, Sequence):
-        raise InvalidInput(f"{name} must be a sequence of (start, end) pairs, got {spans!r:.100}")
-    found: list[tuple[datetime, datetime | None]] = []
-    for index, span in enumerate(spans):
-        if not isinstance(span, tuple | list) or len(span) != 2:
-            raise InvalidInput(f"{name}[{index}] must be a (start, end) pair, got {span!r:.100}")
-        start = require_aware(span[0], f"{name}[{index}] start").astimezone(UTC)
-        end = None if span[1] is None else require_aware(span[1], f"{name}[{index}] end")
-        end = None if end is None else end.astimezone(UTC)
-        if start < opened:
-            raise InvalidInput(
-                f"{name}[{index}] starts at {start.isoformat()}, before the case opened at "
-                f"{opened.isoformat()}"
-            )
-        if end is not None and end < start:
-            raise InvalidInput(
-                f"{name}[{index}] ends at {end.isoformat()}, before it starts at "
-                f"{start.isoformat()}; give (start, end)"
-            )
-        if found:
-            last_end = found[-1][1]
-            if last_end is None or start < last_end:
-                raise InvalidInput(
-                    f"{name}[{index}] starts at {start.isoformat()}, before {name}[{index - 1}] "
-                    "ends; give the spans in time order, not overlapping, only the last open"
-                )
-        found.append((start, end))
-    return found
-
-
-def _as_of(
-    spans: list[tuple[datetime, datetime | None]], now: datetime
-) -> list[tuple[datetime, datetime | None]]:
-    """The spans as known at ``now``: those started by then, an end after it unknown yet."""
-    return [
-        (start, None if end is None or end > now else end) for start, end in spans if start <= now
-    ]
-
-
-def _merged(
-    spans: list[tuple[datetime, datetime | None]],
-) -> list[tuple[datetime, datetime | None]]:
-    """The union of spans, in time order; spans that touch or overlap become one."""
-    merged: list[tuple[datetime, datetime | None]] = []
-    for start, end in sorted(spans, key=lambda span: span[0]):
-        if merged:
-            last_start, last_end = merged[-1]
-            if last_end is None or start <= last_end:
-                if last_end is not None and (end is None or end > last_end):
-                    merged[-1] = (last_start, end)
-                continue
-        merged.append((start, end))
-    return merged
-
-
 def _clock(
     calendar: BusinessCalendar,
     target: timedelta,
     opened: datetime,
     now: datetime,
     met_at: datetime | None,
-    pauses: list[tuple[datetime, datetime | None]],
+    pauses: list[Span],
 ) -> SlaClock:
-    """Count business time from ``opened`` to the clock's end (``met_at`` or ``now``),
-    leaving out ``pauses``; the due time is where the count reaches ``target``."""
-    end = now if met_at is None else met_at
-    counted = paused_for = timedelta(0)
-    due: datetime | None = None
-    cursor = opened
-    paused = False
-    for start, stop in pauses:
-        if start >= end and not (met_at is None and start == end):
-            break
-        running = calendar.elapsed(cursor, start)
-        if due is None and counted + running >= target:
-            due = calendar.due(cursor, target - counted)
-        counted += running
-        until = end if stop is None or stop > end else stop
-        paused_for += calendar.elapsed(start, until)
-        paused = met_at is None and until == end and (stop is None or stop > end)
-        cursor = until
-        if cursor >= end:
-            break
-    if cursor < end:
-        running = calendar.elapsed(cursor, end)
-        if due is None and counted + running >= target:
-            due = calendar.due(cursor, target - counted)
-        counted += running
-        cursor = end
-    if due is None:  # not reached by the end: as if the clock ran on from there
-        due = calendar.due(cursor, target - counted)
+    found = count(calendar, target, opened, now, met_at, pauses)
     return SlaClock(
         target=target,
-        due_at=due,
+        due_at=found.due_at,
         met_at=met_at,
-        breached=end > due,
-        elapsed=counted,
-        paused_for=paused_for,
-        paused=paused,
+        breached=found.breached,
+        elapsed=found.elapsed,
+        paused_for=found.paused_for,
+        paused=found.paused,
     )
