@@ -23,23 +23,21 @@ once per calendar.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
+from casehistory.domain import _calendar_fields as given
+from casehistory.domain._calendar_fields import WEEKDAYS
 from casehistory.domain._open_time import OpenTime
 from casehistory.domain.chain import canonical_json
 from casehistory.domain.values import require_aware
 from casehistory.errors import InvalidInput
 
 __all__ = ["DEFAULT_CALENDAR", "WEEKDAYS", "BusinessCalendar"]
-
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-"""Names of the days, indexed like ``date.weekday()`` (and ``calendar.MONDAY``): 0 is Monday."""
 
 _US = timedelta(microseconds=1)
 _ZERO = timedelta(0)
@@ -53,7 +51,6 @@ _DAY = 24 * _HOUR
 # offset twice within 3 hours, which none does.
 _REACH = 16 * _HOUR
 _SAMPLE = 3 * _HOUR
-_FIRST_YEAR, _LAST_YEAR, _MOST_YEARS = 1900, 9998, 200
 
 
 def _micros(at: datetime) -> int:
@@ -66,86 +63,6 @@ def _instant(micros: int) -> datetime:
 
 def _local_micros(value: time) -> int:
     return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
-
-
-def _zone(name: object) -> ZoneInfo:
-    if not isinstance(name, str) or not name:
-        raise InvalidInput(f"timezone must be an IANA name such as 'Europe/London', got {name!r}")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"timezone {name!r:.100} is not in the IANA time zone database; give a name such as "
-            "'Europe/London' or 'America/New_York' (if the name is right, install tzdata)"
-        ) from None
-
-
-def _working_days(value: object) -> frozenset[int]:
-    items = [value] if isinstance(value, int | str) else value
-    if not isinstance(items, Iterable):
-        raise InvalidInput(f"working_days must be days 0-6 or names MON-SUN, got {value!r:.100}")
-    days = set()
-    for day in items:
-        if isinstance(day, str) and day.upper() in WEEKDAYS:
-            days.add(WEEKDAYS.index(day.upper()))
-        elif isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6:
-            days.add(day)
-        else:
-            raise InvalidInput(
-                f"working day {day!r:.50} is no day: give 0 (Monday) to 6 (Sunday) or a name "
-                f"of {', '.join(WEEKDAYS)}"
-            )
-    if not days:
-        raise InvalidInput(
-            "working_days is empty: a desk that never opens has no business time; name at "
-            "least one day, e.g. working_days=range(5) for Monday to Friday"
-        )
-    return frozenset(days)
-
-
-def _years(value: object) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, list | tuple) else ()
-    if (
-        len(pair) != 2
-        or not all(isinstance(y, int) and not isinstance(y, bool) for y in pair)
-        or not _FIRST_YEAR <= pair[0] <= pair[1] <= _LAST_YEAR
-        or pair[1] - pair[0] >= _MOST_YEARS
-    ):
-        raise InvalidInput(
-            f"years must be (first, last) with {_FIRST_YEAR} <= first <= last <= {_LAST_YEAR} "
-            f"and at most {_MOST_YEARS} years, got {value!r:.100}; e.g. years=(2020, 2039)"
-        )
-    return (pair[0], pair[1])
-
-
-def _dates(value: object) -> frozenset[date]:
-    if isinstance(value, date | str) or not isinstance(value, Iterable):
-        raise InvalidInput(f"expected a collection of dates, got {value!r:.100}")
-    found = set()
-    for item in value:
-        if not isinstance(item, date) or isinstance(item, datetime):
-            raise InvalidInput(f"expected a date such as date(2026, 12, 24), got {item!r:.100}")
-        found.add(item)
-    return frozenset(found)
-
-
-def _clock_time(_: object, attribute: attrs.Attribute[time], value: object) -> None:
-    if not isinstance(value, time) or value.tzinfo is not None:
-        raise InvalidInput(
-            f"{attribute.name} must be a local time of day without tzinfo, e.g. time(9, 0), "
-            f"got {value!r:.100}; the calendar's timezone says where it is read"
-        )
-
-
-def _optional_code(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value or len(value) > 20):
-        raise InvalidInput(
-            f"{attribute.name} must be a code such as 'GB' or 'US' (or None), got {value!r:.100}"
-        )
-
-
-def _clock_text(value: time) -> str:
-    return "24:00:00" if value == time(0) else value.isoformat()
 
 
 @attrs.frozen(kw_only=True)
@@ -167,15 +84,17 @@ class BusinessCalendar:
     """
 
     timezone: str = "UTC"
-    working_days: frozenset[int] = attrs.field(default=frozenset(range(5)), converter=_working_days)
-    opens: time = attrs.field(default=time(9), validator=_clock_time)
-    closes: time = attrs.field(default=time(17), validator=_clock_time)
-    country: str | None = attrs.field(default=None, validator=_optional_code)
-    subdivision: str | None = attrs.field(default=None, validator=_optional_code)
-    years: tuple[int, int] = attrs.field(default=(2000, 2099), converter=_years)
-    closed_dates: frozenset[date] = attrs.field(default=frozenset(), converter=_dates)
+    working_days: frozenset[int] = attrs.field(
+        default=frozenset(range(5)), converter=given.working_days
+    )
+    opens: time = attrs.field(default=time(9), validator=given.clock_time)
+    closes: time = attrs.field(default=time(17), validator=given.clock_time)
+    country: str | None = attrs.field(default=None, validator=given.optional_code)
+    subdivision: str | None = attrs.field(default=None, validator=given.optional_code)
+    years: tuple[int, int] = attrs.field(default=(2000, 2099), converter=given.years)
+    closed_dates: frozenset[date] = attrs.field(default=frozenset(), converter=given.dates)
     holiday_dates: frozenset[date] = attrs.field(
-        default=None, converter=attrs.converters.optional(_dates)
+        default=None, converter=attrs.converters.optional(given.dates)
     )
     _zone: ZoneInfo = attrs.field(init=False, eq=False, repr=False)
     _shut: frozenset[date] = attrs.field(init=False, eq=False, repr=False)
@@ -188,11 +107,11 @@ class BusinessCalendar:
 
     def __attrs_post_init__(self) -> None:
         init = object.__setattr__
-        init(self, "_zone", _zone(self.timezone))
+        init(self, "_zone", given.zone(self.timezone))
         if self._close_micros <= _local_micros(self.opens):
             raise InvalidInput(
                 f"opens {self.opens.isoformat()} must be before closes "
-                f"{_clock_text(self.closes)}: a day needs some open time; for a desk open "
+                f"{given.clock_text(self.closes)}: a day needs some open time; for a desk open "
                 "until midnight give closes=time(0)"
             )
         if self.subdivision is not None and self.country is None:
@@ -279,7 +198,7 @@ class BusinessCalendar:
             "timezone": self.timezone,
             "working_days": [WEEKDAYS[d] for d in sorted(self.working_days)],
             "opens": self.opens.isoformat(),
-            "closes": _clock_text(self.closes),
+            "closes": given.clock_text(self.closes),
             "country": self.country,
             "subdivision": self.subdivision,
             "years": list(self.years),
@@ -304,7 +223,7 @@ class BusinessCalendar:
     def from_parameters(cls, parameters: Mapping[str, Any]) -> BusinessCalendar:
         """The calendar that :meth:`parameters` describes, holidays as recorded (the
         ``holidays`` package is not consulted, so its later releases change nothing)."""
-        fields = dict(_exact_keys(parameters, _CALENDAR_KEYS, "calendar parameters"))
+        fields = dict(given.exact_keys(parameters, _CALENDAR_KEYS, "calendar parameters"))
         try:
             opens = time.fromisoformat(fields["opens"])
             closes_text = fields["closes"]
@@ -470,19 +389,6 @@ class BusinessCalendar:
 
 
 _CALENDAR_KEYS = frozenset(BusinessCalendar().parameters())
-
-
-def _exact_keys(parameters: object, keys: frozenset[str], what: str) -> Mapping[str, Any]:
-    if not isinstance(parameters, Mapping):
-        raise InvalidInput(f"{what} must be a mapping, got {type(parameters).__name__}")
-    given = set(parameters)
-    if given != keys:
-        missing, unknown = sorted(keys - given), sorted(map(str, given - keys))
-        raise InvalidInput(
-            f"{what} must have exactly the keys {', '.join(sorted(keys))}; missing "
-            f"{missing or 'none'}, unknown {unknown or 'none'}"
-        )
-    return MappingProxyType(dict(parameters))
 
 
 DEFAULT_CALENDAR = BusinessCalendar()

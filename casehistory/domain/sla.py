@@ -40,8 +40,9 @@ from typing import Any
 
 import attrs
 
+from casehistory.domain._calendar_fields import exact_keys
 from casehistory.domain._sla_count import checked_spans, count, known_at, merged
-from casehistory.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar, _exact_keys
+from casehistory.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from casehistory.domain.chain import canonical_json
 from casehistory.domain.values import Channel, require_aware, require_text
 from casehistory.errors import InvalidInput
@@ -216,7 +217,7 @@ class SlaPolicy:
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> SlaPolicy:
         """The policy that :meth:`parameters` describes (its calendar as recorded)."""
-        fields = _exact_keys(parameters, _POLICY_KEYS, "SLA policy parameters")
+        fields = exact_keys(parameters, _POLICY_KEYS, "SLA policy parameters")
         channels = fields["channels"]
         if not isinstance(channels, Mapping) or not all(
             isinstance(name, str) and name in Channel.__members__ for name in channels
@@ -251,7 +252,7 @@ def _duration(seconds: object) -> timedelta:
 
 def _channel_targets(targets: object) -> dict[str, timedelta | None]:
     keys = frozenset({"first_response_seconds", "resolution_seconds"})
-    given = _exact_keys(targets, keys, "a channel's targets")
+    given = exact_keys(targets, keys, "a channel's targets")
     return {
         name.removesuffix("_seconds"): None if value is None else _duration(value)
         for name, value in given.items()
