@@ -313,7 +313,7 @@ class CaseDeskMachine(DeskInvariants, RuleBasedStateMachine):
         assert after.version == before.version + 1, (
             f"{command!r} took case {case_id} from version {before.version} to {after.version}"
         )
-        event = after.events[-1]
+        event = self._checked_state(case_id).events[-1]  # as stored, not as the view reads
         row = lifecycle.TRANSITIONS[event.lifecycle_key]
         assert before.status in row, (
             f"{event.lifecycle_key} was recorded in {before.status.name}, which the "
