@@ -1,16 +1,24 @@
-"""How fast :class:`~casehistory.testing.CaseDeskMachine` steps, against a trivial one-rule
-machine in the same run, and what share of its examples Hypothesis gives up.
+"""How fast :class:`~casehistory.testing.CaseDeskMachine` steps, against two one-rule
+machines in the same run, and what share of its examples Hypothesis gives up.
 
 Run:  python benchmarks/machine_speed.py               (~1 min)
       python benchmarks/machine_speed.py --rounds 3 --examples 50
 
-Each round runs both machines as ``TestCase`` would (the machine's own settings; no
+The baselines: a trivial machine (one rule that adds one to a counter: what Hypothesis
+itself costs a step; the ratio to it is the figure of issue 14, target at least 0.5),
+and a machine whose one rule makes one bare command on a bare eventsourcing
+``Application`` in memory (load an aggregate, trigger one event, save it; snapshots
+every two events, as the machine's desk takes them; no rules, no checks): what "one
+real command per step" costs at the least, so that the ratio to it says how far above
+that the machine's checks and its desk's rules put a step.
+
+Each round runs the machines as ``TestCase`` would (the machine's own settings; no
 database, so each round searches afresh, and no shrinking: nothing fails), counts the
 steps each ran and the seconds they took, and prints the medians over the rounds, the
-ratio (the target of issue 14: at least 0.5), and the share of the machine's examples
-that Hypothesis gave up (status ``invalid`` or ``overrun`` in its statistics; target:
-under 2%). Quote ``cat /proc/loadavg`` with the figures: the machine has two cores and
-other work runs on it.
+ratios, and the share of the machine's examples that Hypothesis gave up (status
+``invalid`` or ``overrun`` in its statistics; target: under 2%). Quote
+``cat /proc/loadavg`` with the figures: the machine has two cores and other work runs
+on it.
 """
 
 from __future__ import annotations
@@ -20,8 +28,11 @@ import statistics
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from uuid import UUID
 
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
 from hypothesis import Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from hypothesis.statistics import collector
@@ -39,6 +50,40 @@ class Trivial(RuleBasedStateMachine):
     @rule()
     def step(self) -> None:
         self.n += 1
+
+
+class Tally(Aggregate):
+    """The aggregate of the bare baseline: one event, one number."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    @event("Added")
+    def add(self, amount: int) -> None:
+        self.total += amount
+
+
+class Tallies(Application[UUID]):
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {Tally: 2}
+
+
+class OneCommand(RuleBasedStateMachine):
+    """The bare baseline: each step one command on an in-memory eventsourcing
+    application (the first creates the aggregate, as the machine's opens its case)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app = Tallies(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.tally: Any = None
+
+    @rule()
+    def step(self) -> None:
+        if self.tally is None:
+            self.tally = Tally()
+        else:
+            self.tally = self.app.repository.get(self.tally.id)
+            self.tally.add(1)
+        self.app.save(self.tally)
 
 
 _steps = Counter[str]()
@@ -81,21 +126,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--examples", type=int, default=100, help="examples a round (100)")
     args = parser.parse_args()
-    rates: dict[str, list[float]] = {"CaseDeskMachine": [], "Trivial": []}
+    machines = (CaseDeskMachine, OneCommand, Trivial)
+    rates: dict[str, list[float]] = {machine.__name__: [] for machine in machines}
     given_up: list[float] = []
     for _ in range(args.rounds):
-        for machine in (CaseDeskMachine, Trivial):
+        for machine in machines:
             steps, seconds, statuses = _run(machine, args.examples)
             rates[machine.__name__].append(steps / seconds)
             if machine is CaseDeskMachine:
                 total = sum(statuses.values())
                 given_up.append((statuses["invalid"] + statuses["overrun"]) / total)
-    ours, trivial = (statistics.median(rates[name]) for name in ("CaseDeskMachine", "Trivial"))
+    ours, bare, trivial = (statistics.median(rates[m.__name__]) for m in machines)
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
-    print("| machine | steps/s (median of rounds) | ratio to trivial |")
-    print("| --- | --- | --- |")
-    print(f"| CaseDeskMachine | {ours:,.0f} | {ours / trivial:.2f} |")
-    print(f"| trivial one-rule machine | {trivial:,.0f} | 1 |")
+    print("| machine | steps/s (median of rounds) | ratio to trivial | ratio to one command |")
+    print("| --- | --- | --- | --- |")
+    print(f"| CaseDeskMachine | {ours:,.0f} | {ours / trivial:.2f} | {ours / bare:.2f} |")
+    print(f"| one bare eventsourcing command a step | {bare:,.0f} | {bare / trivial:.2f} | 1 |")
+    print(f"| trivial one-rule machine | {trivial:,.0f} | 1 | {trivial / bare:.2f} |")
     print(
         f"given-up examples: {statistics.median(given_up):.1%} (median), "
         f"{max(given_up):.1%} (max) of the machine's"
