@@ -37,6 +37,9 @@ class CheckedCase:
     events: tuple[CaseEvent, ...] = ()
     state: CaseState | None = None
     recorded: list[PolicyDecision] = attrs.Factory(list)
+    replayed: CaseView | None = attrs.field(default=None, eq=False, repr=False)
+    """A view of the desk found equal to the view of ``state``: until new rows come, a
+    view equal to it needs no view of ``state`` built again (a refused step's)."""
     read_with: CaseView | None = attrs.field(default=None, eq=False, repr=False)
     """The view of the desk the rows were last taken in with: a step that works on the
     case reads a new one, and the rows are taken in again once for it."""
@@ -64,5 +67,5 @@ class CheckedCase:
             for value in vars(event).values()
             if isinstance(value, PolicyDecision)
         ]
-        self.rows, self.events = rows, self.events + new
+        self.rows, self.events, self.replayed = rows, self.events + new, None
         return new

@@ -76,7 +76,9 @@ class DeskInvariants:
                 f"case {case_id}: the view folds {len(view.events)} events, the store holds "
                 f"{len(checked.events)}"
             )
-            assert CaseView.of(checked.state, checked.events) == view, f"case {case_id}: replay"
+            if checked.replayed is None or checked.replayed != view:
+                assert CaseView.of(checked.state, checked.events) == view, f"case {case_id}: replay"
+                checked.replayed = view
             if self.replays_on_a_new_desk:
                 second = self.second_desk()
                 assert second.case(case_id) == view, f"case {case_id}: a second desk differs"
