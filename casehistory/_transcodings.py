@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 )
 
 from casehistory.domain import values
+from casehistory.domain._walks import span_texts, time_text
 from casehistory.domain.ledger import Balance, Hold, Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import PolicyDecision
@@ -262,7 +263,9 @@ def _wrapping(
     ``{"_type_": name, "_data_": data}``, with its data walked in turn: one call per
     value, none for the strings of a time, an amount, an enum or a sealed text."""
     kind = type(transcoding)
-    if kind is DatetimeAsISO or kind is _DateTranscoding:
+    if kind is DatetimeAsISO:  # a command's times: formatted for its digest already
+        return lambda obj: {"_type_": name, "_data_": time_text(obj)}
+    if kind is _DateTranscoding:
         return lambda obj: {"_type_": name, "_data_": obj.isoformat()}
     if kind is DecimalAsStr:
         return lambda obj: {"_type_": name, "_data_": str(obj)}
@@ -359,9 +362,23 @@ def fast_encoder(transcoder: JSONTranscoder) -> Callable[[dict[str, Any]], bytes
                     walked[key] = walk(item)
             return walked
         if isinstance(value, list | tuple):  # subclasses too (a state's StatusChange):
+            if (
+                kind is tuple
+                and len(value) == 2
+                and type(value[0]) is datetime
+                and type(value[1]) is datetime
+                and iso is not None
+            ):
+                # A span of a state's index of business times: its texts are kept
+                # (span_texts), as each snapshot encodes all the spans again.
+                low, high = span_texts(value)
+                return [{"_type_": iso, "_data_": low}, {"_type_": iso, "_data_": high}]
             return [walk(item) for item in value]  # the json module writes their items
         raise _NotPlain
 
+    times = transcoder.types.get(datetime)
+    # The name of a datetime's ISO text, when the wrapping of a datetime is that text.
+    iso = times.name if type(times) is DatetimeAsISO else None
     wrappings = {
         kind: _wrapping(t.name, t, walk)
         for kind, t in transcoder.types.items()

@@ -9,7 +9,7 @@ Pure: no I/O, no clock. Public through :mod:`casehistory.domain.chain`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -19,7 +19,7 @@ import attrs
 
 from casehistory.domain.sealed import Sealed
 
-__all__ = ["plain_scalar", "typed"]
+__all__ = ["plain_scalar", "span_texts", "time_text", "typed"]
 
 
 def plain_scalar(value: Any) -> Any:
@@ -162,12 +162,59 @@ def _spans(value: Sequence[Any]) -> list[Any] | None:
     try:
         if all(len(pair) == 2 and type(pair[0]) is type(pair[1]) is datetime for pair in value):
             return [
-                [{"$datetime": low.isoformat()}, {"$datetime": high.isoformat()}]
-                for low, high in value
+                [{"$datetime": low}, {"$datetime": high}] for low, high in map(span_texts, value)
             ]
     except (TypeError, KeyError):  # an item without a length, or a mapping
         pass
     return None
+
+
+def span_texts(pair: Sequence[datetime]) -> tuple[str, str]:
+    """The ISO 8601 texts of a pair of datetimes (``isoformat``), kept for the pair.
+
+    A state's index of business times is a tuple of such pairs, and each state after
+    the next event shares all of them but the last with the state before: each
+    snapshot's commitment and encoding would format every one of them again (two per
+    fifty events of the case). A pair is a tuple of two exact datetimes, immutable, so
+    its texts cannot change; the pair is held with them, so its id is not reused."""
+    kept = _SPAN_TEXTS.get(id(pair))
+    if kept is not None and kept[0] is pair:
+        return kept[1]
+    texts = (pair[0].isoformat(), pair[1].isoformat())
+    if type(pair) is not tuple:  # a list can change: never kept
+        return texts
+    if len(_SPAN_TEXTS) >= 8192:  # pairs, a few per case: a bound for memory only
+        _SPAN_TEXTS.clear()
+    _SPAN_TEXTS[id(pair)] = (pair, texts)
+    return texts
+
+
+_SPAN_TEXTS: dict[int, tuple[Sequence[datetime], tuple[str, str]]] = {}
+""":func:`span_texts`'s answers, by the id of the pair (held with them)."""
+
+
+def time_text(moment: Any) -> str:
+    """``moment.isoformat()``, kept for the last few datetimes formatted.
+
+    A command formats its times twice: its digest's record, then its stored row
+    (:func:`casehistory._transcodings.fast_encoder`), each ``isoformat`` a third of a
+    microsecond or more. A datetime with a fixed offset (``datetime.timezone``, as a
+    desk's clock gives and most callers pass) is immutable, and so is its text: it is
+    kept, with the datetime, so that its id is not reused. Any other value (another
+    tzinfo, which could answer otherwise another time; a date) is formatted each time."""
+    kept = _TIME_TEXTS.get(id(moment))
+    if kept is not None and kept[0] is moment:
+        return kept[1]
+    text: str = moment.isoformat()
+    if type(moment) is datetime and type(moment.tzinfo) is timezone:
+        if len(_TIME_TEXTS) >= 64:  # a command's few times: a bound for memory only
+            _TIME_TEXTS.clear()
+        _TIME_TEXTS[id(moment)] = (moment, text)
+    return text
+
+
+_TIME_TEXTS: dict[int, tuple[datetime, str]] = {}
+""":func:`time_text`'s answers, by the id of the datetime (held with them)."""
 
 
 class _Typed:

@@ -43,6 +43,7 @@ from casehistory.domain._walks import (
     _plain_json,
     _Typed,
     plain_scalar,
+    time_text,
     typed,
 )
 from casehistory.domain.sealed import Sealed
@@ -256,8 +257,8 @@ def chained_bytes(
     walk = _Plain()
     # In the order of the record's own walk (the same error first, if any).
     case_text = _case_text(case_id)
-    occurred = occurred_at.isoformat()
-    recorded = timestamp.isoformat()
+    occurred = time_text(occurred_at)  # kept: the stored row writes them again
+    recorded = time_text(timestamp)
     actor = _actor_form(by, walk)
     payload = {}
     for name, value in fields.items():
