@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -121,27 +122,36 @@ class _Store(Application[UUID]):
         # runtime Protocol checks its collect_events makes of each object (a tenth of
         # a cached command's time outside the commit).
         case: Case = objs[0]
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        processing_event.events.extend(case.collect_events())
-        processing_event.aggregates[case.id] = case
+        events = case.collect_events()
         writer = self.__dict__.get("_writer", False)
         if writer is False:  # the store does not change: looked up once
             writer = self.__dict__["_writer"] = _SQLiteWriter.of(self)
+        processing_event: ProcessingEvent[UUID] | None = None
         if writer is None or not writer.usable(self.events):
+            processing_event = _processing(case, events)
             recordings = self._record(processing_event)
         else:
             due = case.__dict__.get(SNAPSHOTS_DUE)
             rows = writer.snapshot_rows(due, self.snapshots) if due else None
-            recordings, written = writer.put(processing_event.events, rows)
+            recordings, written = writer.put(events, rows)
             if rows is not None:
                 # Written (or not) in the events' transaction: the desk only notes it.
                 case.__dict__[SNAPSHOTS_WRITTEN] = (case.__dict__.pop(SNAPSHOTS_DUE), written)
             if self.repository.cache and not self.repository.fastforward:
                 self.repository.cache.put(case.id, case)  # as Application._record does
-        self._take_snapshots(processing_event)
+        if self.snapshots and self.snapshotting_intervals:  # what it asks first (none, here)
+            self._take_snapshots(processing_event or _processing(case, events))
         self._notify(recordings)
-        self.notify(processing_event.events)  # deprecated in eventsourcing, called alike
+        self.notify(list(events))  # deprecated in eventsourcing, called alike
         return recordings
+
+
+def _processing(case: Case, events: Sequence[Any]) -> ProcessingEvent[UUID]:
+    """What ``Application.save`` collects of one case: its events, and the case."""
+    processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+    processing_event.events.extend(events)
+    processing_event.aggregates[case.id] = case
+    return processing_event
 
 
 class _StatementCachingPool(FastCheckoutPool):
@@ -326,12 +336,18 @@ def _insert(
     snapshots: tuple[str, list[StoredEvent]] | None = None,
 ) -> tuple[list[int], list[StoredEvent] | None]:
     """Insert ``rows`` in one transaction on ``db`` (autocommit mode: the BEGIN is
-    ours), and ``snapshots`` after them in a savepoint of the same transaction; the
-    events' rowids, and the snapshot rows written (None: their insert failed and was
-    rolled back to the savepoint, the events stay). Any other failure rolls the whole
-    transaction back."""
+    ours, or, for one row alone, the statement's own transaction), and ``snapshots``
+    after them in a savepoint of the same transaction; the events' rowids, and the
+    snapshot rows written (None: their insert failed and was rolled back to the
+    savepoint, the events stay). Any other failure rolls the whole transaction back."""
     written: list[StoredEvent] | None = None
     try:
+        if snapshots is None and len(rows) == 1 and not db.in_transaction:
+            # One row: one statement, which SQLite runs as a transaction of its own (the
+            # connection is in autocommit mode), with the lock, busy wait, commit and
+            # sync of BEGIN, INSERT, COMMIT; nothing of it stays if it fails. Two
+            # statements fewer for every command without a snapshot to write.
+            return [cast(int, db.execute(statement, _params(rows[0])).lastrowid)], None
         db.execute("BEGIN")
         ids = [cast(int, db.execute(statement, _params(row)).lastrowid) for row in rows]
         if snapshots is not None:
