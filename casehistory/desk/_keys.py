@@ -60,7 +60,12 @@ def _stored_id(customer_id: str) -> str:
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode's steps (binascii, then its translation), without its
+    # two Python calls: every personal text a command seals passes here.
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _unb64(text: str) -> bytes:

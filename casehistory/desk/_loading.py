@@ -243,6 +243,11 @@ _SINCE = (
 )
 
 
+_READING = "_casedesk_reading"
+"""Where a store keeps what :func:`_rows_from` reads it with: its SQLite datastore and
+the statement of a case's rows since a version (None: not a SQLite store)."""
+
+
 def _rows_from(
     desk: _Loads, case_id: UUID, version: int, seen: Seen
 ) -> tuple[list[Row] | None, Seen]:
@@ -255,10 +260,18 @@ def _rows_from(
     first: a commit between the two leaves the rows newer than the version noted, which
     only costs a read next time, never the other way round. Elsewhere, as every load
     reads, and never seen."""
-    recorder = desk._store.recorder
-    datastore = getattr(recorder, "datastore", None)
-    table = getattr(recorder, "events_table_name", None)
-    if type(datastore) is not SQLiteDatastore or not isinstance(table, str):
+    store = desk._store.__dict__
+    reading = store.get(_READING)
+    if reading is None:  # the store's recorder does not change: looked up once
+        recorder = desk._store.recorder
+        datastore = getattr(recorder, "datastore", None)
+        table = getattr(recorder, "events_table_name", None)
+        if type(datastore) is SQLiteDatastore and isinstance(table, str):
+            reading = store[_READING] = (datastore, _SINCE.format(table=table))
+        else:
+            reading = store[_READING] = (None, "")
+    datastore, since = reading
+    if datastore is None:
         with desk._rows() as rows:
             return cast(list[Row], rows.events(case_id, version, None)), None
     pool = datastore.pool
@@ -273,7 +286,7 @@ def _rows_from(
             now = (connection, int(db.execute("PRAGMA data_version").fetchone()[0]))
             if seen is not None and seen[0] is now[0] and seen[1] == now[1]:
                 return None, now
-            found = db.execute(_SINCE.format(table=table), (case_id.hex, version)).fetchall()
+            found = db.execute(since, (case_id.hex, version)).fetchall()
         finally:
             pool.put_connection(connection)
     except STORE_FAILURES as error:

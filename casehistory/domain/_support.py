@@ -276,29 +276,31 @@ class CommandSupport:
         after it where the desk will snapshot the case). On a case held to rules 2, the
         decisions among ``fields`` are recorded with the digests of their policies'
         parameters, as ``policies`` (the desk's, or a replay's record) answer them."""
-        require_transition(self.id, self.state.status, key or event.__name__)
-        require_not_erased(self.id, self.state.forgotten, event, fields)
-        seal_fields(event, fields, self.__dict__.get("sealer"))
-        if policies is not None and self.state.rules >= 2:
+        case_id, state, own = self.id, self.state, self.__dict__
+        require_transition(case_id, state.status, key or event.__name__)
+        require_not_erased(case_id, state.forgotten, event, fields)
+        seal_fields(event, fields, own.get("sealer"))
+        if policies is not None and state.rules >= 2:
             decisions = [value for value in fields.values() if isinstance(value, PolicyDecision)]
             if decisions:
                 fields["policy_digests"] = policy_digests(decisions, policies.digest_for)
         version = self.version + 1
         every = getattr(self, "commit_state_every", None)
-        extras = command_fields(self.__dict__.get("command"))
+        command = own.get("command")
+        extras = {} if command is None else command_fields(command)
         if every and version % every == 0:
             extras[STATE_COMMITMENT] = self._commitment(
                 event, version, by, occurred_at, recorded_at, fields
             )
         digest = event_digest(
-            self.id,
+            case_id,
             version,
             event,
-            self.state.digest,
+            state.digest,
             recorded_at,
             by,
             occurred_at,
-            {**fields, **extras},
+            {**fields, **extras} if extras else fields,  # only read
         )
         if not self._trigger(event, version, recorded_at, by, occurred_at, digest, fields, extras):
             self.trigger_event(
