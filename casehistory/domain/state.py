@@ -459,7 +459,7 @@ def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} cannot start a case; CaseOpened must come first")
-    new: CaseState = _copied(state, CaseState)
+    new: CaseState = _to_state(state)
     _apply(new, event)
     return new
 
@@ -505,21 +505,27 @@ def _apply(target: Any, event: ev.CaseEvent) -> None:
     )
 
 
-def _copier() -> Callable[[Any, type[Any]], Any]:
-    """:func:`_copied`, one statement a field: generated once from the state's fields
-    (as attrs generates its methods), since a loop over thirty names costs half as much
-    again, and every command copies its case's state once."""
-    lines = ["def _copied(source, kind):", "    new = _NEW(kind)"]
-    lines += [f"    _SET(new, {name!r}, source.{name})" for name in _NAMES]
-    lines.append("    return new")
-    scope: dict[str, Any] = {"_NEW": _NEW, "_SET": _SET}
-    exec("\n".join(lines), scope)  # the names are the state's own attrs fields
-    return cast(Callable[[Any, type[Any]], Any], scope["_copied"])
+class _Scratch:
+    """A state's fields, settable: the state of a fold between two events."""
+
+    __slots__ = _NAMES
 
 
-_copied = _copier()
-"""A new ``kind`` (a CaseState or a fold's scratch) with the fields of ``source``, set
-without ``__init__``."""
+def _copier(kind: type[Any]) -> Callable[[Any], Any]:
+    """A new ``kind`` with the fields of a state, set without ``__init__``, one statement
+    a field, through its slot's own setter: generated once (as attrs generates its
+    methods), since a loop over thirty names, or ``object.__setattr__`` finding each
+    slot by name, costs half as much again, and every command copies its state once."""
+    lines = ["def _copied(source):", "    new = _NEW(kind)"]
+    lines += [f"    _{i}(new, source.{name})" for i, name in enumerate(_NAMES)]
+    scope: dict[str, Any] = {"_NEW": _NEW, "kind": kind}
+    scope.update({f"_{i}": kind.__dict__[name].__set__ for i, name in enumerate(_NAMES)})
+    exec("\n".join([*lines, "    return new"]), scope)  # the state's own attrs fields
+    return cast(Callable[[Any], Any], scope["_copied"])
+
+
+_to_state, _to_scratch = _copier(CaseState), _copier(_Scratch)
+"""A new CaseState, or a fold's scratch, with the fields of a state (or a scratch)."""
 
 
 def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> CaseState:
@@ -528,12 +534,6 @@ def fold(events: Iterable[ev.CaseEvent], state: CaseState | None = None) -> Case
     for event in events:
         folding.add(event)
     return folding.state
-
-
-class _Scratch:
-    """A state's fields, settable: the state of a fold between two events."""
-
-    __slots__ = _NAMES
 
 
 class Folding:
@@ -556,7 +556,7 @@ class Folding:
             if state is None or isinstance(event, ev.CaseOpened):
                 self._frozen = evolve(state, event)
                 return
-            work = self._work = _copied(state, _Scratch)
+            work = self._work = _to_scratch(state)
         elif isinstance(event, ev.CaseOpened):  # starts a case over, as evolve does
             self._work, self._frozen = None, evolve(self.state, event)
             return
@@ -576,5 +576,5 @@ class Folding:
         if self._frozen is None:
             if self._work is None:
                 raise ValueError("no events to fold: a case starts with CaseOpened")
-            self._frozen = cast(CaseState, _copied(self._work, CaseState))
+            self._frozen = cast(CaseState, _to_state(self._work))
         return self._frozen
