@@ -19,9 +19,6 @@ answers them.
 from __future__ import annotations
 
 import inspect
-import io
-import pprint
-import tokenize
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,6 +37,7 @@ from casehistory.domain.values import require_instance
 from casehistory.errors import CaseNotFound, StoreUnavailable
 from casehistory.testing._commands import Command, source
 from casehistory.testing._history import CaseHistory
+from casehistory.testing._layout import constant, desk_call, imports, wrapped
 from casehistory.testing._model import CaseModel
 from casehistory.testing._shown import as_shown
 from casehistory.views.serialize import view_as_dict
@@ -164,13 +162,13 @@ class RebuiltHistory(CaseHistory):
         for kind, value in self.steps():
             if kind == "open":
                 case_id, opening = value
-                call = _call("open_case", None, {"case_id": case_id, **opening}, {})
+                call = desk_call("open_case", None, {"case_id": case_id, **opening}, {})
                 lines.append(f"{names[case_id]} = {call}")
             elif kind == "forget":
                 lines.append("# CustomerForgotten: recorded on each of the customer's cases")
-                lines.append(_call(_FORGET, None, value, names))
+                lines.append(desk_call(_FORGET, None, value, names))
             else:
-                lines.append(_call(value.method, "case_1", value.kwargs, names))
+                lines.append(desk_call(value.method, "case_1", value.kwargs, names))
         return lines
 
     def __str__(self) -> str:
@@ -178,20 +176,6 @@ class RebuiltHistory(CaseHistory):
 
     def __repr__(self) -> str:
         return str(self)
-
-
-def _value(value: Any, names: Mapping[UUID, str]) -> str:
-    if isinstance(value, UUID) and value in names:
-        return names[value]
-    return source(value)
-
-
-def _call(
-    method: str, case: str | None, arguments: Mapping[str, Any], names: Mapping[UUID, str]
-) -> str:
-    parts = [case] if case else []
-    parts += [f"{name}={_value(value, names)}" for name, value in arguments.items()]
-    return f"desk.{method}({', '.join(parts)})"
 
 
 def _arguments(declaration: CommandDeclaration, event: ev.CaseEvent) -> dict[str, Any]:
@@ -262,57 +246,6 @@ def rebuild(desk: CaseDesk, case_id: UUID) -> RebuiltHistory:
     return attrs.evolve(unmodelled, model=model)
 
 
-# The printed test ---------------------------------------------------------------------
-
-_IMPORTS: Mapping[str, str] = {
-    "UTC": "datetime",
-    "date": "datetime",
-    "datetime": "datetime",
-    "timedelta": "datetime",
-    "timezone": "datetime",
-    "Decimal": "decimal",
-    "UUID": "uuid",
-    "ZoneInfo": "zoneinfo",
-    "view_as_dict": "casehistory.views",
-}
-"""Where a name the printed calls may use comes from; every other capitalised name is
-imported from :mod:`casehistory` (the value types and enums, the desk, the clock)."""
-
-
-def _names_used(code: str) -> set[str]:
-    return {
-        token.string
-        for token in tokenize.generate_tokens(io.StringIO(code).readline)
-        if token.type == tokenize.NAME
-    }
-
-
-def _imports(code: str) -> list[str]:
-    import casehistory
-
-    used = _names_used(code)
-    modules: dict[str, list[str]] = {}
-    for name in sorted(used):
-        module = _IMPORTS.get(name)
-        if module is None and name in casehistory.__all__:
-            module = "casehistory"
-        if module is not None:
-            modules.setdefault(module, []).append(name)
-    standard = [m for m in modules if not m.startswith("casehistory")]
-    ours = [m for m in modules if m.startswith("casehistory")]
-    lines = [_import(m, modules[m]) for m in sorted(standard)]
-    lines.append("")
-    lines += [_import(m, modules[m]) for m in sorted(ours)]
-    return lines
-
-
-def _import(module: str, names: list[str]) -> str:
-    line = f"from {module} import {', '.join(sorted(names))}"
-    if len(line) <= 99:
-        return line
-    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in sorted(names)) + ")"
-
-
 def _start(history: RebuiltHistory) -> datetime:
     """The clock's start: midnight UTC after the latest business time of every call."""
     times = [history.opening["occurred_at"]]
@@ -325,57 +258,6 @@ def _start(history: RebuiltHistory) -> datetime:
         return datetime.combine(latest.date() + timedelta(days=1), time(), tzinfo=UTC)
     except OverflowError:
         return latest
-
-
-def _wrapped(line: str, indent: str) -> list[str]:
-    """A call on one line if it fits, else one argument a line."""
-    if len(indent) + len(line) <= 99 or line.startswith("#"):
-        return [indent + line]
-    head, _, rest = line.partition("(")
-    parts = _split(rest[:-1])
-    return [f"{indent}{head}(", *(f"{indent}    {part}," for part in parts), f"{indent})"]
-
-
-def _split(arguments: str) -> list[str]:
-    """``arguments`` split at the commas between them (not inside brackets or strings)."""
-    parts, depth, start = [], 0, 0
-    tokens = tokenize.generate_tokens(io.StringIO(arguments).readline)
-    for token in tokens:
-        if token.type == tokenize.OP and token.string in "([{":
-            depth += 1
-        elif token.type == tokenize.OP and token.string in ")]}":
-            depth -= 1
-        elif token.type == tokenize.OP and token.string == "," and depth == 0:
-            parts.append(arguments[start : token.start[1]].strip())
-            start = token.end[1]
-    parts.append(arguments[start:].strip())
-    return [part for part in parts if part]
-
-
-def _literal(value: Any, indent: str = "", used: int = 0) -> str:
-    """``value`` (plain data: dicts, lists, tuples, strings, numbers, None) as Python, on
-    one line if it fits in 99 columns, else one item a line with trailing commas."""
-    flat = pprint.pformat(value, width=10_000, sort_dicts=False)
-    if (
-        len(indent) + used + len(flat) <= 96
-        or not isinstance(value, dict | list | tuple)
-        or not value
-    ):
-        return flat
-    inner = indent + "    "
-    if isinstance(value, dict):
-        items = [
-            f"{inner}{key!r}: {_literal(item, inner, len(repr(key)) + 3)},"
-            for key, item in value.items()
-        ]
-        return "{\n" + "\n".join(items) + f"\n{indent}}}"
-    items = [f"{inner}{_literal(item, inner)}," for item in value]
-    brackets = "[]" if isinstance(value, list) else "()"
-    return brackets[0] + "\n" + "\n".join(items) + f"\n{indent}{brackets[1]}"
-
-
-def _constant(name: str, value: Any) -> str:
-    return f"{name} = {_literal(value)}\n"
 
 
 def testcase_source(desk: CaseDesk, case_id: UUID) -> str:
@@ -408,7 +290,7 @@ def testcase_source(desk: CaseDesk, case_id: UUID) -> str:
         '    with CaseDesk.open(":memory:", clock=clock) as desk:',
     ]
     for call in history.calls():
-        body += _wrapped(call, " " * 8)
+        body += wrapped(call, " " * 8)
     body += [
         "",
         "        view = view_as_dict(desk.case(case_1))",
@@ -436,13 +318,13 @@ def testcase_source(desk: CaseDesk, case_id: UUID) -> str:
         f'{forgotten}"""\n\n'
     )
     constants = (
-        _constant("VIEW", expected)
+        constant("VIEW", expected)
         + "\n"
-        + _constant("STATUS_CHANGES", changes)
+        + constant("STATUS_CHANGES", changes)
         + "\n"
-        + _constant("TRAIL", what)
+        + constant("TRAIL", what)
     )
-    return head + "\n".join(_imports(code)) + "\n\n" + constants + "\n\n" + code
+    return head + "\n".join(imports(code)) + "\n\n" + constants + "\n\n" + code
 
 
 testcase_source.__test__ = False  # type: ignore[attr-defined]  # pytest: not a test itself

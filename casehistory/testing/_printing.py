@@ -17,7 +17,7 @@ from uuid import UUID
 import attrs
 
 from casehistory.testing._commands import OTHER_CASE, OTHER_OPENING, Command
-from casehistory.testing._from_case import _call, _imports, _wrapped
+from casehistory.testing._layout import desk_call, imports, wrapped
 
 if TYPE_CHECKING:
     from casehistory.testing._history import CaseHistory
@@ -52,7 +52,7 @@ def call_lines(
     method: str, case: str | None, kwargs: Mapping[str, Any], names: Mapping[UUID, str]
 ) -> str:
     """``desk.<method>(<case>, k=v, ...)``, each case id among ``names`` by its name."""
-    return _call(method, case, _named(kwargs), names)
+    return desk_call(method, case, _named(kwargs), names)
 
 
 def history_calls(history: CaseHistory) -> list[str]:
@@ -74,7 +74,7 @@ def indented(lines: Iterable[str], depth: int) -> list[str]:
     """Each call wrapped to fit 99 columns at ``depth`` levels of indentation."""
     out: list[str] = []
     for line in lines:
-        out += _wrapped(line, "    " * depth) if line else [""]
+        out += wrapped(line, "    " * depth) if line else [""]
     return out
 
 
@@ -84,7 +84,7 @@ def module(body: list[str], *, third_party: Iterable[str] = (), local: Iterable[
     ``third_party`` import lines go after the standard library's, ``local`` ones (the
     user's module) after casehistory's."""
     code = "\n".join(body) + "\n"
-    found = _imports(code)
+    found = imports(code)
     split = found.index("")
     standard, ours = found[:split], found[split + 1 :]
     if "CLOCK_START" in _names(code):
@@ -226,5 +226,5 @@ def _indent_nested(lines: list[str], depth: int) -> list[str]:
     out: list[str] = []
     for line in lines:
         extra = len(line) - len(line.lstrip(" "))
-        out += _wrapped(line.lstrip(" "), "    " * depth + " " * extra)
+        out += wrapped(line.lstrip(" "), "    " * depth + " " * extra)
     return out
