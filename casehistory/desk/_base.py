@@ -266,7 +266,8 @@ class DeskBase(Queries):
 
     def _load_seen(self, case_id: UUID) -> tuple[Case, Seen]:
         """The case, and when the desk's cache saw the store hold it (None: no cache)."""
-        require_instance(case_id, UUID, "case_id")
+        if type(case_id) is not UUID:  # a UUID's subclass, or no UUID: the check says
+            require_instance(case_id, UUID, "case_id")
         if self._cache is None:
             return self._load_stored(case_id), None
         return self._cache.load(case_id, self)
@@ -309,7 +310,10 @@ class DeskBase(Queries):
         """Write the snapshots the case took where its events committed to its state
         (:meth:`Case.commit_state_every`): of state this desk folded itself, never of
         a reload."""
-        written = case.__dict__.pop(SNAPSHOTS_WRITTEN, None)
+        own = case.__dict__
+        if SNAPSHOTS_WRITTEN not in own and SNAPSHOTS_DUE not in own:
+            return  # 49 commands in 50
+        written = own.pop(SNAPSHOTS_WRITTEN, None)
         if written is not None:  # in the events' transaction (_Store.save)
             taken, rows = written
             if rows is None:
@@ -318,7 +322,7 @@ class DeskBase(Queries):
             for snapshot, row in zip(taken, rows, strict=True):
                 self.snapshot_log.remember(row, trusted(snapshot))
             return
-        due: list[CaseSnapshot] = case.__dict__.pop(SNAPSHOTS_DUE, [])
+        due: list[CaseSnapshot] = own.pop(SNAPSHOTS_DUE, [])
         snapshots = self._store.snapshots
         if not due or snapshots is None:
             return

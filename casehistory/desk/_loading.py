@@ -248,6 +248,11 @@ _READING = "_casedesk_reading"
 the statement of a case's rows since a version (None: not a SQLite store)."""
 
 
+_ASKS = "_casedesk_asks"
+"""Where a pooled connection keeps the cursor :func:`_rows_from` asks its
+``PRAGMA data_version`` on."""
+
+
 def _rows_from(
     desk: _Loads, case_id: UUID, version: int, seen: Seen
 ) -> tuple[list[Row] | None, Seen]:
@@ -283,7 +288,13 @@ def _rows_from(
         connection = pool.get_connection(is_writer=False if pool.is_sqlite_memory_mode else None)
         try:
             db = connection._sqlite_conn
-            now = (connection, int(db.execute("PRAGMA data_version").fetchone()[0]))
+            asks = connection.__dict__.get(_ASKS)
+            if asks is None or asks.connection is not db:
+                # A cursor of the connection's own, kept with it, that gives plain
+                # tuples: no cursor made and no sqlite3.Row per load.
+                asks = connection.__dict__[_ASKS] = db.cursor()
+                asks.row_factory = None
+            now = (connection, int(asks.execute("PRAGMA data_version").fetchone()[0]))
             if seen is not None and seen[0] is now[0] and seen[1] == now[1]:
                 return None, now
             found = db.execute(since, (case_id.hex, version)).fetchall()
