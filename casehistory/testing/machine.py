@@ -23,10 +23,10 @@ worked on (the others have not changed), folding only the events the step record
   the totals, open holds, escalations and RMAs are the model's;
 - **a refused command leaves no trace**: it raised the expected
   :class:`~casehistory.CaseHistoryError` subclass, and the history and view are unchanged;
-- **replaying the store gives the same views**: the events already recorded never change,
-  the view is the fold of the stored history, folding the new events onto the state
-  checked before gives it too and, on a store that outlives the desk (a SQLite file),
-  a second desk on the same store answers the same;
+- **replaying the store gives the same views**: the events already recorded never change
+  (their stored bytes), the view is the fold of the stored history, folding the new
+  events onto the state checked before gives it too and, on a store that outlives the
+  desk (a SQLite file), a second desk on the same store answers the same;
 - **snapshots change no answer**: once a step wrote a snapshot (every
   :attr:`~CaseDeskMachine.snapshot_interval` events), the case loaded through its
   stored bytes is the fold of its history;
