@@ -88,6 +88,8 @@ class KeyStore:
         """Keys read for sealing, by key id, each with when the store was seen as it
         was read (:meth:`sealing`): only those read under the last sighting."""
         self._seen: Any = None
+        self._sealer: CaseSealer | None = None
+        """The last case's sealer whose key was read (:meth:`CaseSealer.of`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -264,6 +266,7 @@ class KeyStore:
         """Delete the customer's key (True if there was one), and on SQLite overwrite
         its bytes in the file and empty the WAL."""
         self._ciphers.clear()
+        self._sealer = None
         if self._batch is not None:
             self._batch.clear()
         if self._datastore is None:
@@ -346,11 +349,27 @@ class CaseSealer:
         """The sealer of a case whose customer is ``customer`` (as its state holds it),
         loaded when the store was ``seen`` (:meth:`KeyStore.sealing`; None: not known)."""
         name = customer.name
-        return cls(keys, customer.id, name.key_id if isinstance(name, Sealed) else None, seen)
+        key_id = name.key_id if isinstance(name, Sealed) else None
+        last = keys._sealer
+        if (
+            last is not None
+            and last._key is not None
+            and last._customer_id == customer.id
+            and last._key_id == key_id
+            and _same_seen(last._seen, seen)
+        ):
+            # The last case's sealer, of the same customer and key, its key read while
+            # the store stood as it stands now (the rule of KeyStore.sealing: a kept key
+            # is used only under the sighting it was read under; KeyStore.destroy drops
+            # it): a command on a hot case reads no key, and makes no sealer.
+            return last
+        return cls(keys, customer.id, key_id, seen)
 
     def seal(self, text: str) -> Sealed:
         if self._key is None:
             self._key = self._keys.sealing(self._customer_id, self._key_id, self._seen)
+            if self._seen is not None:
+                self._keys._sealer = self
         key_id, cipher = self._key
         nonce = os.urandom(_NONCE)
         box = nonce + cipher.encrypt(nonce, text.encode("utf-8"), key_id.encode())
