@@ -106,12 +106,12 @@ class DeskInvariants:
             return
         # The due cases' snapshots only: after forget(), every other case's next
         # command would decode and check its snapshot again too (a run's other cases
-        # made a fifth of these decodes).
+        # made about a sixth of these decodes).
         checked = self.desk.snapshot_log._checked
         for key in [key for key in checked if key[0] in due]:
             del checked[key]
         for case_id in due:
-            state = self.desk._load(case_id).state
+            state = self.desk._load_stored(case_id).state  # never a cache's copy
             assert state == self._checked_state(case_id).state, (
                 f"case {case_id}: loaded state differs from fold"
             )
