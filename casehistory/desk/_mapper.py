@@ -55,6 +55,8 @@ _EVOLVED: dict[str, int] = {
 version is upcast as it is read, and keeps its fields as stored for its digest."""
 _NEW = object.__new__
 _ASSIGN = object.__setattr__
+_TOPICS: dict[type, str] = {}
+"""The topic of each class :meth:`CaseMapper.to_stored_event` wrote (``get_topic``'s)."""
 
 
 class CaseMapper(Mapper[UUID]):
@@ -81,12 +83,10 @@ class CaseMapper(Mapper[UUID]):
         class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=get_topic(cls),
-            state=encode(state),
-        )
+        topic = _TOPICS.get(cls)
+        if topic is None:
+            topic = _TOPICS[cls] = get_topic(cls)  # a class's topic does not change
+        return StoredEvent(originator_id, originator_version, topic, encode(state))
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = self.plain_event(

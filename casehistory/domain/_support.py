@@ -179,7 +179,8 @@ class CommandSupport:
     ) -> None:
         """Validate the times and actor, check the rights, and refuse on a closed case."""
         require_times(occurred_at, recorded_at)
-        rights.require_right(event.__name__, require_instance(by, Actor, "by"), self.id, direction)
+        actor = by if type(by) is Actor else require_instance(by, Actor, "by")
+        rights.require_right(event.__name__, actor, self.id, direction)
         if recorded_at < self.modified_on:
             raise StoreTimeWentBackwards(
                 f"the desk's clock says {recorded_at.isoformat()}, earlier than the last event "
