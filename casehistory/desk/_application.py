@@ -211,7 +211,8 @@ def persistence_error(error: sqlite3.Error) -> PersistenceError:
 class _SQLiteWriter:
     """What ``EventStore.put`` does on a SQLite file, in fewer layers: encode the events,
     then on a connection the pool gives for writing (its writer lock held, as for any
-    eventsourcing write) ``BEGIN``, one ``INSERT`` each, ``COMMIT``, and the recordings
+    eventsourcing write) ``BEGIN``, one ``INSERT`` each, ``COMMIT`` (one event alone
+    without a snapshot: its ``INSERT`` as a transaction of its own), and the recordings
     with their notification ids (the rowids).
 
     Its semantics are eventsourcing's (``SQLiteApplicationRecorder.insert_events``): the
