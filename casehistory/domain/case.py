@@ -43,6 +43,7 @@ from casehistory.domain.values import (
     Fault,
     LinkKind,
     Product,
+    as_stored,
     require_instance,
     require_text,
 )
@@ -323,6 +324,7 @@ class Case(
         seals the customer's name and contact details and the subject
         (:mod:`casehistory.domain.sealed`); without one they are recorded as given."""
         require_times(occurred_at, recorded_at)
+        occurred_at, recorded_at = as_stored(occurred_at), as_stored(recorded_at)
         rights.require_right("CaseOpened", require_instance(by, Actor, "by"), None)
         require_instance(customer, Customer, "customer")
         if product is not None:

@@ -8,7 +8,7 @@ with an ISO 4217 currency code; floats are refused.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, TypeVar
@@ -41,6 +41,7 @@ __all__ = [
     "RepairCoverage",
     "Role",
     "ServiceLevel",
+    "as_stored",
     "below_largest",
     "instance_validator",
     "require_aware",
@@ -253,6 +254,19 @@ def require_aware(value: object, name: str) -> datetime:
             "give it a tzinfo, e.g. datetime(2026, 3, 2, 9, 0, tzinfo=UTC)"
         )
     return value
+
+
+def as_stored(at: datetime) -> datetime:
+    """``at`` (aware) as the store gives it back: the same instant and wall time, at its
+    fixed UTC offset. A time given in a named zone (a ``ZoneInfo``) inside the hour that
+    repeats when clocks go back is never equal to one in another zone (PEP 495), so a
+    case kept in memory with the time as given would differ from the same case read from
+    the store; every recorded time is kept in this form instead."""
+    tzinfo = at.tzinfo
+    if type(tzinfo) is timezone or tzinfo is None:
+        return at
+    offset = at.utcoffset()
+    return at if offset is None else at.replace(tzinfo=timezone(offset), fold=0)
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
