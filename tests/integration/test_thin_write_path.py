@@ -1,6 +1,7 @@
 """A desk on a SQLite file records a command's events through a thin path
-(``casehistory.desk._application._SQLiteWriter``: BEGIN, INSERT, COMMIT on a pooled
-connection, without eventsourcing's wrappers), reads its cached cases' news with the
+(``casehistory.desk._application._SQLiteWriter``: a lone event as one INSERT in
+autocommit mode, else BEGIN, the INSERTs, COMMIT, on a pooled connection, without
+eventsourcing's wrappers), reads its cached cases' news with the
 pool's own connection, and looks command ids up with one statement outside a
 transaction (``casehistory.desk._idempotent``). Each must keep what eventsourcing's
 path guaranteed: a version already stored is a conflict and records nothing, nothing
