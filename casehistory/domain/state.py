@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from enum import Enum
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 from uuid import UUID
 
 import attrs
 
 from casehistory.domain import events as ev
+from casehistory.domain._changes import CHANGES, reaches_customer
+from casehistory.domain._state_parts import (
+    CaseLink,
+    Escalation,
+    EscalationOutcome,
+    Rma,
+    RmaStage,
+    StatusChange,
+)
 from casehistory.domain.chain import SINCE, SPARSE
 from casehistory.domain.ledger import Hold, Ledger
 from casehistory.domain.lifecycle import Status, next_status
@@ -27,19 +35,10 @@ from casehistory.domain.values import (
     Actor,
     Channel,
     Customer,
-    Direction,
-    Disposition,
     EscalationTarget,
     Fault,
-    GoodwillKind,
-    InspectionOutcome,
-    LinkKind,
     Money,
-    Payer,
     Product,
-    RepairCoverage,
-    Role,
-    ServiceLevel,
 )
 
 __all__ = [
@@ -59,48 +58,6 @@ __all__ = [
 ]
 
 
-class EscalationOutcome(Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    DENIED = "DENIED"
-
-
-class RmaStage(Enum):
-    ISSUED = "ISSUED"
-    RECEIVED = "RECEIVED"
-    REJECTED = "REJECTED"
-    CLOSED = "CLOSED"
-
-
-@attrs.frozen
-class Escalation:
-    number: int
-    to: EscalationTarget
-    reason: Text
-    requested_by: Actor
-    outcome: EscalationOutcome = EscalationOutcome.PENDING
-    decided_by: Actor | None = None
-    decision_reason: Text | None = None
-
-
-@attrs.frozen
-class Rma:
-    number: str
-    items: str
-    disposition: Disposition
-    return_shipping_paid_by: Payer
-    stage: RmaStage = RmaStage.ISSUED
-    inspection: InspectionOutcome | None = None
-    repaired_under: RepairCoverage | None = None
-    replacement_tracking: str | None = None
-
-
-@attrs.frozen
-class CaseLink:
-    other_case_id: UUID
-    relation: LinkKind
-
-
 def _escalations(value: Iterable[Escalation]) -> tuple[Escalation, ...]:
     return tuple(value)  # JSON gives lists back; state keeps tuples
 
@@ -111,15 +68,6 @@ def _strings(value: Iterable[str]) -> tuple[str, ...]:
 
 def _links(value: Iterable[CaseLink]) -> tuple[CaseLink, ...]:
     return tuple(value)
-
-
-class StatusChange(NamedTuple):
-    """A status the case took, with the business time (``occurred_at``) and the store
-    time (``recorded_at``) of the event that set it."""
-
-    status: Status
-    occurred_at: datetime
-    recorded_at: datetime
 
 
 def _status_changes(value: Iterable[Iterable[Any]]) -> tuple[StatusChange, ...]:
@@ -240,205 +188,6 @@ class CaseState:
         return None
 
 
-_Changes = dict[str, Any]
-
-
-def _replace_escalation(state: CaseState, number: int, **changes: Any) -> _Changes:
-    escalations = tuple(
-        attrs.evolve(e, **changes) if e.number == number else e for e in state.escalations
-    )
-    return {"escalations": escalations}
-
-
-def _replace_rma(state: CaseState, number: str, **changes: Any) -> _Changes:
-    if number not in state.rmas:  # see _CHANGES: a step of an RMA this fold does not hold
-        return {}
-    rma = attrs.evolve(state.rmas[number], **changes)
-    return {"rmas": {**state.rmas, number: rma}}
-
-
-def _repaired(state: CaseState, event: ev.RepairCompleted) -> _Changes:
-    if event.rma_number not in state.rmas:
-        return {}
-    changes = _replace_rma(state, event.rma_number, repaired_under=event.covered_by)
-    if event.warranty_check:
-        changes["decisions"] = _decided(state, event.warranty_check)
-    if event.limit_check is not None and event.cost is not None:
-        # Rules 2: a repair covered by goodwill is goodwill given, and counts as such.
-        changes["ledger"] = state.ledger.add("goodwill", event.cost)
-        changes["decisions"] = _decided_all(
-            state, event.warranty_check, event.limit_check, event.case_limit_check
-        )
-    return changes
-
-
-def _released(state: CaseState, event: ev.HoldReleased) -> _Changes:
-    hold = state.holds.get(event.reference)
-    if hold is None:
-        return {}
-    return {
-        "ledger": state.ledger.add("released", event.amount),
-        "holds": {
-            **state.holds,
-            event.reference: attrs.evolve(hold, released=hold.released + event.amount),
-        },
-    }
-
-
-def _decided(state: CaseState, decision: PolicyDecision) -> dict[str, PolicyDecision]:
-    return {**state.decisions, decision.kind.name: decision}
-
-
-def _goodwill(state: CaseState, event: ev.GoodwillGranted) -> _Changes:
-    decisions = _decided(state, event.limit_check)
-    if event.cutoff_check is not None:
-        decisions[event.cutoff_check.kind.name] = event.cutoff_check
-    if event.case_limit_check is not None:
-        decisions[event.case_limit_check.kind.name] = event.case_limit_check
-    changes: _Changes = {
-        "ledger": state.ledger.add("goodwill", event.value),
-        "decisions": decisions,
-    }
-    if event.kind is GoodwillKind.FREE_SHIPPING_UPGRADE:
-        changes["overnight_upgrades"] = state.overnight_upgrades + 1
-    return changes
-
-
-def _shipped(state: CaseState, event: ev.ReplacementShipped) -> _Changes:
-    changes = _replace_rma(state, event.rma_number, replacement_tracking=event.tracking_number)
-    if event.service_level is ServiceLevel.OVERNIGHT and event.paid_by is Payer.COMPANY:
-        # Not below 0: under rules 1 such a shipment needed no grant.
-        changes["overnight_upgrades"] = max(0, state.overnight_upgrades - 1)
-    return changes
-
-
-def _decided_all(state: CaseState, *decisions: PolicyDecision | None) -> dict[str, PolicyDecision]:
-    found = dict(state.decisions)
-    for decision in decisions:
-        if decision is not None:
-            found[decision.kind.name] = decision
-    return found
-
-
-_OPEN_RMA = frozenset({RmaStage.ISSUED, RmaStage.RECEIVED})
-
-
-def _diagnosed(state: CaseState, event: ev.DiagnosisRecorded) -> _Changes:
-    known_issue = event.known_issue or state.known_issue
-    changes: _Changes = {"fault": event.fault, "known_issue": known_issue}
-    decision = event.shipping_decision
-    if decision is not None:
-        # Rules 2: return shipping decided again; the company now pays an open return.
-        changes["decisions"] = _decided(state, decision)
-        if decision.entitled:
-            changes["rmas"] = {
-                number: attrs.evolve(rma, return_shipping_paid_by=Payer.COMPANY)
-                if rma.stage in _OPEN_RMA
-                else rma
-                for number, rma in state.rmas.items()
-            }
-    return changes
-
-
-def _contacted(state: CaseState, event: ev.ContactLogged) -> _Changes:
-    if not reaches_customer(event) or (
-        state.first_response_at is not None and state.first_response_at <= event.occurred_at
-    ):
-        return {}
-    return {"first_response_at": event.occurred_at, "first_response_recorded_at": event.timestamp}
-
-
-_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.MANAGER})
-_LIVE = frozenset({Channel.PHONE, Channel.WALK_IN, Channel.CHAT})
-
-
-def reaches_customer(event: ev.ContactLogged) -> bool:
-    """Whether a contact is one in which staff reach the customer, which answers the
-    first-response clock: an outbound contact, or an inbound one on a live channel
-    (phone, walk-in, chat), logged by staff (an agent, a supervisor, a manager). An
-    inbound email or letter waits for a reply; an acknowledgement the SYSTEM sends
-    reaches nobody."""
-    if event.by.role not in _STAFF:
-        return False
-    return event.direction is Direction.OUTBOUND or event.channel in _LIVE
-
-
-_Change = Callable[[CaseState, Any], _Changes]
-
-# What each event changes besides status, digest and the indexes of time: the fields
-# of the state that change, for one copy of the state per event (_apply). Total on
-# every selection of a history that starts with CaseOpened, not only on whole histories: an as-of
-# answer folds the events that occurred by a time, and business times can contradict
-# the order of recording (a return "received" before its RMA was issued). So a step
-# of an RMA, a decision on an escalation or a release of a hold that the state does
-# not hold changes nothing but status and digest, instead of raising KeyError.
-_CHANGES: dict[type[ev.CaseEvent], _Change] = {
-    ev.AgentAssigned: lambda s, e: {"agent": e.agent},
-    ev.CaseTransferred: lambda s, e: {"department": e.to_department},
-    ev.ContactLogged: _contacted,
-    ev.DiagnosisRecorded: _diagnosed,
-    ev.EntitlementChecked: lambda s, e: {"decisions": _decided(s, e.decision)},
-    ev.EscalationRequested: lambda s, e: {
-        "escalations": (*s.escalations, Escalation(e.number, e.to, e.reason, e.by))
-    },
-    ev.EscalationApproved: lambda s, e: _replace_escalation(
-        s, e.number, outcome=EscalationOutcome.APPROVED, decided_by=e.by, decision_reason=e.reason
-    ),
-    ev.EscalationDenied: lambda s, e: _replace_escalation(
-        s, e.number, outcome=EscalationOutcome.DENIED, decided_by=e.by, decision_reason=e.reason
-    ),
-    ev.GoodwillGranted: _goodwill,
-    ev.RmaIssued: lambda s, e: {
-        "rmas": {
-            **s.rmas,
-            e.rma_number: Rma(e.rma_number, e.items, e.disposition, e.return_shipping_paid_by),
-        },
-        "decisions": _decided(s, e.shipping_decision),
-    },
-    ev.ReturnReceived: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.RECEIVED),
-    ev.InspectionCompleted: lambda s, e: _replace_rma(s, e.rma_number, inspection=e.outcome),
-    ev.RepairCompleted: _repaired,
-    ev.ReplacementShipped: _shipped,
-    ev.RmaRejected: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.REJECTED),
-    ev.RmaClosed: lambda s, e: _replace_rma(s, e.rma_number, stage=RmaStage.CLOSED),
-    ev.PaymentRecorded: lambda s, e: {"ledger": s.ledger.add("paid", e.amount)},
-    ev.RefundRequested: lambda s, e: {"refund_requested": e.amount},
-    ev.RefundIssued: lambda s, e: {
-        "ledger": s.ledger.add("refunded", e.amount),
-        "refund_requested": None,
-        "decisions": _decided(s, e.window_check) if e.window_check else s.decisions,
-    },
-    ev.RefundDenied: lambda s, e: {"refund_requested": None},
-    ev.HoldPlaced: lambda s, e: {
-        "ledger": s.ledger.add("held", e.amount),
-        "holds": {
-            **s.holds,
-            e.reference: Hold(
-                e.reference, e.account, e.amount, Money.zero(e.amount.currency), e.reason
-            ),
-        },
-    },
-    ev.HoldReleased: _released,
-    ev.CreditIssued: lambda s, e: {
-        "ledger": s.ledger.add("credited", e.amount),
-        "decisions": _decided_all(s, e.limit_check, e.credit_check),
-    },
-    ev.CancellationRequested: lambda s, e: {
-        "cancellations_requested": (*s.cancellations_requested, e.subscription)
-    },
-    ev.CancellationCompleted: lambda s, e: {
-        "cancelled_subscription": e.subscription,
-        "cancellations_requested": tuple(
-            name for name in s.cancellations_requested if name != e.subscription
-        ),
-    },
-    ev.CaseResolved: lambda s, e: {"fault": e.fault, "resolution": e.resolution},
-    ev.CaseReopened: lambda s, e: {"resolution": None},
-    ev.CasesLinked: lambda s, e: {"links": (*s.links, CaseLink(e.other_case_id, e.relation))},
-    ev.CustomerForgotten: lambda s, e: {"forgotten": True},
-}
-
-
 def evolve(state: CaseState | None, event: ev.CaseEvent) -> CaseState:
     """Return the state after ``event``: the one definition of what each event means."""
     if isinstance(event, ev.CaseOpened):
@@ -477,12 +226,13 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 def _apply(target: Any, event: ev.CaseEvent) -> None:
     """Change ``target`` (a new copy of the state before ``event``, or a fold's scratch
     copy: only its fields are read and set) into the state after it, field by field:
-    the fields the event's kind changes (:data:`_CHANGES`, each through its field's
-    converter, all computed from the state before the event), then status, digest
-    and the index of business times. What ``attrs.evolve`` would give, at a fraction
-    of its cost: the step every event of every fold takes (the unchanged fields were
-    copied as they are, their converters having run when they were set)."""
-    change = _CHANGES.get(type(event))
+    the fields the event's kind changes (:data:`~casehistory.domain._changes.CHANGES`,
+    each through its field's converter, all computed from the state before the event),
+    then status, digest and the index of business times. What ``attrs.evolve`` would
+    give, at a fraction of its cost: the step every event of every fold takes (the
+    unchanged fields were copied as they are, their converters having run when they
+    were set)."""
+    change = CHANGES.get(type(event))
     if change is not None:
         for name, value in change(target, event).items():
             convert = _CONVERTERS.get(name)
