@@ -32,6 +32,7 @@ from casehistory import (
     Customer,
     Role,
     SteppingClock,
+    StoreUnavailable,
 )
 from casehistory.audit.scan import scan_log
 from casehistory.domain.sealed import Sealed
@@ -260,6 +261,64 @@ def test_a_command_waiting_for_another_writers_lock_then_meeting_its_row_records
     assert topics[-1] == "someone:Else"
     assert all(not db.in_transaction for db in _pooled(desk))
     assert desk.last_position == len(topics) - 1
+
+
+def test_a_lock_held_past_the_lock_timeout_fails_the_command_and_records_nothing(
+    sqlite_path: Path,
+) -> None:
+    clock = HookedClock()
+    with CaseDesk.open(sqlite_path, clock=clock) as desk:
+        case_id = _open(desk)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(sqlite_path),
+        "SQLITE_LOCK_TIMEOUT": "1",  # the busy wait under test: one second
+    }
+    desk = CaseDesk(env=env, clock=clock, cache=16)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    try:
+        assert _note(desk, case_id, "before") == 3
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailable, match="locked"):
+            _note(desk, case_id, "times out", command_id="timed-out")
+        assert all(not db.in_transaction for db in _pooled(desk))
+        other.execute("ROLLBACK")
+        assert _versions(sqlite_path, case_id) == [1, 2, 3]
+        # Nothing of it stayed: the id is a first delivery, at the version it missed.
+        assert _note(desk, case_id, "times out", command_id="timed-out") == 4
+    finally:
+        other.close()
+        desk.close()
+
+
+def test_an_outside_trigger_that_inserts_elsewhere_leaves_the_events_positions_as_they_are(
+    desks: Callable[..., CaseDesk], sqlite_path: Path
+) -> None:
+    desk = desks(16)
+    case_id = _open(desk)
+    with sqlite3.connect(sqlite_path) as db:
+        db.execute("CREATE TABLE side (x INTEGER PRIMARY KEY, version INTEGER)")
+        db.execute("INSERT INTO side (x) VALUES (1000)")  # its rowids far from the log's
+        db.execute(
+            "CREATE TRIGGER copies AFTER INSERT ON stored_events "
+            "BEGIN INSERT INTO side (version) VALUES (NEW.originator_version); END"
+        )
+    positions = []
+    for n in range(3):
+        _note(desk, case_id, f"note {n}")
+        positions.append(desk.last_position)
+    with sqlite3.connect(sqlite_path) as db:
+        rowids = [
+            row[0]
+            for row in db.execute(
+                "SELECT rowid FROM stored_events WHERE originator_id = ? "
+                "AND originator_version > 2 ORDER BY originator_version",
+                (case_id.hex,),
+            )
+        ]
+        copied = [row[0] for row in db.execute("SELECT version FROM side WHERE x > 1000")]
+    assert positions == rowids
+    assert copied == [3, 4, 5]
 
 
 # Loads on the kept cursor ----------------------------------------------------------

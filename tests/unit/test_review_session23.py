@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 FOLD = datetime(2026, 10, 25, 2, 10, 22, tzinfo=BERLIN, fold=1)  # the repeated 02:10
 
 
-def _commands(path: Path, cache: int) -> list[tuple[object, ...]]:
+def _commands(path: Path, cache: int) -> list[tuple[Any, ...]]:
     desk = _OftenSnapshotted.open(
         path, clock=SteppingClock(datetime(2026, 11, 1, tzinfo=UTC)), cache=cache
     )
