@@ -30,6 +30,8 @@ from casehistory import (
     Channel,
     ConcurrentUpdate,
     Customer,
+    ErasureGround,
+    PersonalDataErased,
     Role,
     SteppingClock,
     StoreUnavailable,
@@ -425,3 +427,40 @@ def test_a_key_deleted_with_plain_sql_by_another_process_is_never_used_to_seal_a
     with CaseDesk.open(sqlite_path) as fresh:
         assert _last_text(fresh, case_id) == "after the deletion 2"
         assert not scan_log(fresh).findings
+
+
+@pytest.mark.parametrize("forgetter", ["this desk", "another desk"])
+def test_after_forgetting_one_customer_a_hot_case_of_another_seals_under_its_own_key(
+    sqlite_path: Path, forgetter: str
+) -> None:
+    clock = SteppingClock(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    dpo = Actor("p.osei", Role.PRIVACY_OFFICER)
+    with (
+        CaseDesk.open(sqlite_path, clock=clock, cache=16) as desk,
+        CaseDesk.open(sqlite_path, clock=clock) as other,
+    ):
+        forgotten = _open(desk)
+        kept = desk.open_case(
+            customer=Customer("c-2", "Bob Baker", "bob@example.org"),
+            subject="toaster",
+            channel=Channel.PHONE,
+            by=AGENT,
+            occurred_at=AT,
+        )
+        desk.assign_agent(kept, agent=AGENT, by=AGENT, occurred_at=AT)
+        for n in range(2):  # both hot, the last sealer kept the forgotten customer's
+            _note(desk, kept, f"bob {n}")
+            _note(desk, forgotten, f"dana {n}")
+        dana_key, bob_key = _sealed_under(desk, forgotten), _sealed_under(desk, kept)
+        assert dana_key != bob_key
+        (desk if forgetter == "this desk" else other).forget_customer(
+            CUSTOMER.id, ground=ErasureGround.OBJECTION, by=dpo
+        )
+        _note(desk, kept, "bob after the erasure")
+        assert _sealed_under(desk, kept) == bob_key
+        assert _last_text(other, kept) == "bob after the erasure"
+        with pytest.raises(PersonalDataErased):
+            _note(desk, forgotten, "dana again")
+        note = other.history(forgotten)[-2]  # the last note, before the erasure
+        assert isinstance(note, NoteAdded)
+        assert str(note.text) == "[erased]"
