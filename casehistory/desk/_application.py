@@ -337,18 +337,18 @@ def _insert(
     snapshots: tuple[str, list[StoredEvent]] | None = None,
 ) -> tuple[list[int], list[StoredEvent] | None]:
     """Insert ``rows`` in one transaction on ``db`` (autocommit mode: the BEGIN is
-    ours, or, for one row alone, the statement's own transaction), and ``snapshots``
-    after them in a savepoint of the same transaction; the events' rowids, and the
-    snapshot rows written (None: their insert failed and was rolled back to the
-    savepoint, the events stay). Any other failure rolls the whole transaction back."""
+    ours), and ``snapshots`` after them in a savepoint of the same transaction; the
+    events' rowids, and the snapshot rows written (None: their insert failed and was
+    rolled back to the savepoint, the events stay). Any other failure rolls the whole
+    transaction back.
+
+    A lone row too is inserted between BEGIN and COMMIT, never as a statement in
+    autocommit mode, two statements fewer: a statement that fails with SQLite's FAIL
+    resolution (a trigger's ``RAISE(FAIL)``, say) keeps what it did, and in autocommit
+    mode that is committed, so the desk would report a command failed that is stored
+    (tests/integration/test_review_session23.py)."""
     written: list[StoredEvent] | None = None
     try:
-        if snapshots is None and len(rows) == 1 and not db.in_transaction:
-            # One row: one statement, which SQLite runs as a transaction of its own (the
-            # connection is in autocommit mode), with the lock, busy wait, commit and
-            # sync of BEGIN, INSERT, COMMIT; nothing of it stays if it fails. Two
-            # statements fewer for every command without a snapshot to write.
-            return [cast(int, db.execute(statement, _params(rows[0])).lastrowid)], None
         db.execute("BEGIN")
         ids = [cast(int, db.execute(statement, _params(row)).lastrowid) for row in rows]
         if snapshots is not None:

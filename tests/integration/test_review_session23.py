@@ -125,14 +125,11 @@ _FAIL_AFTER_INSERT = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 23: a lone event is one INSERT in autocommit mode (e6f612b); a trigger "
-    "that raises FAIL after the row is inserted ends the statement with an error but "
-    "SQLite commits what the statement did (FAIL backs nothing out, and autocommit "
-    "commits it): the desk reports ConcurrentUpdate and the event is recorded all the "
-    "same; each retry records it once more. BEGIN ... COMMIT rolled it back.",
-)
+# Review 23 found that a lone event written as one INSERT in autocommit mode (e6f612b)
+# was committed by a trigger raising FAIL after the row was inserted (FAIL backs nothing
+# out, and autocommit commits it): the desk reported ConcurrentUpdate and the event was
+# recorded all the same, once more at each retry. Every event is written between BEGIN
+# and COMMIT again.
 @pytest.mark.parametrize("retries", [0, 2])
 def test_a_trigger_failing_after_the_insert_leaves_no_event(
     desks: Callable[..., CaseDesk], sqlite_path: Path, retries: int
@@ -149,11 +146,6 @@ def test_a_trigger_failing_after_the_insert_leaves_no_event(
     assert _versions(sqlite_path, case_id) == [1, 2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 23: as above, for an opening (one CaseOpened, one INSERT): the desk "
-    "says CaseAlreadyExists and the case is recorded",
-)
 def test_a_trigger_failing_after_the_insert_opens_no_case(
     desks: Callable[..., CaseDesk], sqlite_path: Path
 ) -> None:
