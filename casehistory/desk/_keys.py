@@ -16,6 +16,7 @@ import binascii
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -96,6 +97,12 @@ class KeyStore:
         self._seen: Any = None
         self._sealer: CaseSealer | None = None
         """The last case's sealer whose key was read (:meth:`CaseSealer.of`)."""
+        self._destructions = 0
+        """Bumped when :meth:`destroy` starts and when it ends (odd while one runs): a key
+        read before or during a destruction by another thread of this desk is never kept
+        (:meth:`_keep`), for a destruction on the same pooled connection does not move
+        that connection's ``PRAGMA data_version``."""
+        self._keeping = threading.Lock()
         self._opener: tuple[str, bytes, AESGCM] | None = None
         """The last key :meth:`open` read, its bytes and their cipher."""
 
@@ -259,8 +266,12 @@ class KeyStore:
         read under the same ``seen`` is used without reading it again. A key destroyed
         since by anyone else was destroyed by a commit, which changed ``seen``: so a
         kept key is never used past a destruction that committed before the load, and
-        one this desk destroys is dropped at once (:meth:`destroy`). Without ``seen``
+        one this desk destroys is dropped at once (:meth:`destroy`), and a key read
+        while this desk destroys it, by another thread, is not kept. Without ``seen``
         (a load without the cache), every command reads its key, and none is kept."""
+        destructions = self._destructions
+        if destructions % 2:
+            destructions = -1  # a destruction is running: keep nothing read now
         if not _same_seen(self._seen, seen):
             # Keys kept under another sighting are no longer to be trusted: dropped, so
             # that a destroyed key's bytes do not stay in memory either.
@@ -277,17 +288,37 @@ class KeyStore:
             found = self.current(customer_id)
         cipher = AESGCM(found[1])
         if seen is not None:
-            if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory only
-                self._ciphers.clear()
-            self._ciphers[found[0]] = (cipher, seen)
+            with self._keeping:
+                if self._destructions == destructions:  # no destruction began since
+                    if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory
+                        self._ciphers.clear()
+                    self._ciphers[found[0]] = (cipher, seen)
         return found[0], cipher
+
+    def _keep(self, sealer: CaseSealer, destructions: int) -> None:
+        """Keep ``sealer`` as the last case's (:meth:`CaseSealer.of`), unless a destruction
+        began since ``destructions`` was read, before its key was (or one was running)."""
+        with self._keeping:
+            if self._destructions == destructions and not destructions % 2:
+                self._sealer = sealer
+
+    def _forget_kept(self) -> None:
+        with self._keeping:
+            self._destructions += 1
+            self._ciphers.clear()
+            self._sealer = None
+            self._opener = None
 
     def destroy(self, customer_id: str) -> bool:
         """Delete the customer's key (True if there was one), and on SQLite overwrite
         its bytes in the file and empty the WAL."""
-        self._ciphers.clear()
-        self._sealer = None
-        self._opener = None
+        self._forget_kept()  # and nothing read from now on is kept, until it ends
+        try:
+            return self._destroy(customer_id)
+        finally:
+            self._forget_kept()
+
+    def _destroy(self, customer_id: str) -> bool:
         if self._batch is not None:
             self._batch.clear()
         if self._datastore is None:
@@ -388,9 +419,11 @@ class CaseSealer:
 
     def seal(self, text: str) -> Sealed:
         if self._key is None:
-            self._key = self._keys.sealing(self._customer_id, self._key_id, self._seen)
+            keys = self._keys
+            destructions = keys._destructions
+            self._key = keys.sealing(self._customer_id, self._key_id, self._seen)
             if self._seen is not None:
-                self._keys._sealer = self
+                keys._keep(self, destructions)
         key_id, cipher = self._key
         nonce = os.urandom(_NONCE)
         box = nonce + cipher.encrypt(nonce, text.encode("utf-8"), key_id.encode())

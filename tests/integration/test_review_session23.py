@@ -345,15 +345,12 @@ def test_hot_loads_leave_no_read_transaction_that_holds_back_a_checkpoint(
 # The kept sealer ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 23: a sealer registers itself as the desk's kept sealer after its key "
-    "was read (efd6b15: 'after sealing'), and KeyStore.sealing keeps the cipher after its "
-    "read (older: 'after the key's read'), with no check that KeyStore.destroy ran in "
-    "between: a destruction by another thread of the same desk commits on the same pooled "
-    "connection (its data_version does not move), so the next command, loaded after the "
-    "destruction, seals under the destroyed key (its text reads [erased] at once)",
-)
+# Review 23 found that a sealer kept itself as the desk's kept sealer after its key was
+# read (efd6b15: 'after sealing'), and KeyStore.sealing kept the cipher after its read
+# (older: 'after the key's read'), with no check that KeyStore.destroy ran in between: a
+# destruction by another thread of the same desk commits on the same pooled connection
+# (its data_version does not move), so the next command sealed under the destroyed key.
+# A key read before or while a destruction runs is no longer kept.
 @pytest.mark.parametrize("pause", ["after the key's read", "after sealing"])
 def test_a_key_destroyed_by_another_thread_as_a_command_reads_it_is_not_used_again(
     sqlite_path: Path, pause: str
