@@ -199,9 +199,20 @@ _ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
 """sqlite3's errors as eventsourcing's ``SQLiteTransaction`` raises them (in its order)."""
 
 
+_CLASHES = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
+"""The constraint failures that are a clash of rows: a version (the primary key) or a
+command id (its unique index) already stored."""
+
+
 def persistence_error(error: sqlite3.Error) -> PersistenceError:
     """``error`` as eventsourcing's SQLite transaction raises it (an IntegrityError, a
-    version clash, stays an IntegrityError: the desk's ConcurrentUpdate)."""
+    version clash, stays an IntegrityError: the desk's ConcurrentUpdate). Any other
+    constraint failure (a trigger's ``RAISE``, a CHECK, NOT NULL: a store that refuses
+    the write, not another writer first) is an OperationalError: StoreUnavailable."""
+    if isinstance(error, sqlite3.IntegrityError) and (
+        getattr(error, "sqlite_errorname", None) not in _CLASHES
+    ):
+        return OperationalError(error)
     for found, raised in _ERRORS:
         if isinstance(error, found):
             return raised(error)
@@ -211,8 +222,7 @@ def persistence_error(error: sqlite3.Error) -> PersistenceError:
 class _SQLiteWriter:
     """What ``EventStore.put`` does on a SQLite file, in fewer layers: encode the events,
     then on a connection the pool gives for writing (its writer lock held, as for any
-    eventsourcing write) ``BEGIN``, one ``INSERT`` each, ``COMMIT`` (one event alone
-    without a snapshot: its ``INSERT`` as a transaction of its own), and the recordings
+    eventsourcing write) ``BEGIN``, one ``INSERT`` each, ``COMMIT``, and the recordings
     with their notification ids (the rowids).
 
     Its semantics are eventsourcing's (``SQLiteApplicationRecorder.insert_events``): the
@@ -350,7 +360,17 @@ def _insert(
     written: list[StoredEvent] | None = None
     try:
         db.execute("BEGIN")
-        ids = [cast(int, db.execute(statement, _params(row)).lastrowid) for row in rows]
+        ids = []
+        for row in rows:
+            cursor = db.execute(statement, _params(row))
+            if cursor.rowcount != 1:
+                # A trigger's RAISE(IGNORE) skips the row without an error: the command
+                # must not be reported recorded.
+                raise sqlite3.OperationalError(
+                    f"the store did not write version {row.originator_version} "
+                    "(a trigger on the events table ignored the insert)"
+                )
+            ids.append(cast(int, cursor.lastrowid))
         if snapshots is not None:
             # A snapshot that cannot be written costs only speed (as when the desk writes
             # it after the events): its failure is undone alone, and the events commit.

@@ -4,8 +4,9 @@ for another connection's write lock and then meets its row, a key destroyed by a
 thread of the desk while a command had just read it, a key deleted with plain SQL by
 another process, and outside checkpoints after hot loads.
 
-Tests marked ``xfail(strict=True)`` reproduce a defect found by the review (the reason
-says which); the others are attacks the code withstands."""
+The defects the review found (a trigger's FAIL committing a lone INSERT, a key kept
+across another thread's destruction, a trigger's IGNORE reported as recorded, a
+trigger's refusal reported as another writer first) are fixed; comments say which."""
 
 from __future__ import annotations
 
@@ -340,6 +341,47 @@ def test_hot_loads_leave_no_read_transaction_that_holds_back_a_checkpoint(
         assert outside.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone() == (0, 0, 0)
     finally:
         outside.close()
+
+
+@pytest.mark.parametrize("cache", [0, 16])
+def test_a_trigger_that_ignores_the_insert_is_not_reported_recorded(
+    desks: Callable[..., CaseDesk], sqlite_path: Path, cache: int
+) -> None:
+    # Review 23: RAISE(IGNORE) in a BEFORE trigger skips the row without an error; the
+    # desk answered the next version and stored nothing.
+    desk = desks(cache)
+    case_id = _open(desk)
+    with sqlite3.connect(sqlite_path) as db:
+        db.execute(
+            "CREATE TRIGGER ignores BEFORE INSERT ON stored_events BEGIN SELECT RAISE(IGNORE); END"
+        )
+    position = desk.last_position
+    with pytest.raises(StoreUnavailable, match="did not write version 3"):
+        _note(desk, case_id, "dropped")
+    assert _versions(sqlite_path, case_id) == [1, 2]
+    assert desk.case(case_id).version == 2
+    assert desk.last_position == position
+
+
+@pytest.mark.parametrize("resolution", ["ABORT", "FAIL", "ROLLBACK"])
+def test_a_trigger_that_refuses_the_insert_is_no_concurrent_update(
+    desks: Callable[..., CaseDesk], sqlite_path: Path, resolution: str
+) -> None:
+    # Review 23: a trigger's refusal arrived as an IntegrityError, so the desk said that
+    # another writer had recorded first (ConcurrentUpdate) and retried for nothing.
+    desk = desks(16)
+    case_id = _open(desk)
+    with sqlite3.connect(sqlite_path) as db:
+        db.execute(
+            "CREATE TRIGGER refuses BEFORE INSERT ON stored_events "
+            f"BEGIN SELECT RAISE({resolution}, 'archive is read-only'); END"
+        )
+    desk.retries = 2
+    with pytest.raises(StoreUnavailable, match="archive is read-only") as raised:
+        _note(desk, case_id, "refused")
+    assert not isinstance(raised.value, ConcurrentUpdate)
+    assert _versions(sqlite_path, case_id) == [1, 2]
+    assert all(not db.in_transaction for db in _pooled(desk))
 
 
 # The kept sealer ---------------------------------------------------------------------
