@@ -299,6 +299,15 @@ class DeskBase(Queries):
                 f"case {case.id} changed while this command ran (another writer recorded "
                 f"version {first} first); reload the case and retry the command"
             ) from None
+        if len(recordings) != case.version - first + 1:
+            # A store that skipped a row without an error (a trigger's RAISE(IGNORE) on
+            # SQLite, a BEFORE trigger returning NULL on PostgreSQL): a command saves one
+            # event, so nothing of it was recorded, and it must not say it was.
+            raise StoreUnavailable(
+                f"cannot record on case {case.id}: the store wrote {len(recordings)} of the "
+                f"{case.version - first + 1} events given (a trigger on its events table "
+                "skipped the insert?)" + ("" if recordings else "; nothing is recorded")
+            )
         if recordings:
             self.last_position = recordings[-1].notification.id
         if self._cache is not None:

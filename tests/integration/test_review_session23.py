@@ -363,6 +363,33 @@ def test_a_trigger_that_ignores_the_insert_is_not_reported_recorded(
     assert desk.last_position == position
 
 
+def test_a_postgres_trigger_that_skips_the_insert_is_not_reported_recorded(
+    postgres_url: str,
+) -> None:
+    # The same on PostgreSQL: a BEFORE trigger returning NULL skips the row without an
+    # error, and eventsourcing gives back no recording for it.
+    import psycopg
+
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    server = postgres_url.split("?", 1)[0]
+    with CaseDesk.open(postgres_url, clock=HookedClock()) as desk:
+        case_id = _open(desk)
+        with psycopg.connect(server, autocommit=True) as db:
+            db.execute(
+                f'CREATE FUNCTION "{schema}".skips() RETURNS trigger '
+                "AS $$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql"
+            )
+            db.execute(
+                f'CREATE TRIGGER skips BEFORE INSERT ON "{schema}".casedesk_events '
+                f'FOR EACH ROW EXECUTE FUNCTION "{schema}".skips()'
+            )
+        position = desk.last_position
+        with pytest.raises(StoreUnavailable, match="wrote 0 of the 1 events"):
+            _note(desk, case_id, "dropped")
+        assert desk.case(case_id).version == 2
+        assert desk.last_position == position
+
+
 @pytest.mark.parametrize("resolution", ["ABORT", "FAIL", "ROLLBACK"])
 def test_a_trigger_that_refuses_the_insert_is_no_concurrent_update(
     desks: Callable[..., CaseDesk], sqlite_path: Path, resolution: str
