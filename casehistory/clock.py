@@ -8,7 +8,7 @@ time is known in advance.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 from casehistory.domain.values import require_aware
@@ -39,7 +39,7 @@ class SystemClock:
 class FixedClock:
     """A clock that always says the same time until told otherwise.
 
-    >>> from datetime import UTC, datetime, timedelta
+    >>> from datetime import UTC, datetime, timedelta, timezone
     >>> clock = FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     >>> clock.advance(timedelta(minutes=5))
     >>> clock.now().isoformat()
@@ -60,7 +60,7 @@ class FixedClock:
         """Move the clock forwards by ``by`` (a negative step is refused)."""
         if by < timedelta(0):
             raise InvalidInput(f"advance moves forwards; got {by!r} (use set() to go back)")
-        self._at = self._at + by
+        self._at = _later(self._at, by)
 
     def __repr__(self) -> str:
         return f"FixedClock({self._at.isoformat()})"
@@ -74,7 +74,7 @@ class SteppingClock:
     nothing is recorded before it happened needs the time), so a refused command
     uses up one step too, though it records nothing.
 
-    >>> from datetime import UTC, datetime, timedelta
+    >>> from datetime import UTC, datetime, timedelta, timezone
     >>> clock = SteppingClock(datetime(2026, 1, 5, tzinfo=UTC), step=timedelta(seconds=1))
     >>> [clock.now().second for _ in range(3)]
     [0, 1, 2]
@@ -90,8 +90,17 @@ class SteppingClock:
     def now(self) -> datetime:
         with self._lock:
             at = self._next
-            self._next = at + self._step
+            self._next = _later(at, self._step)
             return at
 
     def __repr__(self) -> str:
         return f"SteppingClock(next={self._next.isoformat()}, step={self._step})"
+
+
+def _later(at: datetime, by: timedelta) -> datetime:
+    """``by`` after ``at`` in real time, read in ``at``'s zone. Python adds a timedelta
+    to the wall clock: across a change of a named zone's clocks that is an hour off, and
+    it drops the fold, so a clock stepping through the hour that repeats went backwards."""
+    if type(at.tzinfo) is timezone:  # a fixed offset: the wall clock is real time
+        return at + by
+    return (at.astimezone(UTC) + by).astimezone(at.tzinfo)

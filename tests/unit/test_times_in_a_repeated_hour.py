@@ -9,13 +9,14 @@ it back, whatever it was given."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from casehistory import Actor, CaseDesk, Channel, Customer, FixedClock, Role
+from casehistory import Actor, CaseDesk, Channel, Customer, FixedClock, Role, SteppingClock
 from casehistory.domain.case import Case
 from casehistory.views import case_view
 
@@ -65,3 +66,32 @@ def test_a_clock_reading_in_the_fold_is_kept_as_the_store_gives_it_back() -> Non
     assert desk.case(case) == case_view(desk.history(case))
     assert desk.case(case).last_recorded_at.astimezone(UTC) == SECOND.astimezone(UTC)
     assert desk.case(case).last_recorded_at.utcoffset() == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("kind", ["stepping", "fixed"])
+def test_a_clock_in_a_named_zone_steps_through_the_repeated_hour_in_real_time(kind: str) -> None:
+    start = datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN)  # 23:30 UTC the day before
+    step = timedelta(minutes=30)
+    if kind == "stepping":
+        clock: SteppingClock | FixedClock = SteppingClock(start, step)
+        readings = [clock.now() for _ in range(5)]
+    else:
+        fixed = FixedClock(start)
+        readings = []
+        for _ in range(5):
+            readings.append(fixed.now())
+            fixed.advance(step)
+    in_utc = [reading.astimezone(UTC) for reading in readings]
+    assert [b - a for a, b in itertools.pairwise(in_utc)] == [step] * 4
+    assert [r.strftime("%H:%M") for r in readings] == ["01:30", "02:00", "02:30", "02:00", "02:30"]
+    desk = CaseDesk.open(":memory:", clock=SteppingClock(start, step))
+    case = desk.open_case(
+        customer=Customer("C-3", "Ann"),
+        subject="s",
+        channel=Channel.CHAT,
+        by=AGENT,
+        occurred_at=start,
+    )
+    for minutes in range(4):  # no StoreTimeWentBackwards across the fold
+        desk.add_note(case, text=f"n{minutes}", by=AGENT, occurred_at=start)
+    assert desk.case(case).version == 5
