@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from casehistory.clock import _later
 from casehistory.domain.values import require_aware
 
 __all__ = ["MachineClock"]
@@ -36,7 +37,7 @@ class MachineClock:
             at, self._back = self._back, None
             return at
         at = self._next
-        self._next = at + self._step
+        self._next = _later(at, self._step)
         return at
 
     def turn_back_once(self, to: datetime) -> None:

@@ -20,7 +20,7 @@ from uuid import uuid4
 
 import pytest
 
-from casehistory.clock import SteppingClock
+from casehistory.clock import SteppingClock, _later
 from casehistory.domain.values import require_aware, require_instance
 from casehistory.errors import InvalidInput
 
@@ -65,7 +65,7 @@ class CaseClock(SteppingClock):
         if by < timedelta(0):
             raise InvalidInput(f"advance moves forwards; got {by!r} (use set() to go back)")
         with self._lock:
-            self._next = self._next + by
+            self._next = _later(self._next, by)
 
     def set(self, at: datetime) -> None:
         """Make ``at`` the next reading (forwards or backwards)."""
