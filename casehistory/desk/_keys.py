@@ -196,6 +196,7 @@ class KeyStore:
         used again when the key read has the same id and the same bytes (a view opens
         each text of its case under one key), never an opened text."""
         key_id, _, box = sealed.box.partition(".")
+        destructions = self._destructions
         batch = self._batch
         if batch is None:
             found = self._select("key_id", key_id)
@@ -208,7 +209,12 @@ class KeyStore:
             return None
         opener = self._opener
         if opener is None or opener[0] != key_id or opener[1] != found[1]:
-            opener = self._opener = (key_id, found[1], AESGCM(found[1]))
+            opener = (key_id, found[1], AESGCM(found[1]))
+            with self._keeping:
+                # As a sealing key (_keep): read before or while this desk destroys it,
+                # used for this text (read before the key was gone), but not kept.
+                if self._destructions == destructions and not destructions % 2:
+                    self._opener = opener
         try:
             data = _unb64(box)
             text = opener[2].decrypt(data[:_NONCE], data[_NONCE:], key_id.encode())

@@ -94,3 +94,16 @@ def test_unb64_refuses_what_the_base64_module_refuses(text: str) -> None:
         base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     with pytest.raises((ValueError, binascii.Error)):
         _unb64(text)
+
+
+def test_a_key_read_while_this_desk_destroys_one_is_used_but_not_kept() -> None:
+    desk = _desk(":memory:")
+    dana = _notes(desk, "c-1")
+    keys: KeyStore = desk._keys
+    keys._forget_kept()  # a destruction starts (another thread's)
+    assert shown(dana[0]) == "note 0"  # the key is still there: the text opens
+    assert keys._opener is None  # but its cipher is not kept
+    keys._forget_kept()  # and ends
+    assert shown(dana[0]) == "note 0"
+    assert keys._opener is not None
+    desk.close()
