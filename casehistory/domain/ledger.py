@@ -58,8 +58,12 @@ class Ledger:
 
     def add(self, column: str, money: Money) -> Ledger:
         before = self.balance(money.currency)
-        after = attrs.evolve(before, **{column: getattr(before, column) + money.amount})
-        return Ledger({**self.balances, money.currency: after})
+        total = getattr(before, column) + money.amount
+        # Balance's own __init__, as attrs.evolve would call it, without evolve's look at
+        # the class's fields on every call (a payment's fold, on every such command).
+        fields = [getattr(before, name) for name in LEDGER_COLUMNS]
+        fields[LEDGER_COLUMNS.index(column)] = total
+        return Ledger({**self.balances, money.currency: Balance(before.currency, *fields)})
 
     @property
     def currencies(self) -> tuple[str, ...]:

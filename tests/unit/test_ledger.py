@@ -260,3 +260,29 @@ class TestDenyRefund:
 
         with pytest.raises(NoRefundRequested, match=r"rule: a denial answers a request"):
             _deny(desk, case_id)
+
+
+def test_a_balance_is_its_currency_then_the_ledger_columns_in_order() -> None:
+    # Ledger.add makes a Balance positionally, in this order: a field added to Balance
+    # must go into LEDGER_COLUMNS too, or this fails.
+    import attrs
+
+    from casehistory.domain.ledger import LEDGER_COLUMNS, Balance
+
+    assert tuple(field.name for field in attrs.fields(Balance)) == ("currency", *LEDGER_COLUMNS)
+
+
+@pytest.mark.parametrize("column", ["paid", "refunded", "credited", "goodwill", "held", "released"])
+def test_adding_to_a_column_changes_that_column_alone(column: str) -> None:
+    from decimal import Decimal
+
+    from casehistory.domain.ledger import LEDGER_COLUMNS, Ledger
+
+    start = Ledger()
+    for n, name in enumerate(LEDGER_COLUMNS):
+        start = start.add(name, Money(Decimal(n + 1), "EUR"))
+    after = start.add(column, Money(Decimal("0.25"), "EUR"))
+    for n, name in enumerate(LEDGER_COLUMNS):
+        expected = Decimal(n + 1) + (Decimal("0.25") if name == column else 0)
+        assert getattr(after.balance("EUR"), name) == expected
+    assert after.balance("EUR").currency == "EUR"
