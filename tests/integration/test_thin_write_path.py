@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -25,62 +24,25 @@ from uuid import UUID
 import pytest
 
 from casehistory import (
-    Actor,
     CaseDesk,
-    Channel,
     CommandIdReused,
     ConcurrentUpdate,
     Customer,
-    Role,
-    SteppingClock,
     StoreUnavailable,
 )
 from casehistory.audit.scan import scan_log
 from casehistory.desk._application import _SQLiteWriter
+from tests.integration._write_path import AGENT, AT, HookedClock, note, open_case
+from tests.integration._write_path import desks as desks  # the fixture, by name
 
-AGENT = Actor("a.lee", Role.AGENT)
-AT = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 CUSTOMER = Customer("c-1", "Dana Smith")
 
 
-class HookedClock(SteppingClock):
-    """A stepping clock that runs ``hook`` (once) when a command reads the time: after
-    the command's load, before its rules and its save."""
-
-    def __init__(self) -> None:
-        super().__init__(datetime(2026, 11, 1, tzinfo=UTC), timedelta(seconds=1))
-        self.hook: Callable[[], object] | None = None
-
-    def now(self) -> datetime:
-        hook, self.hook = self.hook, None
-        if hook is not None:
-            hook()
-        return super().now()
-
-
-@pytest.fixture
-def desks(sqlite_path: Path) -> Iterator[Callable[..., CaseDesk]]:
-    opened: list[CaseDesk] = []
-
-    def desks(cache: int = 0, clock: SteppingClock | None = None) -> CaseDesk:
-        opened.append(CaseDesk.open(sqlite_path, clock=clock or HookedClock(), cache=cache))
-        return opened[-1]
-
-    yield desks
-    for desk in opened:
-        desk.close()
-
-
 def _open(desk: CaseDesk) -> UUID:
-    case_id = desk.open_case(
-        customer=CUSTOMER, subject="printer jams", channel=Channel.PHONE, by=AGENT, occurred_at=AT
-    )
-    desk.assign_agent(case_id, agent=AGENT, by=AGENT, occurred_at=AT)
-    return case_id
+    return open_case(desk, CUSTOMER)
 
 
-def _note(desk: CaseDesk, case_id: UUID, text: str, **asked: Any) -> int:
-    return desk.add_note(case_id, text=text, by=AGENT, occurred_at=AT, **asked)
+_note = note
 
 
 def _rows(path: Path, case_id: UUID) -> list[tuple[int, int, str]]:
