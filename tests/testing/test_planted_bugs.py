@@ -28,7 +28,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from casehistory.desk import _mapper
 from casehistory.domain import _support, lifecycle, rights
 from casehistory.domain import events as ev
-from casehistory.domain import state as fold_module
+from casehistory.domain._changes import CHANGES
 from casehistory.domain.ledger import Ledger
 from casehistory.domain.lifecycle import Status
 from casehistory.domain.policies import Policies
@@ -142,7 +142,7 @@ def _patch_fold(
     monkeypatch: pytest.MonkeyPatch, event: type[ev.CaseEvent], change: Callable[[Any, Any], Any]
 ) -> None:
     # A change maps the state and the event to the fields that change (one evolve).
-    monkeypatch.setitem(fold_module._CHANGES, event, change)
+    monkeypatch.setitem(CHANGES, event, change)
 
 
 pytestmark = pytest.mark.usefixtures("same_search_whatever_is_imported")
@@ -182,7 +182,7 @@ def test_a_transition_table_missing_a_rule(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_a_view_counting_a_released_hold_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    released = fold_module._CHANGES[ev.HoldReleased]
+    released = CHANGES[ev.HoldReleased]
 
     def twice(state: Any, event: Any) -> Any:
         changes = released(state, event)
