@@ -254,7 +254,21 @@ class _Typed:
             return {"$decimal": str(value)}
         if kind is UUID:  # a command's case id: what the general path gives it
             return {"$uuid": str(value)}
+        # What a state holds many of (holds, RMAs, decisions, balances; personal texts;
+        # each status change), sent straight to the general path's branch for them.
+        if kind is dict:
+            return self._mapping(value)
+        if kind is Sealed:
+            return {"$sealed": value.box}
+        if kind in _ITEM_TUPLES:
+            return [self.of(item) for item in value]
         return self._general(value)
+
+    def _mapping(self, value: Mapping[Any, Any]) -> Any:
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
+        self.plain = self.plain and all(key.isascii() for key in value)
+        return {"$map": {key: self.of(item) for key, item in value.items()}}
 
     def _general(self, value: Any) -> Any:
         if isinstance(value, bool | int | str):
@@ -281,12 +295,12 @@ class _Typed:
                 f"${type(value).__name__}": {name: self.of(getattr(value, name)) for name in names}
             }
         if isinstance(value, tuple | list):
+            kind = type(value)
+            if kind.__mro__ == (kind, tuple, object) and len(_ITEM_TUPLES) < 1024:
+                _ITEM_TUPLES.add(kind)  # a named tuple: its items, every time (bounded)
             return [self.of(item) for item in value]
         if isinstance(value, Mapping):
-            if not all(isinstance(key, str) for key in value):
-                raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
-            self.plain = self.plain and all(key.isascii() for key in value)
-            return {"$map": {key: self.of(item) for key, item in value.items()}}
+            return self._mapping(value)
         raise TypeError(f"{type(value).__name__} has no canonical JSON form: {value!r:.80}")
 
 
@@ -294,3 +308,5 @@ _ATTRS_FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of each attrs class :func:`typed` met (filled on first meeting)."""
 _TYPED_ENUMS: set[type] = set()
 """The enum classes :func:`typed` met that are no str or int."""
+_ITEM_TUPLES: set[type] = set()
+"""The subclasses of tuple alone (named tuples, no attrs class) :func:`typed` met."""

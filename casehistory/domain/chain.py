@@ -278,19 +278,13 @@ def chained_bytes(
         "payload": payload,
         "previous": previous,
     }
-    if (
-        walk.plain
-        and (_plain_json(version) if type(version) is not int else abs(version) <= _SAFE_INTEGER)
-        and (previous is None or type(previous) is str or _plain_json(previous))
-    ):
+    if walk.plain and _plain_json(version) and _plain_json(previous):
         try:
             return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate: canonical_json says why
             pass
     return canonical_json(body)
 
-
-_SAFE_INTEGER = 2**53 - 1  # as _walks: RFC 8785 numbers are doubles, exact up to here
 
 _LAST_CASE: list[tuple[Any, str]] = [(None, "")]
 """The last case id :func:`chained_bytes` wrote and its text (a UUID is immutable, and
@@ -360,7 +354,7 @@ def state_commitment(
     since, sparse = _left_out(type(state), state_format)
     left_out = set(since)
     left_out.update(name for name, default in sparse if getattr(state, name) == default)
-    walk = _StateWalk()
+    walk = _Typed()
     body = walk.of(state)
     name = f"${type(state).__name__}"
     body[name] = {key: item for key, item in body[name].items() if key not in left_out}
@@ -376,42 +370,6 @@ def state_commitment(
         except orjson.JSONEncodeError:  # a lone surrogate: canonical_json says why
             text = None
     return hashlib.sha256(text if text is not None else canonical_json(document)).hexdigest()
-
-
-class _StateWalk(_Typed):
-    """:class:`_Typed`, the same answers, with three kinds a state holds many of sent
-    straight to the branch of ``_general`` that takes them, without the tests before it:
-    a dict (holds, RMAs, decisions, balances), a personal text, and a named tuple (each
-    status change). A third of a commitment went to those tests."""
-
-    __slots__ = ()
-
-    def _general(self, value: Any) -> Any:
-        kind = type(value)
-        if kind is dict:  # what _general does of a Mapping
-            if not all(isinstance(key, str) for key in value):
-                raise TypeError(f"a mapping with non-string keys has no JSON form: {value!r:.80}")
-            self.plain = self.plain and all(key.isascii() for key in value)
-            return {"$map": {key: self.of(item) for key, item in value.items()}}
-        if kind is Sealed:
-            return {"$sealed": value.box}
-        if kind in _TUPLES or _plain_tuple(kind):  # what _general does of a tuple
-            return [self.of(item) for item in value]
-        return super()._general(value)
-
-
-def _plain_tuple(kind: type[Any]) -> bool:
-    """Whether ``kind`` is a subclass of tuple alone (a named tuple), no attrs class:
-    a kind that ``_Typed._general`` writes as the list of its items."""
-    if kind.__mro__ != (kind, tuple, object) or attrs.has(kind):
-        return False
-    if len(_TUPLES) < 1024:  # classes, not values: a bound for safety only
-        _TUPLES.add(kind)
-    return True
-
-
-_TUPLES: set[type[Any]] = set()
-"""The subclasses of tuple alone :class:`_StateWalk` met."""
 
 
 def _left_out(
