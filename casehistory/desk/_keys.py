@@ -211,9 +211,9 @@ class KeyStore:
         if opener is None or opener[0] != key_id or opener[1] != found[1]:
             opener = (key_id, found[1], AESGCM(found[1]))
             with self._keeping:
-                # As a sealing key (_keep): read before or while this desk destroys it,
-                # used for this text (read before the key was gone), but not kept.
-                if self._destructions == destructions and not destructions % 2:
+                # As a sealing key: read before or while this desk destroys it, used for
+                # this text (read before the key was gone), but not kept.
+                if self._undisturbed(destructions):
                     self._opener = opener
         try:
             data = _unb64(box)
@@ -276,8 +276,6 @@ class KeyStore:
         while this desk destroys it, by another thread, is not kept. Without ``seen``
         (a load without the cache), every command reads its key, and none is kept."""
         destructions = self._destructions
-        if destructions % 2:
-            destructions = -1  # a destruction is running: keep nothing read now
         if not _same_seen(self._seen, seen):
             # Keys kept under another sighting are no longer to be trusted: dropped, so
             # that a destroyed key's bytes do not stay in memory either.
@@ -295,17 +293,22 @@ class KeyStore:
         cipher = AESGCM(found[1])
         if seen is not None:
             with self._keeping:
-                if self._destructions == destructions:  # no destruction began since
+                if self._undisturbed(destructions):
                     if len(self._ciphers) >= 4096:  # customers, not texts: a bound for memory
                         self._ciphers.clear()
                     self._ciphers[found[0]] = (cipher, seen)
         return found[0], cipher
 
+    def _undisturbed(self, destructions: int) -> bool:
+        """Whether no destruction by this desk was running when ``destructions`` was read
+        (before a key was) nor began since: a key read then may be kept. Asked holding
+        ``_keeping``, the lock :meth:`_forget_kept` counts and drops under."""
+        return self._destructions == destructions and not destructions % 2
+
     def _keep(self, sealer: CaseSealer, destructions: int) -> None:
-        """Keep ``sealer`` as the last case's (:meth:`CaseSealer.of`), unless a destruction
-        began since ``destructions`` was read, before its key was (or one was running)."""
+        """Keep ``sealer`` as the last case's (:meth:`CaseSealer.of`), if undisturbed."""
         with self._keeping:
-            if self._destructions == destructions and not destructions % 2:
+            if self._undisturbed(destructions):
                 self._sealer = sealer
 
     def _forget_kept(self) -> None:
