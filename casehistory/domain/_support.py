@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -279,8 +279,7 @@ class CommandSupport:
         decisions among ``fields`` are recorded with the digests of their policies'
         parameters, as ``policies`` (the desk's, or a replay's record) answer them."""
         case_id, state, own = self.id, self.state, self.__dict__
-        if type(occurred_at.tzinfo) is not timezone or type(recorded_at.tzinfo) is not timezone:
-            occurred_at, recorded_at = as_stored(occurred_at), as_stored(recorded_at)
+        occurred_at, recorded_at = as_stored(occurred_at), as_stored(recorded_at)
         require_transition(case_id, state.status, key or event.__name__)
         require_not_erased(case_id, state.forgotten, event, fields)
         seal_fields(event, fields, own.get("sealer"))
