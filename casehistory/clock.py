@@ -39,7 +39,7 @@ class SystemClock:
 class FixedClock:
     """A clock that always says the same time until told otherwise.
 
-    >>> from datetime import UTC, datetime, timedelta, timezone
+    >>> from datetime import UTC, datetime, timedelta
     >>> clock = FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     >>> clock.advance(timedelta(minutes=5))
     >>> clock.now().isoformat()
@@ -74,7 +74,7 @@ class SteppingClock:
     nothing is recorded before it happened needs the time), so a refused command
     uses up one step too, though it records nothing.
 
-    >>> from datetime import UTC, datetime, timedelta, timezone
+    >>> from datetime import UTC, datetime, timedelta
     >>> clock = SteppingClock(datetime(2026, 1, 5, tzinfo=UTC), step=timedelta(seconds=1))
     >>> [clock.now().second for _ in range(3)]
     [0, 1, 2]

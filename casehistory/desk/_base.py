@@ -300,9 +300,10 @@ class DeskBase(Queries):
                 f"version {first} first); reload the case and retry the command"
             ) from None
         if len(recordings) != case.version - first + 1:
-            # A store that skipped a row without an error (a trigger's RAISE(IGNORE) on
-            # SQLite, a BEFORE trigger returning NULL on PostgreSQL): a command saves one
-            # event, so nothing of it was recorded, and it must not say it was.
+            # A store that skipped a row without an error and gave no recording for it
+            # (a BEFORE trigger returning NULL on PostgreSQL; the SQLite writer checks
+            # each INSERT itself): a command saves one event, so nothing of it was
+            # recorded, and it must not say it was.
             raise StoreUnavailable(
                 f"cannot record on case {case.id}: the store wrote {len(recordings)} of the "
                 f"{case.version - first + 1} events given (a trigger on its events table "
