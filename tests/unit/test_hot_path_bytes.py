@@ -11,7 +11,7 @@ import itertools
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -92,15 +92,24 @@ def _general_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_support, "_DIRECT", {})
 
 
-@pytest.mark.parametrize("cache", [0, 16])
-def test_the_shortcuts_store_the_bytes_of_the_general_path(tmp_path: Path, cache: int) -> None:
+def _on_both_paths(
+    write: Callable[[Path, int], list[tuple[Any, ...]]], folder: Path, cache: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows ``write`` leaves in a store with the shortcuts, then on the general
+    path, each from the same counters (ids, keys, nonces)."""
     with pytest.MonkeyPatch.context() as patch:
         _counting(patch)
-        fast = _history(tmp_path / "fast.sqlite", cache)
+        fast = write(folder / "fast.sqlite", cache)
     with pytest.MonkeyPatch.context() as patch:
         _counting(patch)
         _general_path(patch)
-        general = _history(tmp_path / "general.sqlite", cache)
+        general = write(folder / "general.sqlite", cache)
+    return fast, general
+
+
+@pytest.mark.parametrize("cache", [0, 16])
+def test_the_shortcuts_store_the_bytes_of_the_general_path(tmp_path: Path, cache: int) -> None:
+    fast, general = _on_both_paths(_history, tmp_path, cache)
     assert len(fast) > 300  # every status, most commands, snapshots among them
     assert any(row[2].endswith(":CaseSnapshot") for row in fast)
     assert fast == general

@@ -25,7 +25,7 @@ from casehistory import (
 )
 from casehistory.domain import _support
 
-from .test_hot_path_bytes import _counting, _general_path, _OftenSnapshotted, _rows
+from .test_hot_path_bytes import _OftenSnapshotted, _on_both_paths, _rows
 
 AGENT = Actor("a.lee", Role.AGENT)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,13 +84,7 @@ def _commands(path: Path, cache: int) -> list[tuple[Any, ...]]:
 def test_command_ids_with_state_commitments_store_the_bytes_of_the_general_path(
     tmp_path: Path, cache: int
 ) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        _counting(patch)
-        fast = _commands(tmp_path / "fast.sqlite", cache)
-    with pytest.MonkeyPatch.context() as patch:
-        _counting(patch)
-        _general_path(patch)
-        general = _commands(tmp_path / "general.sqlite", cache)
+    fast, general = _on_both_paths(_commands, tmp_path, cache)
     assert _support._DIRECT
     events = [  # the keys' rows have three columns
         row for row in fast if len(row) == 4 and not str(row[2]).endswith(":CaseSnapshot")
