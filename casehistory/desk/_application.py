@@ -39,6 +39,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from casehistory.desk._mapper import CaseMapper
 from casehistory.desk._pool import FastCheckoutPool
+from casehistory.desk._wal import switch_to_wal
 from casehistory.domain.case import Case
 from casehistory.errors import StoreIsReadOnly
 from casehistory.store import READ_ONLY, register_value_transcodings
@@ -160,8 +161,9 @@ class _StatementCachingPool(FastCheckoutPool):
     eventsourcing 9.5 opens its connections with ``cached_statements=True``, a cache of
     one statement, so every command prepared its SQL again (a BEGIN, the statements of
     a load, an INSERT whose table has an index on an expression): about a tenth of a
-    command on one cached case. The connection is otherwise made exactly as
-    eventsourcing makes it (``SQLiteConnectionPool._create_connection``)."""
+    command on one cached case. The connection is otherwise made as
+    eventsourcing makes it (``SQLiteConnectionPool._create_connection``), except that
+    the switch to WAL waits out another process's lock (:mod:`._wal`)."""
 
     def _create_connection(self) -> SQLiteConnection:
         try:
@@ -176,11 +178,13 @@ class _StatementCachingPool(FastCheckoutPool):
         except (sqlite3.Error, TypeError) as error:
             raise InterfaceError(error) from error
         if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode;")
-            if cursor.fetchone()[0].lower() != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL;")
-                self.journal_mode_was_changed_to_wal = True
+            timeout = self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
+            try:
+                if switch_to_wal(connection, timeout):
+                    self.journal_mode_was_changed_to_wal = True
+            except BaseException:
+                connection.close()
+                raise
             self.is_journal_mode_wal = True
         connection.row_factory = sqlite3.Row
         return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
