@@ -3,6 +3,7 @@ machines in the same run, and what share of its examples Hypothesis gives up.
 
 Run:  python benchmarks/machine_speed.py               (~1 min)
       python benchmarks/machine_speed.py --rounds 3 --examples 50
+      python benchmarks/machine_speed.py --without-checks  (two more machines)
 
 The baselines: a trivial machine (one rule that adds one to a counter: what Hypothesis
 itself costs a step; the ratio to it is the figure of issue 14, target at least 0.5),
@@ -19,6 +20,11 @@ ratios, and the share of the machine's examples that Hypothesis gave up (status
 ``invalid`` or ``overrun`` in its statistics; target: under 2%). Quote
 ``cat /proc/loadavg`` with the figures: the machine has two cores and other work runs
 on it.
+
+With ``--without-checks`` it also runs ``CaseDeskMachine`` without its snapshot check,
+and without any of its invariants (each replaced, in a subclass, by one that does
+nothing): what the checks cost, and what a step that only draws a command and makes it
+on the desk reaches.
 """
 
 from __future__ import annotations
@@ -34,7 +40,12 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from hypothesis import Phase, settings
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from hypothesis.statistics import collector
 
 from casehistory.testing.machine import CaseDeskMachine
@@ -86,6 +97,26 @@ class OneCommand(RuleBasedStateMachine):
         self.app.save(self.tally)
 
 
+def _without(name: str, *checks: str) -> type[RuleBasedStateMachine]:
+    """``CaseDeskMachine`` with the invariants ``checks`` doing nothing."""
+
+    def nothing(self: Any) -> None:
+        pass
+
+    replaced = {check: invariant()(nothing) for check in checks}
+    return type(name, (CaseDeskMachine,), replaced)
+
+
+_INVARIANTS = (
+    "status_follows_the_table",
+    "money_is_conserved",
+    "replay_gives_the_same_views",
+    "snapshots_change_no_answer",
+    "recorded_decisions_stand",
+)
+WithoutSnapshotCheck = _without("WithoutSnapshotCheck", "snapshots_change_no_answer")
+WithoutInvariants = _without("WithoutInvariants", *_INVARIANTS)
+
 _steps = Counter[str]()
 
 
@@ -125,8 +156,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--examples", type=int, default=100, help="examples a round (100)")
+    parser.add_argument(
+        "--without-checks",
+        action="store_true",
+        help="also the machine without its snapshot check, and without any invariant",
+    )
     args = parser.parse_args()
-    machines = (CaseDeskMachine, OneCommand, Trivial)
+    assert {found.function.__name__ for found in CaseDeskMachine.setup_state().invariants} == set(
+        _INVARIANTS
+    ), "the machine's invariants changed: update _INVARIANTS"
+    machines: tuple[type[RuleBasedStateMachine], ...] = (CaseDeskMachine, OneCommand, Trivial)
+    if args.without_checks:
+        machines += (WithoutSnapshotCheck, WithoutInvariants)
     rates: dict[str, list[float]] = {machine.__name__: [] for machine in machines}
     given_up: list[float] = []
     for _ in range(args.rounds):
@@ -136,13 +177,20 @@ def main() -> None:
             if machine is CaseDeskMachine:
                 total = sum(statuses.values())
                 given_up.append((statuses["invalid"] + statuses["overrun"]) / total)
-    ours, bare, trivial = (statistics.median(rates[m.__name__]) for m in machines)
+    ours, bare, trivial = (statistics.median(rates[m.__name__]) for m in machines[:3])
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     print("| machine | steps/s (median of rounds) | ratio to trivial | ratio to one command |")
     print("| --- | --- | --- | --- |")
     print(f"| CaseDeskMachine | {ours:,.0f} | {ours / trivial:.2f} | {ours / bare:.2f} |")
     print(f"| one bare eventsourcing command a step | {bare:,.0f} | {bare / trivial:.2f} | 1 |")
     print(f"| trivial one-rule machine | {trivial:,.0f} | 1 | {trivial / bare:.2f} |")
+    for machine, label in (
+        (WithoutSnapshotCheck, "CaseDeskMachine without the snapshot check"),
+        (WithoutInvariants, "CaseDeskMachine without any invariant"),
+    ):
+        if machine in machines:
+            rate = statistics.median(rates[machine.__name__])
+            print(f"| {label} | {rate:,.0f} | {rate / trivial:.2f} | {rate / bare:.2f} |")
     print(
         f"given-up examples: {statistics.median(given_up):.1%} (median), "
         f"{max(given_up):.1%} (max) of the machine's"
