@@ -7,15 +7,27 @@ with an ISO 4217 currency code; floats are refused.
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
 
 import attrs
 
-from casehistory.domain.sealed import Sealed, Text
+from casehistory.domain._money_fields import _check_currency, below_largest, to_amount
+from casehistory.domain._value_checks import (
+    MAX_EVENT_BYTES,
+    MAX_TEXT_BYTES,
+    _check_date,
+    _check_optional_text,
+    _check_personal_text,
+    _check_text,
+    as_stored,
+    instance_validator,
+    require_aware,
+    require_instance,
+    require_text,
+)
+from casehistory.domain.sealed import Text
 from casehistory.errors import CurrencyMismatch, InvalidInput
 
 __all__ = [
@@ -188,150 +200,6 @@ class ErasureGround(Enum):
     """(f) the data were collected from a child for an information society service."""
 
 
-_T = TypeVar("_T")
-
-
-def require_instance(value: object, kind: type[_T], name: str) -> _T:
-    """Return ``value`` if it is a ``kind``, else raise :class:`InvalidInput` (naming the
-    members when ``kind`` is an enum)."""
-    if not isinstance(value, kind):
-        choices = f" ({', '.join(m.name for m in kind)})" if issubclass(kind, Enum) else ""
-        article = "an" if kind.__name__[0] in "AEIO" else "a"  # a UUID, an Actor
-        raise InvalidInput(f"{name} must be {article} {kind.__name__}{choices}, got {value!r}")
-    return value
-
-
-MAX_TEXT_BYTES = 64 * 1024
-"""The most a free text (a note, a subject, a reason, a name, a reference) may hold:
-64 KiB of UTF-8. Case text is written by people; a bound keeps one careless or hostile
-call from making an event, a snapshot and every load of its case arbitrarily large."""
-
-
-MAX_EVENT_BYTES = 1024 * 1024
-"""The most one event may hold: 1 MiB of the canonical JSON its digest covers (its row in
-the store is a little larger, with type tags). Free texts are bounded first, so this
-binds only a command with many long texts; it keeps every row a store is sent small
-enough to write well inside the store's statement timeout (docs/operations.md)."""
-
-
-def require_text(value: object, name: str) -> str:
-    """Return ``value`` if it is a non-blank string the store can encode (UTF-8), of at
-    most :data:`MAX_TEXT_BYTES` bytes. A sealed text (a replay of what was recorded) was
-    checked before it was sealed, and is returned as it is."""
-    if isinstance(value, Sealed):
-        return value  # type: ignore[return-value]  # a personal text as recorded
-    if not isinstance(value, str) or not value.strip():
-        # Never the value itself unless it is blank: a text may be personal, and an error
-        # message ends up in logs and terminals that no erasure reaches.
-        got = repr(value[:200]) if isinstance(value, str) else type(value).__name__
-        raise InvalidInput(f"{name} must be a non-empty string, got {got}")
-    if len(value) > MAX_TEXT_BYTES:  # each character is at least one byte: too long
-        _too_long(name, len(value), "characters")
-    try:
-        size = len(value.encode("utf-8"))
-    except UnicodeEncodeError as error:
-        raise InvalidInput(
-            f"{name} is not valid Unicode text: it holds a lone surrogate at character "
-            f"{error.start} of {len(value):,} (the text itself is not repeated here)"
-        ) from None
-    if size > MAX_TEXT_BYTES:
-        _too_long(name, size, "bytes of UTF-8")
-    return value
-
-
-def _too_long(name: str, size: int, unit: str) -> None:
-    raise InvalidInput(
-        f"{name} is {size:,} {unit} long (rule: a text holds at most {MAX_TEXT_BYTES:,} "
-        "bytes of UTF-8); shorten it, or keep the document elsewhere and record its reference"
-    )
-
-
-def require_aware(value: object, name: str) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise :class:`InvalidInput`."""
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInput(
-            f"{name} must be a timezone-aware datetime, got {value!r}; "
-            "give it a tzinfo, e.g. datetime(2026, 3, 2, 9, 0, tzinfo=UTC)"
-        )
-    return value
-
-
-def as_stored(at: datetime) -> datetime:
-    """``at`` (aware) as the store gives it back: the same instant and wall time, at its
-    fixed UTC offset. A time given in a named zone (a ``ZoneInfo``) inside the hour that
-    repeats when clocks go back is never equal to one in another zone (PEP 495), so a
-    case kept in memory with the time as given would differ from the same case read from
-    the store; every recorded time is kept in this form instead."""
-    tzinfo = at.tzinfo
-    if type(tzinfo) is timezone or tzinfo is None:
-        return at
-    offset = at.utcoffset()
-    return at if offset is None else at.replace(tzinfo=timezone(offset), fold=0)
-
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_DECIMALS = 4  # four decimal places: cents, mils, and the 3-digit currencies
-_LARGEST_DIGITS = 15  # amounts stay below 10**15
-
-
-def to_amount(value: Any) -> Decimal:
-    """A finite Decimal from a Decimal, an int or a numeric string; floats are refused."""
-    if isinstance(value, bool | float):
-        raise InvalidInput(
-            f"money amounts must be Decimal, int or a numeric string, never {type(value).__name__} "
-            f"({value!r}); write Decimal({str(value)!r})"
-        )
-    try:
-        # A subclass of Decimal becomes a Decimal: no store knows how to write another.
-        amount = value if type(value) is Decimal else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidInput(f"{value!r} is not a valid money amount") from None
-    if not amount.is_finite():
-        raise InvalidInput(f"money amounts must be finite, got {value!r:.200}")
-    exact = _exact_amount(amount)
-    if exact is None:
-        raise InvalidInput(
-            f"money amounts have at most 4 decimal places and stay below 10**15, got "
-            f"{value!r:.200} (so that every ledger total is exact in Decimal's 28 digits)"
-        )
-    return exact
-
-
-def below_largest(amount: Decimal) -> bool:
-    """Whether a finite ``amount`` is below 10**15 in magnitude, from its digits and
-    exponent (``abs()`` on ``1E+1000000000`` overflows Decimal's context)."""
-    return not any(amount.as_tuple().digits) or amount.adjusted() < _LARGEST_DIGITS
-
-
-def _exact_amount(amount: Decimal) -> Decimal | None:
-    """``amount`` written with at most 4 decimal places (trailing zeros past them
-    dropped: ``19.990000`` is ``19.9900``), or None when it has more places or is not
-    below 10**15.
-
-    Judged from its digits and exponent alone, with no arithmetic: on ``1E+1000000000``
-    Decimal's context overflows, and ``1E-1000000000`` rounds to a zero that would pass
-    for a whole amount. At most 15 + 4 digits, every total of a ledger is exact."""
-    sign, digits, exponent = amount.as_tuple()
-    assert isinstance(exponent, int)  # finite, checked by the caller
-    if not any(digits):  # a zero, however it is written
-        return Decimal((0, (0,), max(min(exponent, 0), -_DECIMALS)))
-    if not below_largest(amount):
-        return None
-    extra = -_DECIMALS - exponent  # digits past the fourth decimal place: must be zeros
-    if extra <= 0:
-        return amount
-    if any(digits[-extra:]):
-        return None
-    return Decimal((sign, digits[:-extra], -_DECIMALS))
-
-
-def _check_currency(_: object, __: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
-        raise InvalidInput(
-            f"currency must be an ISO 4217 code of three capital letters, got {value!r}"
-        )
-
-
 @attrs.frozen(order=False)
 class Money:
     """An amount of one currency. Arithmetic across currencies raises :class:`CurrencyMismatch`.
@@ -388,34 +256,6 @@ class Money:
         if self.amount <= 0:
             raise InvalidInput(f"{name} must be more than zero, got {self}")
         return self
-
-
-def _check_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    require_text(value, attribute.name)
-
-
-def _check_personal_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, Sealed):  # sealed: checked as text before it was sealed
-        require_text(value, attribute.name)
-
-
-def _check_optional_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, Sealed):
-        require_text(value, attribute.name)
-
-
-def instance_validator(kind: type[Any]) -> Any:
-    """An attrs validator that raises :class:`InvalidInput` unless the value is a ``kind``."""
-
-    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        require_instance(value, kind, attribute.name)
-
-    return check
-
-
-def _check_date(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidInput(f"{attribute.name} must be a date, got {value!r}")
 
 
 @attrs.frozen
