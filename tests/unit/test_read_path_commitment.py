@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casehistory import CaseDesk, SteppingClock
-from casehistory.domain import chain
+from casehistory.domain import _commitment
 from casehistory.domain._walks import _ITEM_TUPLES, _Typed
 from casehistory.domain.chain import SINCE, SPARSE, canonical_json, state_commitment
 from casehistory.domain.sealed import Sealed
@@ -76,8 +76,8 @@ def test_the_commitment_is_what_it_was_for_every_format(
 
 def test_a_format_of_another_type_is_refused_as_before() -> None:
     with pytest.raises(TypeError):
-        chain._left_out(CaseState, "2")  # type: ignore[arg-type]
-    assert all(type(key[1]) is int or key[1] is None for key in chain._LEFT_OUT)
+        _commitment._left_out(CaseState, "2")  # type: ignore[arg-type]
+    assert all(type(key[1]) is int or key[1] is None for key in _commitment._LEFT_OUT)
 
 
 class _Pair(NamedTuple):
