@@ -37,7 +37,7 @@ from casehistory import (
 )
 from casehistory.desk import SNAPSHOT_INTERVAL, _queries
 from casehistory.desk._as_of import stored_time
-from casehistory.desk._queries import _Rows, _snapshot_table
+from casehistory.desk._case_rows import _Rows, _snapshot_table
 from casehistory.domain import state as domain_state
 from casehistory.domain.case import Case
 from casehistory.domain.state import OCCURRED_RUN
