@@ -29,7 +29,7 @@ from casehistory.audit.scan import scan_log
 from casehistory.audit.verify import Problem
 from casehistory.desk._base import _project
 from casehistory.domain import events as ev
-from casehistory.domain._support import _OPTIONAL
+from casehistory.domain._event_shapes import _OPTIONAL
 from casehistory.domain.binding import policy_key
 from casehistory.domain.chain import chain_digest
 from casehistory.domain.limits import BusinessTimePolicy, policy_digest
