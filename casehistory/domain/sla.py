@@ -42,9 +42,22 @@ import attrs
 
 from casehistory.domain._calendar_fields import exact_keys
 from casehistory.domain._sla_count import checked_spans, count, known_at, merged
+from casehistory.domain._sla_fields import (
+    _POLICY_KEYS,
+    _calendar,
+    _channel_targets,
+    _duration,
+    _five_business_days,
+    _json_seconds,
+    _optional_target,
+    _policy_id,
+    _required_target,
+    _seconds,
+    _version,
+)
 from casehistory.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from casehistory.domain.chain import canonical_json
-from casehistory.domain.values import Channel, require_aware, require_text
+from casehistory.domain.values import Channel, require_aware
 from casehistory.errors import InvalidInput
 
 __all__ = [
@@ -60,37 +73,6 @@ __all__ = [
 
 Span = tuple[datetime, datetime | None]
 """A span of time from a start to an end, or to now (``None``) when it has not ended."""
-
-_MOST_TARGET = timedelta(days=366)  # a year of round-the-clock business time
-_LONGEST_ID = 200
-_SECOND = timedelta(seconds=1)
-
-
-def _target(value: object, name: str) -> timedelta:
-    if (
-        not isinstance(value, timedelta)
-        or value <= timedelta(0)
-        or value > _MOST_TARGET
-        or value.microseconds
-    ):
-        raise InvalidInput(
-            f"{name} must be a timedelta of whole seconds, more than zero and at most "
-            f"{_MOST_TARGET.days} days, got {value!r:.100}; e.g. timedelta(hours=4)"
-        )
-    return value
-
-
-def _optional_target(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _target(value, attribute.name)
-
-
-def _required_target(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _target(value, attribute.name)
-
-
-def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else value // _SECOND
 
 
 @attrs.frozen(kw_only=True)
@@ -123,30 +105,6 @@ def _channels(value: object) -> Mapping[Channel, SlaTargets]:
             )
     ordered = sorted(value.items(), key=lambda item: item[0].name)
     return MappingProxyType(dict(ordered))
-
-
-def _policy_id(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    require_text(value, attribute.name)
-    if len(str(value)) > _LONGEST_ID:
-        raise InvalidInput(f"{attribute.name} must be at most {_LONGEST_ID} characters")
-
-
-def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**53:
-        raise InvalidInput(
-            f"{attribute.name} must be a whole number from 1 to 2**53 - 1, got {value!r:.80}"
-        )
-
-
-def _calendar(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, BusinessCalendar):
-        raise InvalidInput(f"calendar must be a BusinessCalendar, got {value!r:.100}")
-
-
-def _five_business_days(calendar: object) -> timedelta:
-    _calendar(None, None, calendar)  # type: ignore[arg-type]
-    assert isinstance(calendar, BusinessCalendar)
-    return 5 * calendar.business_day
 
 
 @attrs.frozen(kw_only=True)
@@ -239,45 +197,9 @@ class SlaPolicy:
         )
 
 
-def _duration(seconds: object) -> timedelta:
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
-        raise InvalidInput(f"a target must be a whole number of seconds, got {seconds!r:.100}")
-    if abs(seconds) > _MOST_TARGET // _SECOND:  # timedelta itself overflows past 10**14
-        raise InvalidInput(
-            f"a target of {seconds:,} seconds is more than {_MOST_TARGET.days} days; "
-            "give a shorter one"
-        )
-    return timedelta(seconds=seconds)
-
-
-def _channel_targets(targets: object) -> dict[str, timedelta | None]:
-    keys = frozenset({"first_response_seconds", "resolution_seconds"})
-    given = exact_keys(targets, keys, "a channel's targets")
-    return {
-        name.removesuffix("_seconds"): None if value is None else _duration(value)
-        for name, value in given.items()
-    }
-
-
-_POLICY_KEYS = frozenset(
-    {
-        "policy_id",
-        "version",
-        "first_response_seconds",
-        "resolution_seconds",
-        "channels",
-        "calendar",
-    }
-)
-
 DEFAULT_SLA_POLICY = SlaPolicy()
 """First response within 4 business hours, resolution within 5 business days (40 hours),
 Monday to Friday 09:00-17:00 UTC, no holidays."""
-
-
-def _json_seconds(value: timedelta) -> int | float:
-    whole, rest = divmod(value, _SECOND)
-    return whole if not rest else value / _SECOND
 
 
 @attrs.frozen(kw_only=True)
