@@ -2,9 +2,9 @@
 them: the amount (:func:`to_amount`: a Decimal with at most 4 decimal places, below
 10**15, never a float) and the currency (three capital letters, ISO 4217).
 
-Separate from :mod:`casehistory.domain.values`, where ``Money`` itself stays (its module
-names it in every stored event): these are functions and constants only, never stored,
-imported again from there where they are public.
+Separate from :mod:`casehistory.domain.values`, where ``Money`` itself stays (stored
+events and snapshots hold it): these are functions and constants only, never stored,
+imported again from there where public.
 """
 
 from __future__ import annotations

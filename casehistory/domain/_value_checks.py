@@ -2,9 +2,9 @@
 instance of a type, a bounded free text, an aware time (and :func:`as_stored`, the form
 a checked time is recorded in), and the attrs validators built on them.
 
-Separate from :mod:`casehistory.domain.values`, which holds the stored vocabulary (enums
-and value classes, named by their module in every stored event): these are functions and
-constants only, never stored, imported again from there where they are public.
+Separate from :mod:`casehistory.domain.values`, which holds the vocabulary that stored
+events and snapshots hold (enums and value classes, which stay where they are): these are
+functions and constants only, never stored, imported again from there where public.
 """
 
 from __future__ import annotations

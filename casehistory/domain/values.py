@@ -3,6 +3,9 @@
 Every value is a frozen attrs class or a plain :class:`enum.Enum` (never a ``str``
 enum: those come back from the JSON store as bare strings). Money is a ``Decimal``
 with an ISO 4217 currency code; floats are refused.
+
+The checks they apply are kept in :mod:`~casehistory.domain._value_checks` and
+:mod:`~casehistory.domain._money_fields`, and imported from here as before.
 """
 
 from __future__ import annotations
