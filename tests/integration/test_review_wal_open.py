@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -440,6 +440,50 @@ def test_a_reader_refuses_a_store_with_a_hot_journal_and_leaves_both_files_as_th
     assert (_digest(sqlite_path), _digest(journal)) == before
 
 
+def test_a_writer_killed_inside_its_transaction_in_wal_mode_leaves_a_store_that_opens(
+    sqlite_path: Path,
+) -> None:
+    case_id = _store(sqlite_path)
+    ready = _fork.Event()
+    writer = _fork.Process(target=_write_and_wait, args=(str(sqlite_path), ready))
+    writer.start()
+    try:
+        assert ready.wait(DEADLINE)
+    finally:
+        writer.kill()
+        writer.join(DEADLINE)
+    assert Path(f"{sqlite_path}-wal").stat().st_size > 0  # its uncommitted frames
+
+    # A reader first (it cannot write: the WAL is recovered without a write), then a desk.
+    with CaseDesk.open(sqlite_path, read_only=True) as reader:
+        assert list(reader.case_ids()) == [case_id]
+    with CaseDesk.open(sqlite_path) as desk:
+        second = STORIES[1].tell(desk)
+        assert set(desk.case_ids()) == {case_id, second}
+    with sqlite3.connect(sqlite_path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_an_existing_store_locked_past_the_lock_timeout_fails_the_open_leaving_nothing(
+    sqlite_path: Path, short_lock_timeout: float
+) -> None:
+    """Every writable open takes the store's write lock (it claims the desk's policies:
+    docs/policies.md): a lock held past the timeout fails it, cleanly."""
+    case_id = _store(sqlite_path)
+    with _held_by_another_process(sqlite_path, _WRITER):
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            CaseDesk.open(sqlite_path)
+        assert time.monotonic() - started < short_lock_timeout * 3
+        assert _descriptors(sqlite_path) == []
+        # A reader is not held up by the writer.
+        with CaseDesk.open(sqlite_path, read_only=True) as reader:
+            assert list(reader.case_ids()) == [case_id]
+
+    with CaseDesk.open(sqlite_path) as desk:
+        assert list(desk.case_ids()) == [case_id]
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
@@ -572,6 +616,7 @@ def test_a_reader_of_a_store_still_being_made_is_told_at_once_it_is_not_a_store_
             CaseDesk.open(sqlite_path, read_only=True)
 
         assert time.monotonic() - started < 2.0  # no wait on the maker's lock
+        assert _descriptors(sqlite_path) == []
     finally:
         release.set()
         maker.join(DEADLINE)
@@ -816,3 +861,37 @@ def _open_writable(path: str, outcome: Any) -> None:
         outcome.put("opened")
     except CaseHistoryError as error:
         outcome.put(type(error).__name__)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=StoreUnavailable,
+    reason=(
+        "a writable desk keeps the path it was given (store_env: SQLITE_DBNAME is "
+        "str(path), not resolved) and its pool connects to it again whenever it needs "
+        "one more connection: after the process changes folder (a daemon's chdir('/')), "
+        "a relative path names another file, a new empty one the connection creates "
+        "there (in rollback-journal mode: the pool switched once), and the desk fails "
+        "with 'no such table: stored_events (a row changed outside the desk?)'; a "
+        "read-only desk resolves its path and is not affected"
+    ),
+)
+def test_a_desk_opened_by_a_relative_path_keeps_to_its_store_after_a_change_of_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    with CaseDesk.open("cases.sqlite") as desk:
+        case_id = STORIES[0].tell(desk)
+        monkeypatch.chdir(tmp_path / "elsewhere")
+
+        # Another thread of the process is reading: the desk needs a second connection.
+        pool = cast(Any, desk._store.recorder).datastore.pool
+        reading = pool.get_connection(is_writer=False)
+        try:
+            assert list(desk.case_ids()) == [case_id]
+        finally:
+            pool.put_connection(reading)
+
+    assert list((tmp_path / "elsewhere").iterdir()) == []
