@@ -484,6 +484,59 @@ def test_an_existing_store_locked_past_the_lock_timeout_fails_the_open_leaving_n
         assert list(desk.case_ids()) == [case_id]
 
 
+@pytest.mark.parametrize(
+    ("mode", "beside"),
+    [("WAL", "-wal"), ("WAL", "-shm"), ("DELETE", "-journal"), ("DELETE", "-wal")],
+)
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_folder_where_sqlite_keeps_a_journal_fails_the_open_at_once_or_is_not_needed(
+    sqlite_path: Path, mode: str, beside: str, read_only: bool
+) -> None:
+    """A hostile operator's folder named as the store's WAL, shm or journal: the open
+    ends at once, refused (StoreUnavailable) or, when it needs no such file, reading."""
+    case_id = _store(sqlite_path)
+    if mode != "WAL":
+        _switch(sqlite_path, mode)
+    Path(f"{sqlite_path}{beside}").mkdir()
+    started = time.monotonic()
+
+    with suppress(StoreUnavailable), CaseDesk.open(sqlite_path, read_only=read_only) as desk:
+        assert list(desk.case_ids()) == [case_id]
+
+    assert time.monotonic() - started < 2.0
+    assert _descriptors(sqlite_path) == []
+
+
+def _record_and_wait(path: str, ready: Event) -> None:
+    desk = CaseDesk.open(path)
+    STORIES[1].tell(desk)
+    ready.set()
+    threading.Event().wait(DEADLINE)  # until killed, the desk open
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_desk_killed_open_and_its_shm_overwritten_leave_a_store_that_opens_whole(
+    sqlite_path: Path, read_only: bool
+) -> None:
+    first = _store(sqlite_path)
+    ready = _fork.Event()
+    victim = _fork.Process(target=_record_and_wait, args=(str(sqlite_path), ready))
+    victim.start()
+    try:
+        assert ready.wait(DEADLINE)
+    finally:
+        victim.kill()
+        victim.join(DEADLINE)
+    shm = Path(f"{sqlite_path}-shm")
+    assert shm.exists()
+    shm.write_bytes(os.urandom(shm.stat().st_size or 32768))  # the WAL index: garbage
+
+    with CaseDesk.open(sqlite_path, read_only=read_only) as desk:
+        cases = set(desk.case_ids())
+    assert first in cases
+    assert len(cases) == 2  # the killed desk's case was committed: kept
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
