@@ -768,6 +768,35 @@ def test_a_reader_through_a_symlink_reads_a_store_whose_tables_are_still_in_its_
             assert list(reader.case_ids()) == [case_id]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cases ?#%25&mode=ro.sqlite",
+        "dir?x=1#y/cases%20.sqlite",
+        "mode=ro?cache=shared.sqlite",
+        "caseś ünï.sqlite",
+    ],
+)
+def test_a_store_name_with_a_uris_special_characters_names_the_file_desks_use(
+    tmp_path: Path, name: str
+) -> None:
+    """What a URI would read as a query, a fragment or an escape is part of the file's
+    name, for a writer and for a reader (whose path is turned into a URI)."""
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+
+    with CaseDesk.open(path) as desk:
+        case_id = STORIES[0].tell(desk)
+    with CaseDesk.open(path, read_only=True) as reader:
+        assert list(reader.case_ids()) == [case_id]
+    with CaseDesk.open(path) as desk:
+        assert list(desk.case_ids()) == [case_id]
+
+    assert _journal_mode(path) == "wal"
+    made = sorted(str(found.relative_to(tmp_path)) for found in tmp_path.rglob("*"))
+    assert [found for found in made if found.endswith(".sqlite")] == [name]
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
