@@ -1,65 +1,48 @@
-"""The application service core: store, clock, policies, load, act, save."""
+"""What every command of a desk runs: load, act, save, and the snapshots a save leaves,
+run again on another writer's save (``retries``).
+
+Apart from ``_opening.py``, which makes and opens a desk on its store (and closes it)
+once: this is the command hot path.
+"""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+from typing import ClassVar, cast
 from uuid import UUID
 
-import attrs
 from eventsourcing.persistence import (
     IntegrityError,
 )
-from eventsourcing.utils import EnvType
 
-from casehistory._locations import HIDDEN, scrub
-from casehistory.clock import Clock, SystemClock
 from casehistory.desk._application import SNAPSHOTS_DUE, SNAPSHOTS_WRITTEN
-from casehistory.desk._application import _Store as _Store
 from casehistory.desk._as_of import Row
+from casehistory.desk._case_rows import STORE_FAILURES
 from casehistory.desk._idempotent import (
     Pending,
-    index_command_ids,
     pending,
     recorded_commands,
 )
-from casehistory.desk._keys import CaseSealer, KeyStore
-from casehistory.desk._loading import CaseCache, Seen, cache_env, require_cache_size
+from casehistory.desk._keys import CaseSealer
+from casehistory.desk._loading import Seen
 from casehistory.desk._loading import project as _project
 from casehistory.desk._mapper import CaseMapper
-from casehistory.desk._policy_table import claim_policies
-from casehistory.desk._queries import STORE_FAILURES, Queries
-from casehistory.desk._snapshots import (
-    SnapshotLog,
-    trusted,
-)
+from casehistory.desk._opening import SNAPSHOT_INTERVAL as SNAPSHOT_INTERVAL
+from casehistory.desk._opening import DeskOpening
+from casehistory.desk._snapshots import trusted
 from casehistory.domain.case import Case, CaseSnapshot
 from casehistory.domain.commands import CommandId, replay_of
 from casehistory.domain.events import CaseEvent
-from casehistory.domain.policies import Policies
 from casehistory.domain.values import require_instance
 from casehistory.errors import (
     CaseAlreadyExists,
-    CaseHistoryError,
     CaseNotFound,
     ConcurrentUpdate,
     InvalidInput,
     StoreUnavailable,
-)
-
-if TYPE_CHECKING:
-    from casehistory.catalog import Catalog
-
-from casehistory.store import (
-    READ_ONLY,
-    describe_store,
-    prepare_read_only,
-    store_env,
 )
 
 _FIRST_WAIT = 0.005
@@ -70,183 +53,14 @@ _KEPT = "_kept"
 """Where ``_save`` leaves the cache's entry of the case as saved, for ``_run`` to confirm
 (set after the command acted: no snapshot it took holds it)."""
 
-SNAPSHOT_INTERVAL = 50
-"""Snapshot every 50 events of a case.
 
-Most cases hold 10-40 events and never pay for a snapshot; a long-lived case is
-loaded from its last snapshot plus at most 49 events, so command latency stays
-flat however long a case grows (see docs/design.md and benchmarks/)."""
-
-
-class DeskBase(Queries):
-    snapshotting_intervals: ClassVar[dict[Any, int]] = {Case: SNAPSHOT_INTERVAL}
-    """How often a case is snapshotted (``{Case: N}``; ``{}``: never). The event at each
-    snapshot's version commits to the state after it, which is what lets a snapshot be
-    checked before it is used (:mod:`casehistory.desk._snapshots`)."""
+class DeskBase(DeskOpening):
+    """What every command of :class:`~casehistory.CaseDesk` runs (:meth:`_run`)."""
 
     _sealing: ClassVar[bool] = True
     """Whether commands seal personal texts (docs/data-protection.md). Off only in
     benchmarks/sealing.py, which measures what sealing costs against the same build
     without it: a desk that does not seal records personal data in plaintext."""
-
-    def __init__(
-        self,
-        env: EnvType | None = None,
-        *,
-        clock: Clock | None = None,
-        policies: Policies | None = None,
-        cache: int = 0,
-    ) -> None:
-        if clock is not None and not callable(getattr(clock, "now", None)):
-            raise InvalidInput(f"clock must have a now() method, got {clock!r}")
-        if policies is not None and not isinstance(policies, Policies):
-            raise InvalidInput(f"policies must be a Policies, got {policies!r}")
-        self.clock: Clock = clock or SystemClock()
-        self.policies: Policies = policies or Policies()
-        interval = type(self).snapshotting_intervals.get(Case)
-        if interval is not None and (
-            isinstance(interval, bool) or not isinstance(interval, int) or interval < 2
-        ):
-            raise InvalidInput(
-                f"snapshotting_intervals[Case] must be a whole number >= 2, got {interval!r}"
-            )
-        self._snapshot_every: int | None = interval
-        if interval is None:  # a desk that never snapshots reads no snapshots either
-            env = {**(env or {}), "IS_SNAPSHOTTING_ENABLED": "n"}
-        env = {**(env or {}), **cache_env(require_cache_size(cache))}
-        self._store = _Store(env)
-        self._keys = KeyStore(self._store.recorder, writable=not self._store.env.get(READ_ONLY))
-        # What this desk reads of a sealed text opens with its store's keys.
-        transcoder: Any = self._store.mapper.transcoder
-        transcoder.names["sealed"].opener = self._keys.open
-        found = self._store.repository.cache
-        self._cache = None if found is None else CaseCache(found, interval)
-        self.snapshot_log = SnapshotLog()
-        self.last_position: int | None = None
-        """The log position (notification id) of the last event this desk recorded:
-        what ``desk.catalog.wait()`` waits for (read your writes)."""
-        self._retries = 0
-        try:
-            index_command_ids(self._store)
-            if not self._store.env.get(READ_ONLY):  # a read-only desk: once prepared (open)
-                self._bind_policies()
-        except BaseException:
-            self._store.close()
-            raise
-
-    def _bind_policies(self) -> None:
-        """The desk's policies against the store's table of policies (claimed unless the
-        desk is read-only): a version names one set of parameters in a store
-        (:mod:`casehistory.desk._policy_table`, docs/policies.md)."""
-        recorded = claim_policies(self._store, self.policies.bound())
-        self.policies = attrs.evolve(
-            self.policies, recorded={row.key: row.digest for row in recorded}
-        )
-
-    @classmethod
-    def open(
-        cls,
-        location: str | Path = ":memory:",
-        *,
-        clock: Clock | None = None,
-        policies: Policies | None = None,
-        read_only: bool = False,
-        cache: int = 0,
-    ) -> Self:
-        """Open a desk on ``":memory:"``, a SQLite file path or a ``postgresql://`` URL.
-
-        With ``read_only``, the desk reads an existing store and writes nothing: no
-        file or table is created (:class:`StoreNotFound`), anything but a casehistory
-        store is refused unchanged (:class:`NotACaseStore`), and every command is
-        refused (:class:`StoreIsReadOnly`). A PostgreSQL login with only CONNECT,
-        USAGE and SELECT rights can open one (docs/operations.md).
-
-        With ``cache=N`` (0, the default: none), the desk keeps the last N cases it
-        acted on in memory (eventsourcing's aggregate cache, fast-forwarded, never
-        skipping): before each command on a cached case it asks the store what was
-        recorded since, by any desk or process (on SQLite ``PRAGMA data_version`` first,
-        then, if another connection committed, the events since), instead of loading
-        the snapshot and the events after it. Rules see the case as the store holds it,
-        exactly as without the cache; a refused or failed command leaves the cached case
-        as it was. Off by default: a cached case is held in memory, rows changed beneath
-        the desk after it cached them are not read again, and a desk that runs one
-        command (the CLI) or acts on each case now and then gains nothing.
-        """
-        env = store_env(location, read_only=read_only)  # InvalidInput for a bad location
-        desk: Self | None = None
-        try:
-            desk = cls(env, clock=clock, policies=policies, cache=cache)
-            if read_only:
-                prepare_read_only(desk._store.factory, location)
-                desk._bind_policies()
-            return desk
-        except STORE_FAILURES as error:
-            if desk is not None:
-                desk.close()
-            said = scrub(str(error), str(location))  # what the driver said may quote the URL
-            raise StoreUnavailable(
-                f"cannot open the store {describe_store(location)}: {said}".strip()
-            ) from None
-        except CaseHistoryError:
-            if desk is not None:
-                desk.close()
-            raise
-
-    @property
-    def env(self) -> Mapping[str, str]:
-        """The store settings this desk was opened with (eventsourcing's keys, such as
-        ``PERSISTENCE_MODULE``, ``SQLITE_DBNAME``, ``POSTGRES_SCHEMA``), read-only, with
-        the password hidden: ``POSTGRES_PASSWORD`` reads ``***`` when one was given."""
-        return MappingProxyType(
-            {
-                key: HIDDEN if key == "POSTGRES_PASSWORD" and value else value
-                for key, value in self._store.env.items()
-            }
-        )
-
-    def close(self) -> None:
-        """Close the store's connections; the desk cannot be used afterwards."""
-        catalog = self.__dict__.get("_catalog")
-        if catalog is not None:
-            catalog.close()
-        self._store.close()
-
-    @property
-    def catalog(self) -> Catalog:
-        """Every case at once: the catalog of this desk's store (docs/catalog.md)."""
-        catalog: Catalog | None = self.__dict__.get("_catalog")
-        if catalog is None:
-            from casehistory.catalog import Catalog
-
-            catalog = self.__dict__["_catalog"] = Catalog(self)
-        return catalog
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._store.closing.is_set()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    # What the auditor's toolkit reads (read-only access to the store's rows) ------
-
-    @property
-    def _recorder(self) -> Any:
-        return self._store.recorder
-
-    @property
-    def _mapper(self) -> Any:
-        return self._store.mapper
-
-    @property
-    def _snapshot_rows(self) -> Any:
-        """The recorder of the snapshots table (None when snapshotting is off)."""
-        snapshots = self._store.snapshots
-        return None if snapshots is None else snapshots.recorder
 
     # Commands ----------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from casehistory.views import CaseView, Trail, trail
 from casehistory.views.events import FoldedEvents
 
 if TYPE_CHECKING:
-    from casehistory.desk._base import _Store
+    from casehistory.desk._application import _Store
 
 _stored_time = stored_time  # the name tests and older code import from here
 
@@ -56,7 +56,7 @@ _stored_time = stored_time  # the name tests and older code import from here
 class Queries:
     """The queries of :class:`~casehistory.CaseDesk`, and how they read the store."""
 
-    if TYPE_CHECKING:  # provided by DeskBase
+    if TYPE_CHECKING:  # provided by DeskOpening
         _store: _Store
         snapshot_log: SnapshotLog
 
