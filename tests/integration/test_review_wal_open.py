@@ -3,7 +3,8 @@ operator would: a new file whose lock another process holds past the lock timeou
 readers and writers on it during the switch to WAL, processes killed while making a
 store, stores left in rollback-journal mode by other tools (one with a hot journal),
 an outside switch back out of WAL, read-only desks beside a switch, threads of one
-process making one store, ``:memory:`` and symbolic links.
+process making one store, ``:memory:``, symbolic and hard links, named pipes, folders
+where SQLite keeps a journal, names a URI would read otherwise, and a change of folder.
 
 Tests marked ``xfail(strict=True)`` are defects this review found and left to fix; each
 reason says what is wrong."""
