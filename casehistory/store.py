@@ -99,16 +99,21 @@ def store_env(location: str | os.PathLike[str], *, read_only: bool = False) -> d
                 "never creates one; check the path"
             )
         raise InvalidInput(f"folder {str(path.parent)!r} does not exist; create it first")
+    timeout = float(SQLITE_LOCK_TIMEOUT)
     if not read_only:
-        check_writable_store(path)
+        check_writable_store(path, timeout=timeout)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(path),
+            # Absolute: a relative path that begins with "file:" would be read as a URI
+            # (another file), and a process that changes its folder later would open
+            # its next connections elsewhere. The desk connects to it by a URI
+            # (desk/_application.py), whatever characters the path holds.
+            "SQLITE_DBNAME": str(path.absolute()),
             "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": check_readable_store(path),
+        "SQLITE_DBNAME": check_readable_store(path, timeout=timeout),
         "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
         "CREATE_TABLE": "n",
         READ_ONLY: "y",

@@ -39,7 +39,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from casehistory.desk._mapper import CaseMapper
 from casehistory.desk._pool import FastCheckoutPool
-from casehistory.desk._wal import switch_to_wal
+from casehistory.desk._wal import connection_uri, in_memory, switch_to_wal
 from casehistory.domain.case import Case
 from casehistory.errors import StoreIsReadOnly
 from casehistory.store import READ_ONLY, register_value_transcodings
@@ -89,11 +89,13 @@ class _Store(Application[UUID]):
         factory = super().construct_factory(env)
         datastore = getattr(factory, "datastore", None)
         if isinstance(datastore, SQLiteDatastore) and type(datastore.pool) is SQLiteConnectionPool:
-            datastore.pool.__class__ = _StatementCachingPool  # before its first connection
+            pool = cast(_StatementCachingPool, datastore.pool)
+            pool.__class__ = _StatementCachingPool  # before its first connection
+            pool.set_memory_mode()
             # The gate every get_connection passes (one thread at a time): a Semaphore(1)
             # in eventsourcing, a Lock here, which gates alike (acquire with a timeout,
             # release) at a third of its cost: a command passes it twice.
-            datastore.pool._get_semaphore = threading.Lock()  # type: ignore[assignment]
+            pool._get_semaphore = threading.Lock()  # type: ignore[assignment]
         return factory
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -165,10 +167,18 @@ class _StatementCachingPool(FastCheckoutPool):
     eventsourcing makes it (``SQLiteConnectionPool._create_connection``), except that
     the switch to WAL waits out another process's lock (:mod:`._wal`)."""
 
+    def set_memory_mode(self) -> None:
+        """Whether the store is in memory, from the name as SQLite reads it.
+        eventsourcing takes any name holding ``:memory:`` or ``mode=memory`` for an
+        in-memory store: a file so named, or in a folder so named, was never switched
+        to WAL, and its readers excluded its writer."""
+        self.is_sqlite_memory_mode = in_memory(self.db_name)
+        self._mutually_exclusive_read_write = self.is_sqlite_memory_mode
+
     def _create_connection(self) -> SQLiteConnection:
         try:
             connection = sqlite3.connect(
-                database=self.db_name,
+                database=connection_uri(self.db_name),
                 uri=True,
                 check_same_thread=False,
                 isolation_level=None,  # autocommit: eventsourcing issues BEGIN itself
