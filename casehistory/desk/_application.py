@@ -28,18 +28,15 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.sqlite import (
-    SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
-    SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteDatastore,
 )
 from eventsourcing.utils import Environment, EnvType
 
+from casehistory.desk._connections import StatementCachingPool
 from casehistory.desk._mapper import CaseMapper
-from casehistory.desk._pool import FastCheckoutPool
-from casehistory.desk._wal import connection_uri, in_memory, switch_to_wal
 from casehistory.domain.case import Case
 from casehistory.errors import StoreIsReadOnly
 from casehistory.store import READ_ONLY, register_value_transcodings
@@ -89,8 +86,8 @@ class _Store(Application[UUID]):
         factory = super().construct_factory(env)
         datastore = getattr(factory, "datastore", None)
         if isinstance(datastore, SQLiteDatastore) and type(datastore.pool) is SQLiteConnectionPool:
-            pool = cast(_StatementCachingPool, datastore.pool)
-            pool.__class__ = _StatementCachingPool  # before its first connection
+            pool = cast(StatementCachingPool, datastore.pool)
+            pool.__class__ = StatementCachingPool  # before its first connection
             pool.set_memory_mode()
             # The gate every get_connection passes (one thread at a time): a Semaphore(1)
             # in eventsourcing, a Lock here, which gates alike (acquire with a timeout,
@@ -155,49 +152,6 @@ def _processing(case: Case, events: Sequence[Any]) -> ProcessingEvent[UUID]:
     processing_event.events.extend(events)
     processing_event.aggregates[case.id] = case
     return processing_event
-
-
-class _StatementCachingPool(FastCheckoutPool):
-    """eventsourcing's pool of SQLite connections, each keeping 128 prepared statements.
-
-    eventsourcing 9.5 opens its connections with ``cached_statements=True``, a cache of
-    one statement, so every command prepared its SQL again (a BEGIN, the statements of
-    a load, an INSERT whose table has an index on an expression): about a tenth of a
-    command on one cached case. The connection is otherwise made as
-    eventsourcing makes it (``SQLiteConnectionPool._create_connection``), except that
-    the switch to WAL waits out another process's lock (:mod:`._wal`)."""
-
-    def set_memory_mode(self) -> None:
-        """Whether the store is in memory, from the name as SQLite reads it.
-        eventsourcing takes any name holding ``:memory:`` or ``mode=memory`` for an
-        in-memory store: a file so named, or in a folder so named, was never switched
-        to WAL, and its readers excluded its writer."""
-        self.is_sqlite_memory_mode = in_memory(self.db_name)
-        self._mutually_exclusive_read_write = self.is_sqlite_memory_mode
-
-    def _create_connection(self) -> SQLiteConnection:
-        try:
-            connection = sqlite3.connect(
-                database=connection_uri(self.db_name),
-                uri=True,
-                check_same_thread=False,
-                isolation_level=None,  # autocommit: eventsourcing issues BEGIN itself
-                cached_statements=128,
-                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
-            )
-        except (sqlite3.Error, TypeError) as error:
-            raise InterfaceError(error) from error
-        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-            timeout = self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
-            try:
-                if switch_to_wal(connection, timeout):
-                    self.journal_mode_was_changed_to_wal = True
-            except BaseException:
-                connection.close()
-                raise
-            self.is_journal_mode_wal = True
-        connection.row_factory = sqlite3.Row
-        return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
 
 
 _ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
@@ -304,7 +258,7 @@ class _SQLiteWriter:
         recorder = store.recorder
         if type(store.events) is not EventStore or type(recorder) is not SQLiteApplicationRecorder:
             return None
-        if type(recorder.datastore.pool) is not _StatementCachingPool:
+        if type(recorder.datastore.pool) is not StatementCachingPool:
             return None
         return cls(store.mapper, recorder)
 

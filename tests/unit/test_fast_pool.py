@@ -16,7 +16,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteConnectionPool
 
 from casehistory import CaseDesk
-from casehistory.desk._application import _StatementCachingPool
+from casehistory.desk._connections import StatementCachingPool
 from casehistory.desk._pool import FastCheckoutPool
 
 
@@ -29,7 +29,7 @@ def _pool(path: Path, **options: object) -> FastCheckoutPool:
 def test_a_desk_on_a_file_uses_it(tmp_path: Path) -> None:
     desk = CaseDesk.open(str(tmp_path / "desk.sqlite"))
     pool = desk._store.recorder.datastore.pool  # type: ignore[attr-defined]
-    assert type(pool) is _StatementCachingPool
+    assert type(pool) is StatementCachingPool
     assert isinstance(pool, FastCheckoutPool)
 
 
