@@ -379,6 +379,18 @@ def test_another_applications_file_in_rollback_journal_mode_is_refused_unchanged
     assert {found.name: _digest(found) for found in tmp_path.iterdir()} == before
 
 
+def _killed_when_ready(target: Callable[[str, Event], None], path: Path) -> None:
+    """Run ``target(path, ready)`` in another process and SIGKILL it once it is ready."""
+    ready = _fork.Event()
+    process = _fork.Process(target=target, args=(str(path), ready))
+    process.start()
+    try:
+        assert ready.wait(DEADLINE)
+    finally:
+        process.kill()
+        process.join(DEADLINE)
+
+
 def _write_and_wait(path: str, ready: Event) -> None:
     """Another tool writing to the store in rollback-journal mode, its page cache small
     enough that the file holds pages of the transaction: killed, it leaves a hot journal."""
@@ -395,14 +407,7 @@ def _hot_journal(path: Path) -> None:
     """Leave ``path`` (a store in rollback-journal mode) with the hot journal of a writer
     killed in the middle of its transaction."""
     _switch(path, "DELETE")
-    ready = _fork.Event()
-    writer = _fork.Process(target=_write_and_wait, args=(str(path), ready))
-    writer.start()
-    try:
-        assert ready.wait(DEADLINE)
-    finally:
-        writer.kill()
-        writer.join(DEADLINE)
+    _killed_when_ready(_write_and_wait, path)
     assert Path(f"{path}-journal").stat().st_size > 0
 
 
@@ -437,14 +442,7 @@ def test_a_writer_killed_inside_its_transaction_in_wal_mode_leaves_a_store_that_
     sqlite_path: Path,
 ) -> None:
     case_id = _store(sqlite_path)
-    ready = _fork.Event()
-    writer = _fork.Process(target=_write_and_wait, args=(str(sqlite_path), ready))
-    writer.start()
-    try:
-        assert ready.wait(DEADLINE)
-    finally:
-        writer.kill()
-        writer.join(DEADLINE)
+    _killed_when_ready(_write_and_wait, sqlite_path)
     assert Path(f"{sqlite_path}-wal").stat().st_size > 0  # its uncommitted frames
 
     # A reader first (it cannot write: the WAL is recovered without a write), then a desk.
@@ -512,14 +510,7 @@ def test_a_desk_killed_open_and_its_shm_overwritten_leave_a_store_that_opens_who
     sqlite_path: Path, read_only: bool
 ) -> None:
     first = _store(sqlite_path)
-    ready = _fork.Event()
-    victim = _fork.Process(target=_record_and_wait, args=(str(sqlite_path), ready))
-    victim.start()
-    try:
-        assert ready.wait(DEADLINE)
-    finally:
-        victim.kill()
-        victim.join(DEADLINE)
+    _killed_when_ready(_record_and_wait, sqlite_path)
     shm = Path(f"{sqlite_path}-shm")
     assert shm.exists()
     shm.write_bytes(os.urandom(shm.stat().st_size or 32768))  # the WAL index: garbage
