@@ -54,21 +54,28 @@ def switch_to_wal(connection: sqlite3.Connection, timeout: float) -> bool:
     switched it. A busy answer is waited out as SQLite waits for any lock: ``BEGIN
     IMMEDIATE`` (which calls the busy handler, holding no lock yet) then ``ROLLBACK``,
     and the mode is asked again (the other connection may have switched it), until
-    ``timeout`` seconds have passed; then the busy error is raised as it was."""
+    ``timeout`` seconds have passed (the connection's own busy timeout, which is restored
+    after); then the busy error is raised as it was."""
     deadline = time.monotonic() + timeout
-    while True:
-        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
-        if str(mode).lower() == "wal":
-            return False
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError as error:
-            if not _busy(error) or time.monotonic() >= deadline:
-                raise
-        else:
-            return True
-        connection.execute("BEGIN IMMEDIATE")  # waits for the writer, up to the timeout
-        connection.execute("ROLLBACK")
+    try:
+        while True:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() == "wal":
+                return False
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as error:
+                left = deadline - time.monotonic()
+                if not _busy(error) or left <= 0:
+                    raise
+            else:
+                return True
+            # Waits for the writer, no longer than the time left of the whole timeout.
+            connection.execute(f"PRAGMA busy_timeout = {max(1, int(left * 1000))}")
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
