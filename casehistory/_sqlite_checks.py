@@ -59,11 +59,7 @@ def _require_regular(path: Path, found: os.stat_result) -> None:
 
 
 def _checking_uri(path: Path) -> tuple[str, str]:
-    """The ``mode=ro`` URI of ``path``, and the URI to check it with."""
-    try:
-        _require_regular(path, path.stat())
-    except OSError as error:
-        raise StoreUnavailable(f"cannot read the store SQLite {path}: {error.strerror}") from None
+    """The ``mode=ro`` URI of ``path`` (a regular file), and the URI to check it with."""
     real = path.resolve()  # SQLite keeps the WAL beside a symlink's target
     uri = f"{real.as_uri()}?mode=ro"
     try:
@@ -136,6 +132,7 @@ def check_readable_store(path: Path, *, timeout: float) -> str:
     ``timeout``: seconds to wait for another connection's lock."""
     if not path.exists():
         raise StoreNotFound(_no_file(path))
+    _require_regular(path, path.stat())
     uri, check = _checking_uri(path)
     why = _problem(path, check, writable=False, timeout=timeout)
     if why:

@@ -107,7 +107,7 @@ def store_env(location: str | os.PathLike[str], *, read_only: bool = False) -> d
             # Absolute: a relative path that begins with "file:" would be read as a URI
             # (another file), and a process that changes its folder later would open
             # its next connections elsewhere. The desk connects to it by a URI
-            # (desk/_application.py), whatever characters the path holds.
+            # (desk/_connections.py), whatever characters the path holds.
             "SQLITE_DBNAME": str(path.absolute()),
             "SQLITE_LOCK_TIMEOUT": SQLITE_LOCK_TIMEOUT,
         }

@@ -116,6 +116,7 @@ class StatementCachingPool(FastCheckoutPool):
         self._mutually_exclusive_read_write = self.is_sqlite_memory_mode
 
     def _create_connection(self) -> SQLiteConnection:
+        timeout = self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
         try:
             connection = sqlite3.connect(
                 database=connection_uri(self.db_name),
@@ -123,12 +124,11 @@ class StatementCachingPool(FastCheckoutPool):
                 check_same_thread=False,
                 isolation_level=None,  # autocommit: eventsourcing issues BEGIN itself
                 cached_statements=128,
-                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+                timeout=timeout,
             )
         except (sqlite3.Error, TypeError) as error:
             raise InterfaceError(error) from error
         if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-            timeout = self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
             try:
                 if switch_to_wal(connection, timeout):
                     self.journal_mode_was_changed_to_wal = True
