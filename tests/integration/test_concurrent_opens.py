@@ -1,14 +1,12 @@
 """Many desks opening one store at once: 8 processes, started together by a barrier,
 20 rounds, not one failure, on SQLite and PostgreSQL; and 8 processes making a new
-store at once (setup runs once: docs/operations.md, setting up a store); forty new
-stores in a row on SQLite, and a new store opened while another connection holds its
-write lock."""
+store at once (setup runs once: docs/operations.md, setting up a store), and forty new
+stores in a row on SQLite. A new store opened while another process holds its lock:
+tests/integration/test_review_wal_open.py."""
 
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
-import threading
 import traceback
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -92,34 +90,6 @@ def test_eight_processes_make_forty_new_sqlite_stores_without_a_failure(tmp_path
         failures += _open_together(str(tmp_path / f"store-{n}.sqlite"), 1)
 
     assert failures == [], f"{len(failures)} failed opens, the first:\n{failures[0]}"
-
-
-def test_a_new_sqlite_store_waits_for_a_write_lock_held_by_another_connection(
-    sqlite_path: Path,
-) -> None:
-    holder = sqlite3.connect(sqlite_path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # makes the (empty) file and holds its write lock
-    outcome: list[object] = []
-
-    def opener() -> None:
-        try:
-            with CaseDesk.open(sqlite_path) as desk:
-                outcome.append(list(desk.case_ids()))
-        except Exception as error:  # the test looks at it
-            outcome.append(error)
-
-    worker = threading.Thread(target=opener)
-    worker.start()
-    try:
-        worker.join(0.5)
-        assert worker.is_alive(), f"the open did not wait for the lock: {outcome}"
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-        worker.join(60)
-    assert outcome == [[]]
-    with sqlite3.connect(sqlite_path) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 @pytest.mark.postgres
